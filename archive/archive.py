@@ -1,0 +1,111 @@
+"""The archive as one object: a directory holding ``catalog.db``, ``blobs/`` and ``warc/``.
+
+The Python API the CLI mirrors, name for name: ``stats``, ``reports``, ``show``, ``export``,
+``verify``, ``ingest``, ``reparse``; ``writer()`` is what the crawler's pipeline uses.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+from pathlib import Path
+
+from archive.blobstore import BlobStore
+from archive.catalog import Catalog
+
+DEFAULT_DIR = "nianbao-archive"
+ENV_VAR = "NIANBAO_ARCHIVE"
+
+
+def default_path() -> Path:
+    """``$NIANBAO_ARCHIVE``, else ``./nianbao-archive``."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_DIR)
+
+
+def nianbao_version() -> str:
+    try:
+        return metadata.version("nianbao")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+class ArchiveError(Exception):
+    """An archive cannot be opened or used as asked; the message says what to do."""
+
+
+class Archive:
+    """Open (creating if needed) the archive at ``path``; ``readonly`` never writes."""
+
+    def __init__(self, path: Path | str | None = None, *, readonly: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.readonly = readonly
+        if readonly and not (self.path / "catalog.db").exists():
+            raise ArchiveError(f"there is no archive at {self.path} (no catalog.db); "
+                               f"create one with `nianbao ingest` or a crawl, or pass --archive")
+        if not readonly:
+            self.path.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(self.path / "catalog.db", readonly=readonly)
+        self.store = BlobStore(self.path / "blobs", readonly=readonly)
+        self.warc_dir = self.path / "warc"
+        self.version = nianbao_version()
+
+    @classmethod
+    def open(cls, path: Path | str | None = None, *, readonly: bool = False) -> Archive:
+        return cls(path, readonly=readonly)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------------
+    def writer(self, **kwargs):
+        """A writing session (see :class:`archive.writer.ArchiveWriter`)."""
+        from archive.writer import ArchiveWriter
+
+        if self.readonly:
+            raise ArchiveError("this archive was opened read-only")
+        return ArchiveWriter(self, **kwargs)
+
+    def ingest(self, paths, **kwargs):
+        from archive.ingest import ingest
+
+        return ingest(self, paths, **kwargs)
+
+    def reparse(self, **kwargs):
+        from archive.reparse import reparse
+
+        return reparse(self, **kwargs)
+
+    # -- reading --------------------------------------------------------------------------------
+    def stats(self) -> dict:
+        from archive.views import stats
+
+        return stats(self)
+
+    def reports(self, **kwargs) -> list[dict]:
+        from archive.views import reports
+
+        return reports(self, **kwargs)
+
+    def show(self, report: int | str) -> dict:
+        from archive.views import show
+
+        return show(self, report)
+
+    def export(self, fmt: str, out, **kwargs) -> int:
+        from archive.export import export
+
+        return export(self, fmt, out, **kwargs)
+
+    def verify(self, **kwargs):
+        from archive.verify import verify
+
+        return verify(self, **kwargs)
+
+    def read_blob(self, sha256: str) -> bytes:
+        return self.store.read(sha256)

@@ -1,0 +1,112 @@
+"""What a fetch hands to the archive: one HTTP exchange (or one local file), as received.
+
+The crawler fills this from Scrapy before content decoding; the archive never imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from archive.body import Body
+
+Headers = list[tuple[str, str]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """UTC ISO-8601 with microseconds and a Z, the one time format of the catalog."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def header(headers: Headers, name: str) -> str | None:
+    """First value of a header, case-insensitively."""
+    lname = name.lower()
+    for k, v in headers:
+        if k.lower() == lname:
+            return v
+    return None
+
+
+@dataclass
+class RedirectHop:
+    """A redirect answered on the way to the final URL."""
+
+    url: str
+    status: int
+    headers: Headers = field(default_factory=list)
+
+
+@dataclass
+class Capture:
+    """One fetched response.
+
+    ``body`` is the file a user would save (content-decoded). ``raw_body`` is the entity body as
+    received on the wire before content decoding (gzip/br), with transfer coding already removed;
+    leave it None when the body was not content-encoded or the raw bytes are unavailable, and the
+    WARC writer will rewrite the headers honestly instead.
+    """
+
+    url: str
+    body: Body
+    status: int = 200
+    headers: Headers = field(default_factory=list)
+    final_url: str | None = None
+    raw_body: Body | None = None
+    reason: str | None = None
+    protocol: str = "HTTP/1.1"
+    method: str = "GET"
+    request_headers: Headers = field(default_factory=list)
+    request_body: bytes = b""
+    fetched_at: datetime = field(default_factory=utcnow)
+    referrer: str | None = None
+    link_text: str | None = None
+    redirects: list[RedirectHop] = field(default_factory=list)
+    ip_address: str | None = None
+    filename: str | None = None
+    # "crawl" for HTTP fetches, "ingest" for local files (written as WARC resource records)
+    source: str = "crawl"
+    # Ingested files are reports by the user's word; crawled pages are examined first.
+    assert_report: bool = False
+
+    def __post_init__(self) -> None:
+        self.body = Body.of(self.body)
+        if self.raw_body is not None:
+            self.raw_body = Body.of(self.raw_body)
+        if self.final_url is None:
+            self.final_url = self.url
+
+    @property
+    def status_reason(self) -> str:
+        if self.reason:
+            return self.reason
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return "Unknown"
+
+    @property
+    def content_type(self) -> str | None:
+        return header(self.headers, "Content-Type")
+
+    @property
+    def etag(self) -> str | None:
+        return header(self.headers, "ETag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return header(self.headers, "Last-Modified")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.final_url or self.url).hostname or ""
+
+
+def http_date(dt: datetime) -> str:
+    return email.utils.format_datetime(dt.astimezone(UTC), usegmt=True)

@@ -1,0 +1,21 @@
+"""The result every extractor returns, and the error it raises on input it cannot read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ExtractionError(Exception):
+    """The document cannot be read (broken file, over a safety limit); the message says why."""
+
+
+@dataclass
+class Extracted:
+    """Plain text in reading order (one block per line, table cells tab-separated) and what is known."""
+
+    text: str
+    title_hint: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    # How the text was obtained, e.g. "lxml #zoom", "pdfplumber", "python-docx".
+    method: str = ""

@@ -1,0 +1,48 @@
+"""PDFs with a text layer: pdfplumber, whose line clustering keeps mixed-font CJK text in order."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pdfplumber
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.psparser import PSException
+
+from archive.extract.base import Extracted, ExtractionError
+
+MAX_PAGES = 400
+SCANNED_CHARS_PER_PAGE = 20
+
+
+def extract_pdf(data: bytes) -> Extracted:
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    warnings: list[str] = []
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as e:
+        raise ExtractionError(f"not a readable PDF ({type(e).__name__}: {e})") from e
+    except Exception as e:  # pdfminer raises many private exception types on broken files
+        raise ExtractionError(f"not a readable PDF ({type(e).__name__}: {e})") from e
+    pages: list[str] = []
+    with pdf:
+        n = len(pdf.pages)
+        if n > MAX_PAGES:
+            warnings.append(f"the PDF has {n} pages; only the first {MAX_PAGES} were read")
+        for i, page in enumerate(pdf.pages[:MAX_PAGES]):
+            try:
+                pages.append(page.extract_text() or "")
+            except Exception as e:  # one damaged page must not lose the others
+                warnings.append(f"page {i + 1} could not be read ({type(e).__name__}: {e})")
+                pages.append("")
+            page.flush_cache()
+        meta = {"pages": str(n)}
+        info = pdf.metadata or {}
+        if isinstance(info.get("Title"), str) and info["Title"].strip():
+            meta["pdf_title"] = info["Title"].strip()
+    text = "\n".join(pages)
+    chars = sum(len(p.strip()) for p in pages)
+    if chars < SCANNED_CHARS_PER_PAGE * max(1, min(n, MAX_PAGES)):
+        warnings.append("the PDF has (almost) no text layer: it looks scanned and needs OCR")
+        meta["scanned"] = "1"
+    return Extracted(text=text, meta=meta, warnings=warnings, method="pdfplumber")

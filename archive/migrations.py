@@ -1,0 +1,101 @@
+"""The catalog's schema, as numbered migrations applied in order (never edited once released).
+
+Each migration runs in its own transaction and is recorded in ``_migrations``; a catalog written by
+a newer nianbao is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Captures, blobs, WARC files, runs; documents, reports, revisions; cells, checks, sections."""
+    db["runs"].create({
+        "id": int, "kind": str, "started_at": str, "ended_at": str, "status": str, "pid": int, "host": str,
+        "portals": str, "pages": int, "bytes": int, "new_blobs": int, "new_documents": int,
+        "new_reports": int, "not_modified": int, "blocked": int, "errors": int, "error": str, "stats": str,
+    }, pk="id", defaults={"pages": 0, "bytes": 0, "new_blobs": 0, "new_documents": 0, "new_reports": 0,
+                          "not_modified": 0, "blocked": 0, "errors": 0})
+    db["blobs"].create({
+        "sha256": str, "size": int, "stored_size": int, "encoding": str, "kind": str, "first_seen": str,
+        "examined_by": str, "role": str, "examine_note": str,
+    }, pk="sha256", not_null={"size", "stored_size", "encoding", "first_seen"})
+    db["warc_files"].create({
+        "name": str, "created_at": str, "size": int, "records": int, "closed": int,
+    }, pk="name", defaults={"closed": 0})
+    db["captures"].create({
+        "id": int, "run_id": int, "source": str, "url": str, "final_url": str, "fetched_at": str,
+        "status": int, "method": str, "headers": str, "content_type": str, "etag": str,
+        "last_modified": str, "sha256": str, "size": int, "kind": str, "filename": str, "referrer": str,
+        "link_text": str, "redirects": str, "ip_address": str, "warc_file": str, "warc_offset": int,
+        "warc_length": int, "warc_record_id": str, "warc_type": str, "payload_digest": str,
+    }, pk="id", not_null={"url", "fetched_at", "source"},
+        foreign_keys=[("run_id", "runs", "id"), ("sha256", "blobs", "sha256"),
+                      ("warc_file", "warc_files", "name")])
+    for cols in (["url"], ["final_url"], ["sha256"], ["payload_digest"], ["run_id"]):
+        db["captures"].create_index(cols)
+    db["reports"].create({
+        "id": int, "agency": str, "agency_key": str, "year": int, "title": str, "template": str,
+        "first_seen": str, "updated_at": str, "current_revision_id": int,
+    }, pk="id")
+    db["reports"].create_index(["agency_key", "year"], unique=True)
+    db["reports"].create_index(["year"])
+    db["revisions"].create({
+        "id": int, "report_id": int, "number": int, "first_seen": str, "primary_document_id": int,
+        "text_sha256": str,
+    }, pk="id", foreign_keys=[("report_id", "reports", "id")])
+    db["revisions"].create_index(["report_id", "number"], unique=True)
+    db["documents"].create({
+        "id": int, "sha256": str, "kind": str, "report_id": int, "revision_id": int, "first_seen": str,
+        "agency": str, "year": int, "title": str, "template": str, "text_sha256": str, "numbers": str,
+        "cells_count": int, "failed_checks": int, "parser_version": str, "parsed_at": str, "parsed": str,
+        "text": str, "identity": str,
+    }, pk="id", foreign_keys=[("sha256", "blobs", "sha256"), ("report_id", "reports", "id"),
+                              ("revision_id", "revisions", "id")])
+    db["documents"].create_index(["sha256"], unique=True)
+    db["documents"].create_index(["report_id"])
+    db["documents"].create_index(["year"])
+    db["document_bands"].create({"band": str, "document_id": int}, foreign_keys=[
+        ("document_id", "documents", "id")])
+    db["document_bands"].create_index(["band"])
+    db["document_bands"].create_index(["document_id"])
+    # "ANY" gives NUMERIC affinity: integers stay integers, money stays decimal.
+    db["cells"].create({
+        "id": int, "document_id": int, "table_id": str, "row_id": str, "column_id": str, "value": "ANY",
+        "raw": str, "label": str, "recovered": str, "parser_version": str,
+    }, pk="id", foreign_keys=[("document_id", "documents", "id")])
+    db["cells"].create_index(["document_id"])
+    db["cells"].create_index(["table_id", "row_id", "column_id"])
+    db["checks"].create({
+        "id": int, "document_id": int, "rule": str, "ok": int, "detail": str, "parser_version": str,
+    }, pk="id", foreign_keys=[("document_id", "documents", "id")])
+    db["checks"].create_index(["document_id"])
+    db["checks"].create_index(["rule", "ok"])
+    db["sections"].create({
+        "id": int, "document_id": int, "position": int, "number": str, "heading": str, "text": str,
+        "parser_version": str,
+    }, pk="id", foreign_keys=[("document_id", "documents", "id")])
+    db["sections"].create_index(["document_id"])
+    # Plain-SQL entry points: the cells and checks of every report's current primary document.
+    db.create_view("report_cells", """
+        SELECT r.id AS report_id, r.agency, r.year, d.template, c.table_id, c.row_id, c.column_id,
+               c.value, c.raw, c.label, c.recovered, d.sha256, c.parser_version
+        FROM reports r
+        JOIN revisions v ON v.id = r.current_revision_id
+        JOIN documents d ON d.id = v.primary_document_id
+        JOIN cells c ON c.document_id = d.id""")
+    db.create_view("report_checks", """
+        SELECT r.id AS report_id, r.agency, r.year, k.rule, k.ok, k.detail, d.sha256, k.parser_version
+        FROM reports r
+        JOIN revisions v ON v.id = r.current_revision_id
+        JOIN documents d ON d.id = v.primary_document_id
+        JOIN checks k ON k.document_id = d.id""")
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "initial", m001_initial),
+]
+LATEST = MIGRATIONS[-1][0]

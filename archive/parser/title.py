@@ -1,0 +1,89 @@
+"""Find the report's title line, and the agency and year it names.
+
+Titles vary: ``安康市信访局2021年度政府信息公开工作年度报告``; agency on its own line above
+``2019 年政府信息公开工作年度报告``; a title broken over two lines; ``…年度报告（2021年度）``. A
+cover letter (``关于报送2021年政府信息公开年度报告的函``) or a notice (``关于做好…年度报告…的通知``)
+names a report but is not one, so lines that read as letters are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_SP = r"[\s\u3000]*"
+_REPORT = (rf"(?:政府{_SP})?(?:信{_SP}息{_SP}公{_SP}开|政{_SP}务{_SP}公{_SP}开){_SP}(?:工{_SP}作{_SP})?"
+           rf"(?:年{_SP}度{_SP}报{_SP}告|年{_SP}报|报{_SP}告)")
+YEAR_FIRST = re.compile(
+    rf"(?P<agency>[^\n\d。；;：:，,《》“”\"]{{0,60}}?){_SP}(?P<year>(?:19|20)\d{{2}}){_SP}年{_SP}(?:度{_SP})?(?:的{_SP})?"
+    + _REPORT)
+YEAR_AFTER = re.compile(
+    rf"(?P<agency>[^\n\d。；;：:，,《》“”\"]{{0,60}}?){_SP}" + _REPORT
+    + rf"{_SP}[（(【\[]{_SP}(?P<year>(?:19|20)\d{{2}}){_SP}年?{_SP}度?{_SP}[)）】\]]")
+LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|批复")
+AGENCY_SUFFIX = re.compile(
+    r"(?:政府|办公室|办公厅|局|委员会|委|厅|部|署|院|会|中心|所|站|处|办|队|馆|社|街道|镇|乡|区|县|市|集团|公司|总队|支队)$")
+JUNK_PREFIX = re.compile(r"^[#＃\s.、:：\-—*]+")
+TAIL_BAD = re.compile(r"[。，,；;]")
+MAX_TITLE_LINES = 60
+
+
+@dataclass(frozen=True)
+class TitleLine:
+    title: str
+    agency: str | None
+    year: int | None
+
+
+def clean_agency(text: str) -> str | None:
+    text = JUNK_PREFIX.sub("", text).strip(" \t\u3000“”\"'《》[]【】")
+    text = re.sub(r"\s+", "", text)
+    return text or None
+
+
+def agency_key(agency: str | None) -> str | None:
+    """The agency name compared across documents: width-folded, without spaces and punctuation."""
+    if not agency:
+        return None
+    s = unicodedata.normalize("NFKC", agency)
+    s = "".join(ch for ch in s if ch.isalnum())
+    return s or None
+
+
+def _plausible_year(y: int, max_year: int | None) -> bool:
+    return 1990 <= y <= (max_year or 2100)
+
+
+def find_title(text: str, hint: str | None = None, max_year: int | None = None) -> TitleLine | None:
+    """The first line (or pair of lines) that reads as a report title, not a letter about one."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:MAX_TITLE_LINES]
+    candidates: list[tuple[str, str | None]] = []
+    if hint:
+        candidates.append((hint.strip(), None))
+    for i, line in enumerate(lines):
+        prev = lines[i - 1] if i else None
+        candidates.append((line, prev))
+        if i + 1 < len(lines):
+            candidates.append((line + lines[i + 1], prev))
+    for cand, prev in candidates:
+        cand_n = cand
+        if len(cand_n) > 120 or LETTER.search(cand_n):
+            continue
+        cand_n = JUNK_PREFIX.sub("", cand_n)
+        m = YEAR_FIRST.match(cand_n) or YEAR_AFTER.match(cand_n)
+        # A title is a line of its own: nothing but a short parenthetical may follow it.
+        if not m or TAIL_BAD.search(cand_n[m.end():]) or len(cand_n) - m.end() > 16:
+            continue
+        year = int(m.group("year"))
+        if not _plausible_year(year, max_year):
+            continue
+        agency = clean_agency(m.group("agency") or "")
+        if not agency and prev and len(prev) <= 40 and not LETTER.search(prev) and \
+                AGENCY_SUFFIX.search(re.sub(r"\s+", "", prev)):
+            agency = clean_agency(prev)
+        title = re.sub(r"\s+", " ", cand_n[: m.end()].strip())
+        if agency and not title.replace(" ", "").startswith(agency):
+            title = f"{agency}{title}" if not m.group("agency") else title
+        return TitleLine(title=title, agency=agency, year=year)
+    return None

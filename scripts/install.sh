@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install everything nianbao and its tests need, idempotently: system packages that are missing
+# (Debian/Ubuntu, as root or with sudo), a virtualenv in .venv, and the project with its test tools.
+# Needs no network beyond the Debian and PyPI package registries. Safe to run again: it skips what is
+# already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages the project needs at run time or in tests (none beyond Python yet).
+APT_PACKAGES=(python3-venv)
+
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do have_pkg "$p" || missing+=("$p"); done
+  # A python3 with a working venv module counts as having python3-venv (pyenv, python.org builds).
+  if [[ " ${missing[*]-} " == *" python3-venv "* ]] && python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    missing=("${missing[@]/python3-venv}")
+  fi
+  missing=(${missing[@]+"${missing[@]}"})
+  if ((${#missing[@]})); then
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    echo "installing system packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nianbao needs Python 3.11 or newer")'
+[[ -x .venv/bin/python ]] || "$PY" -m venv .venv
+
+# Reinstall only when the project's dependencies changed.
+stamp=.venv/.nianbao-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]] || ! .venv/bin/python -c 'import archive, crawler' 2>/dev/null; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  echo "$want" > "$stamp"
+fi

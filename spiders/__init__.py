@@ -1,0 +1,1 @@
+"""Spiders that walk disclosure columns, and portal profiles (data, not code, where possible)."""
