@@ -1,8 +1,10 @@
 """Content-addressed store of original bytes, named by SHA-256, crash-safe, optionally zstd at rest.
 
-A blob is written to ``tmp/``, fsynced, then renamed into ``ab/cd/<sha256>[.zst]``: after a kill -9
-at any instant a blob is either whole under its final name or absent. Directory entries are fsynced
-by :meth:`BlobStore.sync` before the catalog commits rows that point at them.
+A blob is written to ``tmp/``, made durable, then renamed to ``ab/<sha256>`` (``.zst`` when
+compressed): after a kill -9 at any instant a blob is either whole under its final name or absent.
+:meth:`BlobStore.put` does this for one blob. A writer that stores many uses :meth:`stage` and then
+:meth:`publish` once per batch (group commit: one filesystem sync for the batch, the renames, one more
+sync for the directory entries) before the catalog commits rows that point at the blobs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +22,11 @@ from typing import BinaryIO, Literal
 import zstandard
 
 from archive.body import CHUNK, Body
+from archive.durability import fsync_path, pid_alive, sync_files, sync_filesystem
 
 Encoding = Literal["raw", "zstd"]
 ZSTD_SUFFIX = ".zst"
+HEX = frozenset("0123456789abcdef")
 
 
 class BlobError(Exception):
@@ -37,23 +42,11 @@ class StoredBlob:
     new: bool
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a directory's entries (renames, creations) durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+@dataclass(frozen=True)
+class _Staged:
+    tmp: str
+    final: str
+    blob: StoredBlob
 
 
 class BlobStore:
@@ -66,98 +59,157 @@ class BlobStore:
         self.compress = compress
         self.durable = durable
         self.level = level
-        self._dirty: set[Path] = set()
+        self._staged: dict[str, _Staged] = {}
+        self._lock = threading.Lock()  # stage() may run on several threads at once
+        self._local = threading.local()
+        self._dirs_known: set[str] = set()
         if not readonly:
             self.tmp.mkdir(parents=True, exist_ok=True)
 
     # -- naming ---------------------------------------------------------------------------------
     def path(self, sha256: str, encoding: Encoding = "raw") -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        if len(sha256) != 64 or not HEX.issuperset(sha256):
             raise BlobError(f"not a SHA-256 hex digest: {sha256!r}")
-        base = self.root / sha256[:2] / sha256[2:4] / sha256
-        return base.with_name(sha256 + ZSTD_SUFFIX) if encoding == "zstd" else base
+        return self.root / sha256[:2] / (sha256 + (ZSTD_SUFFIX if encoding == "zstd" else ""))
 
     def locate(self, sha256: str) -> tuple[Path, Encoding] | None:
         """Where the blob is and how it is encoded, or None."""
-        for enc in ("raw", "zstd"):
-            p = self.path(sha256, enc)  # type: ignore[arg-type]
-            if p.exists():
-                return p, enc  # type: ignore[return-value]
+        raw = self.path(sha256)
+        if os.path.exists(raw):
+            return raw, "raw"
+        packed = raw.with_name(raw.name + ZSTD_SUFFIX)
+        if os.path.exists(packed):
+            return packed, "zstd"
         return None
 
     def exists(self, sha256: str) -> bool:
         return self.locate(sha256) is not None
 
     # -- writing --------------------------------------------------------------------------------
-    def put(self, source: bytes | Path | Body, *, sha256: str | None = None, sync: bool = True) -> StoredBlob:
-        """Store bytes once; identical content already present is not written again.
-
-        ``sha256`` may be passed when the caller already hashed the body (saves a pass). With
-        ``sync=False`` the directory fsync is left to a later :meth:`sync` (group commit).
-        """
-        body = Body.of(source)
-        if sha256 is not None:
-            found = self.locate(sha256)
-            if found:
-                return StoredBlob(sha256, body.size, found[0].stat().st_size, found[1], new=False)
+    def _write_tmp(self, body: Body, sha256: str | None) -> tuple[str, str, int, Encoding]:
+        """Write the body to a temp file (compressed if worth it); return (tmp, sha256, size, encoding)."""
         encoding: Encoding = "zstd" if self.compress and body.compressible else "raw"
-        tmp = self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.tmp"
+        tmp = str(self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.tmp")
         hasher = hashlib.sha256() if sha256 is None else None
         size = 0
         try:
             with open(tmp, "xb") as fh:
+                if encoding == "zstd" and body.data is not None and body.size <= CHUNK:
+                    # Small bodies in one call, with a compressor reused per thread (making one costs
+                    # more than compressing a page).
+                    if hasher:
+                        hasher.update(body.data)
+                    fh.write(self._compressor().compress(body.data))
+                    return tmp, sha256 or hasher.hexdigest(), body.size, encoding  # type: ignore[union-attr]
+                sink = fh
                 if encoding == "zstd":
-                    cctx = zstandard.ZstdCompressor(level=self.level, write_checksum=True)
-                    with cctx.stream_writer(fh, size=body.size, closefd=False) as zw:
-                        for chunk in body.chunks(CHUNK):
-                            if hasher:
-                                hasher.update(chunk)
-                            zw.write(chunk)
-                            size += len(chunk)
-                else:
-                    for chunk in body.chunks(CHUNK):
-                        if hasher:
-                            hasher.update(chunk)
-                        fh.write(chunk)
-                        size += len(chunk)
-                fh.flush()
-                if self.durable:
-                    os.fsync(fh.fileno())
-            digest = sha256 or hasher.hexdigest()  # type: ignore[union-attr]
-            found = self.locate(digest)
-            if found:
-                tmp.unlink()
-                return StoredBlob(digest, size, found[0].stat().st_size, found[1], new=False)
-            final = self.path(digest, encoding)
-            created = self._ensure_parent(final)
-            stored_size = tmp.stat().st_size
-            os.replace(tmp, final)
-            self._dirty.add(final.parent)
-            self._dirty.update(created)
-            if sync:
-                self.sync()
-            return StoredBlob(digest, size, stored_size, encoding, new=True)
+                    sink = self._compressor().stream_writer(fh, size=body.size, closefd=False)
+                for chunk in body.chunks(CHUNK):
+                    if hasher:
+                        hasher.update(chunk)
+                    sink.write(chunk)
+                    size += len(chunk)
+                if sink is not fh:
+                    sink.close()
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+                os.unlink(tmp)
             raise
+        return tmp, sha256 or hasher.hexdigest(), size, encoding  # type: ignore[union-attr]
 
-    def _ensure_parent(self, final: Path) -> list[Path]:
-        """Create ``ab/cd/`` as needed; return the directories whose entries changed."""
-        changed = []
-        for d in (final.parent.parent, final.parent):
-            if not d.exists():
-                d.mkdir(exist_ok=True)
-                changed.append(d.parent)
-        return changed
+    def _compressor(self) -> zstandard.ZstdCompressor:
+        local = self._local
+        if not hasattr(local, "cctx"):
+            local.cctx = zstandard.ZstdCompressor(level=self.level, write_checksum=True)
+        return local.cctx
 
-    def sync(self) -> None:
-        """fsync every directory that gained an entry since the last sync."""
+    def _existing(self, sha256: str, size: int) -> StoredBlob | None:
+        found = self.locate(sha256)
+        if found:
+            return StoredBlob(sha256, size, found[0].stat().st_size, found[1], new=False)
+        staged = self._staged.get(sha256)
+        return StoredBlob(sha256, size, staged.blob.stored_size, staged.blob.encoding, new=False) if staged else None
+
+    def put(self, source: bytes | Path | Body, *, sha256: str | None = None) -> StoredBlob:
+        """Store one blob durably now; identical content already present is not written again."""
+        body = Body.of(source)
+        if sha256 is not None and (found := self._existing(sha256, body.size)):
+            return found
+        tmp, digest, size, encoding = self._write_tmp(body, sha256)
+        if found := self._existing(digest, size):
+            os.unlink(tmp)
+            return found
         if self.durable:
-            # Parents first, so a new ab/ exists durably before ab/cd/ entries are relied on.
-            for d in sorted(self._dirty, key=lambda p: len(p.parts)):
-                fsync_dir(d)
-        self._dirty.clear()
+            fsync_path(tmp)
+        final = self.path(digest, encoding)
+        new_dir = self._ensure_dir(final.parent)
+        stored = os.stat(tmp).st_size
+        os.replace(tmp, final)
+        if self.durable:
+            if new_dir:
+                fsync_path(self.root)
+            fsync_path(final.parent)
+        return StoredBlob(digest, size, stored, encoding, new=True)
+
+    def stage(self, source: bytes | Path | Body, *, sha256: str | None = None) -> StoredBlob:
+        """Write a blob for the next :meth:`publish`; until then it is invisible and not durable."""
+        body = Body.of(source)
+        if sha256 is not None and (found := self._existing(sha256, body.size)):
+            return found
+        tmp, digest, size, encoding = self._write_tmp(body, sha256)
+        if found := self._existing(digest, size):
+            os.unlink(tmp)
+            return found
+        blob = StoredBlob(digest, size, os.stat(tmp).st_size, encoding, new=True)
+        with self._lock:
+            if digest in self._staged:  # another thread staged the same content meanwhile
+                os.unlink(tmp)
+                return StoredBlob(digest, size, blob.stored_size, encoding, new=False)
+            self._staged[digest] = _Staged(tmp, str(self.path(digest, encoding)), blob)
+        return blob
+
+    def publish(self, also_sync: list[Path] | None = None) -> int:
+        """Make every staged blob durable and visible: sync data, rename, sync directory entries.
+
+        ``also_sync`` are other files (the WARC being written) whose data must be durable too; a
+        filesystem-wide sync covers them at no extra cost. Returns how many blobs were published.
+        """
+        with self._lock:
+            staged = list(self._staged.values())
+        if self.durable:
+            sync_files([Path(s.tmp) for s in staged] + list(also_sync or []), self.root)
+        dirs: set[str] = set()
+        new_dir = False
+        for s in staged:
+            parent = os.path.dirname(s.final)
+            new_dir |= self._ensure_dir(Path(parent))
+            os.replace(s.tmp, s.final)
+            dirs.add(parent)
+        if self.durable and staged and not sync_filesystem(self.root):
+            for d in ([str(self.root)] if new_dir else []) + sorted(dirs):
+                fsync_path(d)
+        with self._lock:
+            for s in staged:
+                self._staged.pop(s.blob.sha256, None)
+        return len(staged)
+
+    def discard_staged(self) -> None:
+        """Drop staged blobs (the batch failed before its commit)."""
+        with self._lock:
+            for s in self._staged.values():
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(s.tmp)
+            self._staged.clear()
+
+    def _ensure_dir(self, d: Path) -> bool:
+        key = str(d)
+        if key in self._dirs_known:
+            return False
+        created = not d.exists()
+        if created:
+            d.mkdir(exist_ok=True)
+        self._dirs_known.add(key)
+        return created
 
     def clean_tmp(self) -> int:
         """Remove temporary files left by processes that died mid-write; return how many."""
@@ -204,11 +256,10 @@ class BlobStore:
         """Every blob name present on disk."""
         if not self.root.is_dir():
             return
-        for d1 in sorted(self.root.iterdir()):
-            if len(d1.name) != 2 or not d1.is_dir():
+        for d in sorted(self.root.iterdir()):
+            if len(d.name) != 2 or not d.is_dir():
                 continue
-            for d2 in sorted(d1.iterdir()):
-                for f in sorted(d2.iterdir()):
-                    name = f.name.removesuffix(ZSTD_SUFFIX)
-                    if len(name) == 64 and not f.name.endswith(".tmp"):
-                        yield name
+            for f in sorted(os.listdir(d)):
+                name = f.removesuffix(ZSTD_SUFFIX)
+                if len(name) == 64 and HEX.issuperset(name):
+                    yield name

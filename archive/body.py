@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +21,16 @@ CHUNK = 1 << 20
 # compressed, and running a compressor over them costs time for nothing.
 COMPRESS_IF_RATIO_BELOW = 0.85
 MIN_COMPRESS_SIZE = 512
+
+
+_local = threading.local()
+
+
+def _probe() -> zstandard.ZstdCompressor:
+    """A per-thread level-1 compressor: making one costs more than compressing a page with it."""
+    if not hasattr(_local, "probe"):
+        _local.probe = zstandard.ZstdCompressor(level=1)
+    return _local.probe
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ class Body:
         head = self.head()
         if len(head) < MIN_COMPRESS_SIZE:
             return False
-        return len(zstandard.ZstdCompressor(level=1).compress(head)) < COMPRESS_IF_RATIO_BELOW * len(head)
+        return len(_probe().compress(head)) < COMPRESS_IF_RATIO_BELOW * len(head)
 
     def read(self) -> bytes:
         if self.data is not None:

@@ -6,8 +6,13 @@ Everything written here is derived from the originals and carries the parser ver
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
+import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -65,17 +70,42 @@ def parse_blob(store_root: str, sha256: str, hint: dict) -> ParseResult:
                  filename=hint.get("filename"), url=hint.get("url"))
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the process that started it dies, even by kill -9.
+
+    ProcessPoolExecutor has no such guard; an orphaned worker would linger holding pipes open.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int) -> Iterator[tuple[str, dict, ParseResult]]:
     """Parse blobs, in worker processes when there are several and ``jobs`` > 1; order kept."""
     if jobs <= 1 or len(items) < 4:
         for sha, hint in items:
             yield sha, hint, parse_blob(str(store.root), sha, hint)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # spawn, not fork: a forked worker would inherit the writer's WARC file lock and hold it after a
+    # kill -9 of the writer. Workers also end with their parent (see _die_with_parent).
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         results = pool.map(parse_blob, [str(store.root)] * len(items), [s for s, _ in items],
                            [h for _, h in items], chunksize=4)
         for (sha, hint), res in zip(items, results, strict=True):
             yield sha, hint, res
+
+
+@functools.lru_cache(maxsize=4096)
+def _bands(key: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(fingerprint.lsh_bands(list(key)))
+
+
+def bands_of(nums: list[str]) -> tuple[str, ...]:
+    """LSH band keys, computed once per number sequence (a document is placed and searched with them)."""
+    return _bands(tuple(nums))
 
 
 def _docprint(row: dict) -> DocPrint:
@@ -139,7 +169,7 @@ class Placer:
             "document_id": doc_id, "position": i, "number": s.get("number"), "heading": s.get("heading"),
             "text": s.get("text"), "parser_version": pv} for i, s in enumerate(rep.get("sections", []))))
         self.db["document_bands"].insert_all(
-            {"band": b, "document_id": doc_id} for b in fingerprint.lsh_bands(res.numbers))
+            {"band": b, "document_id": doc_id} for b in bands_of(res.numbers))
         if assign:
             same_print = existing and existing["report_id"] and (
                 (existing["agency"], existing["year"], existing["numbers"], existing["kind"])
@@ -169,7 +199,7 @@ class Placer:
                 """SELECT id FROM reports WHERE year = :y AND agency_key IS NOT NULL
                    AND (agency_key = :k OR instr(agency_key, :k) > 0 OR instr(:k, agency_key) > 0)
                    LIMIT 50""", {"y": doc.year, "k": doc.agency_key})]
-        bands = fingerprint.lsh_bands(doc.numbers)
+        bands = bands_of(doc.numbers)
         if bands:
             marks = ",".join("?" * len(bands))
             ids += [r["report_id"] for r in self.catalog.rows(

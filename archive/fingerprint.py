@@ -8,6 +8,7 @@ other agencies included (shared/reference/extraction-toolchain.md, near-duplicat
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -17,7 +18,7 @@ KEEP = re.compile(r"[\W_]+", re.UNICODE)
 SAME_REPORT = 0.5  # between the two measured clusters (>= 0.61 same, <= 0.13 different)
 SAME_CONTENT = 0.9  # cross-format copies of one version score >= 0.97
 MIN_SHINGLES = 8  # fewer distinct 3-grams (an all-zero table, a two-line page) prove nothing
-BANDS, ROWS = 16, 2  # MinHash LSH for candidates: P(found) ~ 0.99 at Jaccard 0.5
+BANDS = 16  # candidate bins: P(two documents share one) ~ 1 - (1 - J)^16, 0.99998 at Jaccard 0.5
 
 
 def normalise(text: str) -> str:
@@ -48,26 +49,34 @@ def informative(sh: set) -> bool:
     return len(sh) >= MIN_SHINGLES
 
 
+@functools.lru_cache(maxsize=8192)
+def _shingle_set(nums: tuple[str, ...]) -> frozenset:
+    return frozenset(shingles(list(nums)))
+
+
 def similarity(a: list[str], b: list[str]) -> float | None:
     """Number 3-gram Jaccard, or None when either side has too few numbers to tell."""
-    sa, sb = shingles(a), shingles(b)
+    sa, sb = _shingle_set(tuple(a)), _shingle_set(tuple(b))
     if not (informative(sa) and informative(sb)):
         return None
     return jaccard(sa, sb)
 
 
-_PRIME = (1 << 61) - 1
-_COEFFS = [(int.from_bytes(hashlib.sha256(f"a{i}".encode()).digest()[:8], "little") % _PRIME | 1,
-            int.from_bytes(hashlib.sha256(f"b{i}".encode()).digest()[:8], "little") % _PRIME)
-           for i in range(BANDS * ROWS)]
-
-
 def lsh_bands(nums: list[str]) -> list[str]:
-    """MinHash band keys of the number 3-grams; documents sharing a key are candidates."""
+    """Band keys of a one-permutation MinHash of the number 3-grams; documents sharing a key are
+    candidates (then confirmed by :func:`similarity`).
+
+    One hash per 3-gram, split into BANDS bins by value, the minimum kept per bin: the chance that
+    two documents share a bin's minimum is their Jaccard similarity, as with classic MinHash, at a
+    sixteenth of the hashing (Li, Owen & Zhang, "One Permutation Hashing", 2012).
+    """
     sh = shingles(nums)
     if not informative(sh):
         return []
-    base = [int.from_bytes(hashlib.blake2b(" ".join(g).encode(), digest_size=8).digest(), "little") for g in sh]
-    mins = [min((a * h + b) % _PRIME for h in base) for a, b in _COEFFS]
-    return [f"{b}:" + hashlib.blake2b(repr(mins[b * ROWS:(b + 1) * ROWS]).encode(), digest_size=8).hexdigest()
-            for b in range(BANDS)]
+    mins: dict[int, int] = {}
+    for g in sh:
+        h = int.from_bytes(hashlib.blake2b(" ".join(g).encode(), digest_size=8).digest(), "little")
+        b = h % BANDS
+        if h < mins.get(b, 1 << 64):
+            mins[b] = h
+    return [f"{b}:{h:016x}" for b, h in sorted(mins.items())]

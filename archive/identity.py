@@ -78,6 +78,7 @@ def agencies_compatible(a: str | None, b: str | None) -> bool:
 
 
 def best_similarity(doc: DocPrint, others: list[DocPrint]) -> float | None:
+    """The highest number similarity to any of ``others`` (None if none could be told)."""
     scores = [s for o in others if (s := similarity(doc.numbers, o.numbers)) is not None]
     return max(scores) if scores else None
 

@@ -22,7 +22,8 @@ class IngestResult:
     skipped: int = 0
     new_documents: int = 0
     new_reports: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # files not archived
+    notes: list[tuple[str, str]] = field(default_factory=list)  # archived, but not (fully) understood
     run_id: int | None = None
 
 
@@ -76,4 +77,13 @@ def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[
         w.close(progress=parse_progress)
         result.new_documents = w.stats.new_documents
         result.new_reports = w.stats.new_reports
+    for r in archive.catalog.rows(
+            """SELECT c.filename, b.role, b.examine_note, d.id AS doc, d.report_id FROM captures c
+               JOIN blobs b ON b.sha256 = c.sha256 LEFT JOIN documents d ON d.sha256 = c.sha256
+               WHERE c.run_id = ? ORDER BY c.id""", (result.run_id,)):
+        if r["role"] == "failed":
+            result.notes.append((r["filename"], f"archived, but unreadable: {r['examine_note']}"))
+        elif r["doc"] is not None and r["report_id"] is None:
+            why = r["examine_note"] or "no agency and year could be read"
+            result.notes.append((r["filename"], f"archived without a report: {why}"))
     return result

@@ -13,11 +13,12 @@ import json
 import os
 import socket
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from archive.blobstore import pid_alive
 from archive.capture import Capture, iso, utcnow
+from archive.durability import pid_alive
 from archive.examine import Placed, examine, pending
 from archive.formats import MEDIA_TYPES, sniff
 from archive.warc import (
@@ -33,6 +34,9 @@ from archive.warc import (
 
 if TYPE_CHECKING:
     from archive.archive import Archive
+
+
+THREADED_STAGE_MIN = 256 * 1024
 
 
 @dataclass
@@ -103,7 +107,8 @@ class ArchiveWriter:
                 "host": socket.gethostname(), "portals": json.dumps(portals or [], ensure_ascii=False)}).last_pk
         kwargs = {"max_size": max_warc_size} if max_warc_size else {}
         self.warc = WarcWriter(archive.warc_dir, software=f"nianbao {archive.version}", **kwargs)
-        self._blobs: dict[str, dict] = {}
+        self._blobs: dict[str, dict] = {}  # sha256 -> blob row and the future staging it
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-blob")
         self._captures: list[dict] = []
         self._digests: dict[str, tuple[str, str]] = {}  # payload digest -> (uri, date) not yet committed
         self._last_commit = time.monotonic()
@@ -133,7 +138,7 @@ class ArchiveWriter:
         if cap.source == "ingest":
             sha = _sha256(cap)
             digest = hex_to_digest(sha)
-            blob = self.store.put(cap.body, sha256=sha, sync=False)
+            new = self._stage(sha, cap, kind, fetched)
             earlier = self._earlier_payload(digest)
             if earlier:
                 ref = self.warc.write_revisit_resource(cap, digest, Revisit(*earlier))
@@ -143,20 +148,50 @@ class ArchiveWriter:
             http = response_http_headers(cap)
             digests = hash_payload(cap.raw_body or cap.body, headers_bytes(http))
             sha = digests.payload_hex if cap.raw_body is None else _sha256(cap)
-            blob = self.store.put(cap.body, sha256=sha, sync=False)
+            new = self._stage(sha, cap, kind, fetched)
             digest = digests.payload
             earlier = self._earlier_payload(digest)
             ref = self.warc.write_response(cap, http, digests, Revisit(*earlier) if earlier else None)
         if ref.record_type != "revisit":
             self._digests.setdefault(digest, (cap.final_url or cap.url, fetched))
-        if sha not in self._blobs:
-            self._blobs[sha] = {"sha256": sha, "size": blob.size, "stored_size": blob.stored_size,
-                                "encoding": blob.encoding, "kind": kind, "first_seen": fetched}
-        self._captures.append(self._capture_row(cap, sha, blob.size, kind, ref, digest))
+        size = cap.body.size
+        self._captures.append(self._capture_row(cap, sha, size, kind, ref, digest))
         self.stats.pages += 1
-        self.stats.bytes += blob.size
+        self.stats.bytes += size
         self._maybe_commit()
-        return Added(self._count, sha, kind, blob.new, ref.record_type)
+        return Added(self._count, sha, kind, new, ref.record_type)
+
+    def _stage(self, sha: str, cap: Capture, kind: str, fetched: str) -> bool:
+        """Queue the body for the blob store (written on worker threads while the WARC record is
+        written here); return whether the content is new to the store."""
+        if sha in self._blobs:
+            return False
+        new = not self.store.exists(sha)
+        future = None
+        if new:
+            # Large bodies are written on a second thread while this one writes the WARC record (both
+            # mostly copy bytes in the kernel, outside the GIL); small ones inline, where handing over
+            # the GIL would cost more than it saves.
+            if cap.body.size >= THREADED_STAGE_MIN:
+                future = self._pool.submit(self.store.stage, cap.body, sha256=sha)
+            else:
+                future = _done(self.store.stage(cap.body, sha256=sha))
+        self._blobs[sha] = {"row": {"sha256": sha, "size": cap.body.size, "kind": kind, "first_seen": fetched},
+                            "future": future}
+        return new
+
+    def _blob_rows(self) -> list[dict]:
+        rows = []
+        for sha, entry in self._blobs.items():
+            fut = entry["future"]
+            if fut is not None:
+                blob = fut.result()
+                stored, encoding = blob.stored_size, blob.encoding
+            else:
+                path, encoding = self.store.locate(sha) or (None, "raw")
+                stored = os.stat(path).st_size if path else 0
+            rows.append({**entry["row"], "stored_size": stored, "encoding": encoding})
+        return rows
 
     def _add_not_modified(self, cap: Capture) -> Added:
         """A 304: nothing new is stored; a server-not-modified revisit points at the last capture."""
@@ -199,17 +234,23 @@ class ArchiveWriter:
     def commit(self) -> None:
         """Make the batch durable: directory entries, WARC bytes, then the catalog rows."""
         self._last_commit = time.monotonic()
-        self.store.sync()
-        self.warc.flush()
+        self.warc.flush(sync=False)
+        current = self.warc.current_path()
+        try:
+            blob_rows = self._blob_rows()  # waits for the staging threads
+            self.store.publish(also_sync=[current] if current else [])
+        except BaseException:
+            self.store.discard_staged()
+            raise
         states = self.warc.drain_states()
         with self.catalog.transaction() as db:
             for st in states:
                 db["warc_files"].upsert({"name": st.name, "created_at": st.created_at, "size": st.size,
                                          "records": st.records, "closed": int(st.closed)}, pk="name")
-            if self._blobs:
-                before = db["blobs"].count
-                db["blobs"].insert_all(self._blobs.values(), ignore=True)
-                self.stats.new_blobs += db["blobs"].count - before
+            if blob_rows:
+                before = self.catalog.conn.total_changes
+                db["blobs"].insert_all(blob_rows, ignore=True)
+                self.stats.new_blobs += self.catalog.conn.total_changes - before
             if self._captures:
                 db["captures"].insert_all(self._captures)
             self._write_run(db)
@@ -236,7 +277,10 @@ class ArchiveWriter:
         """Commit what is left, parse new blobs, and record the run's outcome."""
         if self.closed:
             return self.stats
-        self.commit()
+        try:
+            self.commit()
+        finally:
+            self._pool.shutdown(wait=True)
         self.warc.close()
         if self.examine_after and status == "ok":
             self.examine_pending(progress)
@@ -259,6 +303,12 @@ class ArchiveWriter:
             self.close(status="interrupted", error="interrupted by the user")
         else:
             self.close(status="failed", error=f"{exc_type.__name__}: {exc}")
+
+
+def _done(value) -> Future:
+    fut: Future = Future()
+    fut.set_result(value)
+    return fut
 
 
 def _sha256(cap: Capture) -> str:

@@ -182,12 +182,15 @@ def ingest(archive_dir: Path | None, files: tuple[Path, ...], jobs: int | None, 
         res = a.ingest(files, progress=lambda i, n, name: bar(i, n), parse_progress=pbar, jobs=jobs)
     data = {"files": res.files, "new_blobs": res.new_blobs, "skipped_unchanged": res.skipped,
             "new_documents": res.new_documents, "new_reports": res.new_reports,
-            "errors": [{"file": f, "error": e} for f, e in res.errors], "run": res.run_id}
+            "errors": [{"file": f, "error": e} for f, e in res.errors],
+            "notes": [{"file": f, "note": n} for f, n in res.notes], "run": res.run_id}
     if as_json:
         emit_json(data)
     else:
         out.print(f"archived {res.files} file(s): {res.new_blobs} new original(s), {res.new_documents} new "
                   f"document(s), {res.new_reports} new report(s); {res.skipped} unchanged file(s) skipped")
+        for f, n in res.notes:
+            out.print(f"[yellow]{f}[/yellow]: {n}")
         for f, e in res.errors:
             out.print(f"[red]not archived[/red] {f}: {e}")
     if res.errors:

@@ -136,4 +136,5 @@ def run_demo(archive_dir: Path, *, host: str = "127.0.0.2", console: Console | N
                       f"{stats['captures']} captures, {stats['blobs']} blobs, {stats['warc_files']} WARC file(s)")
         console.print(f"next: [bold]nianbao show 1 --archive {archive.path}[/bold], "
                       f"[bold]nianbao export --format csv --archive {archive.path}[/bold]")
-        return {"first": first, "second": second, "reports": len(rows), "verify_ok": res.ok, "stats": stats}
+        return {"first": first, "second": second, "reports": len(rows), "verify_ok": res.ok, "stats": stats,
+                "bytes_first": bytes_first, "bytes_second": bytes_second, "new_blobs_second": s2.new_blobs}
