@@ -1,7 +1,8 @@
 """Content-addressed store of original bytes, named by SHA-256, crash-safe, optionally zstd at rest.
 
-A blob is written to ``tmp/``, made durable, then renamed to ``ab/<sha256>`` (``.zst`` when
-compressed): after a kill -9 at any instant a blob is either whole under its final name or absent.
+A blob is written to a temporary file (unnamed, O_TMPFILE, where the filesystem allows; else in
+``tmp/``), made durable, then linked or renamed to ``ab/<sha256>`` (``.zst`` when compressed): after
+a kill -9 at any instant a blob is either whole under its final name or absent.
 :meth:`BlobStore.put` does this for one blob. A writer that stores many uses :meth:`stage` and then
 :meth:`publish` once per batch (group commit: one filesystem sync for the batch, the renames, one more
 sync for the directory entries) before the catalog commits rows that point at the blobs.
@@ -10,9 +11,12 @@ sync for the directory entries) before the catalog commits rows that point at th
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
 import os
 import secrets
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +26,7 @@ from typing import BinaryIO, Literal
 import zstandard
 
 from archive.body import CHUNK, Body
-from archive.durability import fsync_path, pid_alive, sync_files, sync_filesystem
+from archive.durability import fsync_path, pid_alive, sync_all, sync_filesystem
 
 Encoding = Literal["raw", "zstd"]
 ZSTD_SUFFIX = ".zst"
@@ -42,9 +46,52 @@ class StoredBlob:
     new: bool
 
 
+_AT_FDCWD, _AT_SYMLINK_FOLLOW = -100, 0x400
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+MAX_STAGED = 512  # staged blobs hold a file descriptor each until published
+
+
+@dataclass
+class _Tmp:
+    """A temporary file being written: unnamed (O_TMPFILE) when ``path`` is None, else named."""
+
+    fd: int
+    path: str | None
+    closed: bool = False
+
+    def place(self, final: str) -> bool:
+        """Give the file its final name, atomically; False if that name already exists.
+
+        An unnamed file is linked in with linkat(2) through /proc (Python's os.link cannot follow
+        that link), which needs no rename and leaves nothing behind if the process dies first.
+        """
+        if self.path is not None:
+            os.replace(self.path, final)
+            self.path = None
+            return True
+        if _libc is None:
+            return False
+        if _libc.linkat(_AT_FDCWD, f"/proc/self/fd/{self.fd}".encode(), _AT_FDCWD, final.encode(),
+                        _AT_SYMLINK_FOLLOW) == 0:
+            return True
+        err = ctypes.get_errno()
+        if err == errno.EEXIST:
+            return False  # the same content was stored meanwhile
+        raise OSError(err, f"cannot link a blob into place: {os.strerror(err)}", final)
+
+    def discard(self) -> None:
+        if not self.closed:
+            os.close(self.fd)
+            self.closed = True
+        if self.path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+            self.path = None
+
+
 @dataclass(frozen=True)
 class _Staged:
-    tmp: str
+    tmp: _Tmp
     final: str
     blob: StoredBlob
 
@@ -63,6 +110,7 @@ class BlobStore:
         self._lock = threading.Lock()  # stage() may run on several threads at once
         self._local = threading.local()
         self._dirs_known: set[str] = set()
+        self._unnamed: bool | None = None if _libc is not None and hasattr(os, "O_TMPFILE") else False
         if not readonly:
             self.tmp.mkdir(parents=True, exist_ok=True)
 
@@ -86,34 +134,53 @@ class BlobStore:
         return self.locate(sha256) is not None
 
     # -- writing --------------------------------------------------------------------------------
-    def _write_tmp(self, body: Body, sha256: str | None) -> tuple[str, str, int, Encoding]:
+    def _open_tmp(self) -> _Tmp:
+        """An unnamed O_TMPFILE in the store (vanishes by itself if the process dies), else a named one."""
+        if self._unnamed is not False:
+            try:
+                fd = os.open(self.tmp, os.O_WRONLY | os.O_TMPFILE | os.O_CLOEXEC, 0o644)
+            except (OSError, AttributeError):
+                self._unnamed = False
+            else:
+                tmp = _Tmp(fd, None)
+                if self._unnamed is None:  # first use: prove that linking it into place works here
+                    probe = str(self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.tmp")
+                    self._unnamed = tmp.place(probe)
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(probe)
+                    os.close(fd)
+                    return self._open_tmp()
+                return tmp
+        path = str(self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.tmp")
+        return _Tmp(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644), path)
+
+    def _write_tmp(self, body: Body, sha256: str | None) -> tuple[_Tmp, str, int, Encoding]:
         """Write the body to a temp file (compressed if worth it); return (tmp, sha256, size, encoding)."""
         encoding: Encoding = "zstd" if self.compress and body.compressible else "raw"
-        tmp = str(self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.tmp")
         hasher = hashlib.sha256() if sha256 is None else None
+        tmp = self._open_tmp()
         size = 0
         try:
-            with open(tmp, "xb") as fh:
+            with open(tmp.fd, "wb", closefd=False) as fh:
                 if encoding == "zstd" and body.data is not None and body.size <= CHUNK:
                     # Small bodies in one call, with a compressor reused per thread (making one costs
                     # more than compressing a page).
                     if hasher:
                         hasher.update(body.data)
                     fh.write(self._compressor().compress(body.data))
-                    return tmp, sha256 or hasher.hexdigest(), body.size, encoding  # type: ignore[union-attr]
-                sink = fh
-                if encoding == "zstd":
-                    sink = self._compressor().stream_writer(fh, size=body.size, closefd=False)
-                for chunk in body.chunks(CHUNK):
-                    if hasher:
-                        hasher.update(chunk)
-                    sink.write(chunk)
-                    size += len(chunk)
-                if sink is not fh:
-                    sink.close()
+                    size = body.size
+                else:
+                    sink = self._compressor().stream_writer(fh, size=body.size, closefd=False) \
+                        if encoding == "zstd" else fh
+                    for chunk in body.chunks(CHUNK):
+                        if hasher:
+                            hasher.update(chunk)
+                        sink.write(chunk)
+                        size += len(chunk)
+                    if sink is not fh:
+                        sink.close()
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            tmp.discard()
             raise
         return tmp, sha256 or hasher.hexdigest(), size, encoding  # type: ignore[union-attr]
 
@@ -136,15 +203,17 @@ class BlobStore:
         if sha256 is not None and (found := self._existing(sha256, body.size)):
             return found
         tmp, digest, size, encoding = self._write_tmp(body, sha256)
-        if found := self._existing(digest, size):
-            os.unlink(tmp)
-            return found
-        if self.durable:
-            fsync_path(tmp)
-        final = self.path(digest, encoding)
-        new_dir = self._ensure_dir(final.parent)
-        stored = os.stat(tmp).st_size
-        os.replace(tmp, final)
+        try:
+            if found := self._existing(digest, size):
+                return found
+            if self.durable:
+                os.fsync(tmp.fd)
+            final = self.path(digest, encoding)
+            new_dir = self._ensure_dir(final.parent)
+            stored = os.fstat(tmp.fd).st_size
+            tmp.place(str(final))
+        finally:
+            tmp.discard()
         if self.durable:
             if new_dir:
                 fsync_path(self.root)
@@ -158,47 +227,53 @@ class BlobStore:
             return found
         tmp, digest, size, encoding = self._write_tmp(body, sha256)
         if found := self._existing(digest, size):
-            os.unlink(tmp)
+            tmp.discard()
             return found
-        blob = StoredBlob(digest, size, os.stat(tmp).st_size, encoding, new=True)
+        blob = StoredBlob(digest, size, os.fstat(tmp.fd).st_size, encoding, new=True)
         with self._lock:
             if digest in self._staged:  # another thread staged the same content meanwhile
-                os.unlink(tmp)
+                tmp.discard()
                 return StoredBlob(digest, size, blob.stored_size, encoding, new=False)
             self._staged[digest] = _Staged(tmp, str(self.path(digest, encoding)), blob)
+            full = len(self._staged) >= MAX_STAGED
+        if full:  # bound the open files; publishing early is safe (see publish)
+            self.publish()
         return blob
 
     def publish(self, also_sync: list[Path] | None = None) -> int:
-        """Make every staged blob durable and visible: sync data, rename, sync directory entries.
+        """Make every staged blob durable and visible: sync data, link/rename into place, sync names.
 
         ``also_sync`` are other files (the WARC being written) whose data must be durable too; a
-        filesystem-wide sync covers them at no extra cost. Returns how many blobs were published.
+        filesystem-wide sync covers them at no extra cost. A blob published before the catalog row
+        that names it (a crash in between) is harmless: it is found and reused when fetched again.
+        Returns how many blobs were published.
         """
         with self._lock:
             staged = list(self._staged.values())
-        if self.durable:
-            sync_files([Path(s.tmp) for s in staged] + list(also_sync or []), self.root)
-        dirs: set[str] = set()
-        new_dir = False
-        for s in staged:
-            parent = os.path.dirname(s.final)
-            new_dir |= self._ensure_dir(Path(parent))
-            os.replace(s.tmp, s.final)
-            dirs.add(parent)
-        if self.durable and staged and not sync_filesystem(self.root):
-            for d in ([str(self.root)] if new_dir else []) + sorted(dirs):
-                fsync_path(d)
-        with self._lock:
+            self._staged.clear()
+        try:
+            if self.durable:
+                sync_all([s.tmp.fd for s in staged], list(also_sync or []), self.root)
+            dirs: set[str] = set()
+            new_dir = False
             for s in staged:
-                self._staged.pop(s.blob.sha256, None)
+                parent = os.path.dirname(s.final)
+                new_dir |= self._ensure_dir(Path(parent))
+                s.tmp.place(s.final)
+                dirs.add(parent)
+            if self.durable and staged and not sync_filesystem(self.root):
+                for d in ([str(self.root)] if new_dir else []) + sorted(dirs):
+                    fsync_path(d)
+        finally:
+            for s in staged:
+                s.tmp.discard()
         return len(staged)
 
     def discard_staged(self) -> None:
         """Drop staged blobs (the batch failed before its commit)."""
         with self._lock:
             for s in self._staged.values():
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(s.tmp)
+                s.tmp.discard()
             self._staged.clear()
 
     def _ensure_dir(self, d: Path) -> bool:

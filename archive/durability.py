@@ -45,13 +45,16 @@ def sync_filesystem(path: Path | str) -> bool:
         os.close(fd)
 
 
-def sync_files(paths: list[Path], where: Path) -> None:
-    """Make the contents of ``paths`` durable: one syncfs, else parallel fsyncs."""
-    if not paths:
+def sync_all(fds: list[int], paths: list[Path], where: Path) -> None:
+    """Make the contents of open files ``fds`` and of ``paths`` durable: one syncfs when there are
+    several, else parallel fsyncs."""
+    n = len(fds) + len(paths)
+    if not n:
         return
-    if len(paths) > 1 and sync_filesystem(where):
+    if n > 1 and sync_filesystem(where):
         return
-    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
+    with ThreadPoolExecutor(max_workers=min(16, n)) as pool:
+        list(pool.map(os.fsync, fds))
         list(pool.map(fsync_path, paths))
 
 

@@ -73,8 +73,8 @@ def test_sigkill_at_random_moments_leaves_a_consistent_archive_that_resumes(tmp_
     assert kills >= len(plan) - 1, "the child finished before the kills; the test did not exercise crashes"
     # The kills landed mid-write: torn WARC tails were cut back or half-written blobs removed.
     assert any(r.startswith(("truncated", "removed")) for r in recovered), recovered
-    # Every killed run is marked interrupted (one killed after recording its own end may say ok).
-    assert kills - 1 <= sum(r == "marked interrupted" for r in recovered) <= kills
+    # Killed runs are marked interrupted; the two killed while parsing may have recorded their end.
+    assert kills - 2 <= sum(r == "marked interrupted" for r in recovered) <= kills
     # A run left alone completes the archive: every body once, nothing waiting to be parsed.
     proc = start(archive_dir)
     assert proc.wait(timeout=300) == 0
