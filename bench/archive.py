@@ -133,7 +133,7 @@ def main() -> None:
             if kind == "small" and args.parse:
                 t, n = parse_run(base / f"{kind}-archive-{args.rounds - 1}", args.parse)
                 print(f"  parse (separate, {n} docs, up to 2 processes): {t:.2f} s, {n / t:,.0f} docs/s "
-                      f"(median over the set, not part of the ratio)")
+                      "(not part of the ratio)")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
