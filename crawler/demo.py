@@ -104,10 +104,18 @@ def validators(archive: Archive) -> dict[str, Headers]:
     return out
 
 
-def run_demo(archive_dir: Path, *, host: str = "127.0.0.2", console: Console | None = None) -> dict:
+DEMO_PORT = 8802  # fixed, so a second `nianbao demo` revisits the same URLs
+
+
+def run_demo(archive_dir: Path, *, host: str = "127.0.0.2", port: int = DEMO_PORT,
+             console: Console | None = None) -> dict:
     console = console or Console()
     site = demo_site()
-    with PortalServer(site, host=host) as server, Archive.open(archive_dir) as archive:
+    try:
+        server = PortalServer(site, host=host, port=port)
+    except OSError:  # the port is taken: any free one will do
+        server = PortalServer(site, host=host, port=0)
+    with server, Archive.open(archive_dir) as archive:
         console.print(f"demo portal at [bold]{server.url}/[/bold]; archive in [bold]{archive.path}[/bold]")
         with archive.writer(kind="crawl", portals=[server.url]) as w:
             first = harvest(w, server.url + "/")

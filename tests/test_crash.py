@@ -88,3 +88,18 @@ def test_sigkill_at_random_moments_leaves_a_consistent_archive_that_resumes(tmp_
     assert stats["pending_parse"] == 0
     assert "running" not in statuses
     assert "interrupted" in statuses and "ok" in statuses
+
+
+def test_two_writers_at_once_share_one_archive(tmp_path):
+    """Two crawl processes on one archive: each gets its own WARC file, nothing is torn or lost."""
+    archive_dir = tmp_path / "archive"
+    procs = [start(archive_dir), start(archive_dir)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    stats = assert_consistent(archive_dir)
+    n = len(items())
+    assert stats["captures"] == 2 * n
+    with Archive.open(archive_dir, readonly=True) as a:
+        writers = {r["warc_file"].split("-")[3] for r in a.catalog.rows("SELECT DISTINCT warc_file FROM captures")}
+        assert len(writers) == 2  # one file per writer process
+        assert a.catalog.scalar("SELECT count(*) FROM blobs") == len({hashlib.sha256(b).hexdigest()
+                                                                        for _, b, _ in items()})

@@ -6,7 +6,7 @@ from crawler.demo import run_demo
 
 
 def test_demo_harvests_reports_and_recrawls_for_almost_nothing(tmp_path):
-    result = run_demo(tmp_path / "demo", host="127.0.0.2")
+    result = run_demo(tmp_path / "demo", host="127.0.0.2", port=0)
     assert result["reports"] == 5 and result["verify_ok"]
     stats = result["stats"]
     assert stats["documents"] >= 15 and stats["unassigned_documents"] == 0
