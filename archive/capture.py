@@ -70,10 +70,9 @@ class Capture:
     redirects: list[RedirectHop] = field(default_factory=list)
     ip_address: str | None = None
     filename: str | None = None
-    # "crawl" for HTTP fetches, "ingest" for local files (written as WARC resource records)
+    # "crawl" for HTTP fetches; "ingest" for local files, which are written as WARC resource records
+    # and taken as reports on the user's word (crawled pages must read as reports to become documents)
     source: str = "crawl"
-    # Ingested files are reports by the user's word; crawled pages are examined first.
-    assert_report: bool = False
 
     def __post_init__(self) -> None:
         self.body = Body.of(self.body)

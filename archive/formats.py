@@ -11,7 +11,6 @@ import zipfile
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-KINDS = ("html", "pdf", "docx", "doc", "wps", "image", "text", "xml", "zip", "other")
 REPORT_KINDS = ("html", "pdf", "docx", "doc", "wps", "image", "text")
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MEDIA_TYPES = {

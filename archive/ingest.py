@@ -64,8 +64,7 @@ def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[
                 result.skipped += 1
                 continue
             cap = Capture(url=url, body=Body(path=path), status=200, source="ingest", filename=path.name,
-                          headers=[("Content-Length", str(st.st_size)), ("Last-Modified", mtime)],
-                          assert_report=True)
+                          headers=[("Content-Length", str(st.st_size)), ("Last-Modified", mtime)])
             try:
                 w.add(cap)
             except OSError as e:

@@ -11,7 +11,6 @@ dead writers back to their committed size, so a kill -9 mid-record leaves no tor
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import hashlib
@@ -50,14 +49,6 @@ def digest_str(raw: bytes) -> str:
     digest can be looked up as is, and warcio, pywb and ``warcio check`` read both.
     """
     return "sha256:" + raw.hex()
-
-
-def digest_to_hex(value: str) -> str:
-    """The hex SHA-256 of a ``sha256:`` digest, whether written in base16 or base32."""
-    algo, _, enc = value.partition(":")
-    if algo.lower() != "sha256":
-        raise ValueError(f"not a sha256 digest: {value}")
-    return enc.lower() if len(enc) == 64 else base64.b32decode(enc).hex()
 
 
 def hex_to_digest(sha256_hex: str) -> str:

@@ -43,7 +43,6 @@ THREADED_STAGE_MIN = 256 * 1024
 class Added:
     """What one capture did to the archive."""
 
-    capture_index: int
     sha256: str | None
     kind: str | None
     new_blob: bool
@@ -112,7 +111,6 @@ class ArchiveWriter:
         self._captures: list[dict] = []
         self._digests: dict[str, tuple[str, str]] = {}  # payload digest -> (uri, date) not yet committed
         self._last_commit = time.monotonic()
-        self._count = 0
         self.placed: list[Placed] = []
         self.closed = False
 
@@ -128,7 +126,6 @@ class ArchiveWriter:
         """Archive one capture; its rows are committed with the current batch."""
         if self.closed:
             raise RuntimeError("this archive writer is closed")
-        self._count += 1
         if cap.status == 304:
             return self._add_not_modified(cap)
         fetched = iso(cap.fetched_at)
@@ -159,7 +156,7 @@ class ArchiveWriter:
         self.stats.pages += 1
         self.stats.bytes += size
         self._maybe_commit()
-        return Added(self._count, sha, kind, new, ref.record_type)
+        return Added(sha, kind, new, ref.record_type)
 
     def _stage(self, sha: str, cap: Capture, kind: str, fetched: str) -> bool:
         """Queue the body for the blob store (written on worker threads while the WARC record is
@@ -208,7 +205,7 @@ class ArchiveWriter:
         self.stats.pages += 1
         self.stats.not_modified += 1
         self._maybe_commit()
-        return Added(self._count, prev["sha256"] if prev else None, prev["kind"] if prev else None, False,
+        return Added(prev["sha256"] if prev else None, prev["kind"] if prev else None, False,
                      ref.record_type)
 
     def _capture_row(self, cap: Capture, sha: str | None, size: int, kind: str | None, ref, digest) -> dict:
