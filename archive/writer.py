@@ -1,9 +1,10 @@
 """Add captures to an archive: blob, WARC record, catalog rows, grouped into crash-safe commits.
 
-Per capture: hash once, store the blob (fsynced, renamed), append WARC records. Per batch: fsync the
-new directory entries and the WARC file, then commit every row in one transaction. A kill -9 before
-the commit leaves only blobs nobody points at yet (reused when fetched again) and a WARC tail that
-the next writer truncates; after it, everything is durable. Parsing runs after the commit.
+Per capture: hash once, stage the blob in a temporary file (on a second thread when it is large), and
+append the WARC records. Per batch: one filesystem sync makes the staged blobs and the WARC bytes
+durable, the blobs are linked into place, then every row is committed in one transaction. A kill -9
+before the commit leaves at most blobs no row points at yet (reused when fetched again) and a WARC
+tail that the next writer truncates; after it, everything is durable. Parsing runs after the commit.
 """
 
 from __future__ import annotations
