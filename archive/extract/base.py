@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from archive.extract.grid import Grid
+
 
 class ExtractionError(Exception):
     """The document cannot be read (broken file, over a safety limit); the message says why."""
@@ -17,5 +19,6 @@ class Extracted:
     title_hint: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    tables: list[Grid] = field(default_factory=list)  # every table found, as grids, in document order
     # How the text was obtained, e.g. "lxml #zoom", "pdfplumber", "python-docx".
     method: str = ""

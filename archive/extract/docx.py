@@ -6,11 +6,14 @@ import io
 import zipfile
 
 import docx
+from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from archive.extract.base import Extracted, ExtractionError
+from archive.extract.grid import Grid, GridCell, as_lines, clean
 
+W_T = qn("w:t")
 MAX_UNPACKED = 300 * 1024 * 1024  # a DOCX report unpacks to a few MB; more is a zip bomb
 MAX_RATIO = 200
 
@@ -33,18 +36,33 @@ def check_zip(data: bytes, what: str = "DOCX") -> None:
         raise ExtractionError(f"not a readable {what} (broken ZIP container: {e})") from e
 
 
-def table_lines(table: Table) -> list[str]:
-    lines = []
-    for row in table.rows:
-        seen: set[int] = set()
-        cells = []
-        for cell in row.cells:
-            if id(cell._tc) in seen:
+def table_grid(table: Table) -> Grid:
+    """Walk the raw ``w:tc`` cells so merges resolve exactly: gridSpan widens a cell, a vMerge
+    continuation is the cell above it (python-docx's ``row.cells`` repeats merged text instead)."""
+    grid: Grid = []
+    origin: dict[int, GridCell] = {}  # grid column -> the cell a vertical merge continues
+    for tr in table._tbl.tr_lst:
+        row: list[GridCell | None] = [None] * (tr.grid_before or 0)
+        for tc in tr.tc_lst:
+            span = max(1, tc.grid_span or 1)
+            col = len(row)
+            if tc.vMerge == "continue":
+                above = origin.get(col)
+                if above is not None:
+                    above.rowspan += 1
+                row.extend([None] * span)
                 continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
-        lines.append("\t".join(cells).rstrip("\t"))
-    return lines
+            text = "\n".join("".join(t.text or "" for t in p.iter(W_T)) for p in tc.p_lst)
+            cell = GridCell(clean(text), 1, span)
+            row.append(cell)
+            row.extend([None] * (span - 1))
+            for k in range(col, col + span):
+                origin[k] = cell
+        grid.append(row)
+    width = max((len(r) for r in grid), default=0)
+    for r in grid:
+        r.extend([None] * (width - len(r)))
+    return grid
 
 
 def extract_docx(data: bytes) -> Extracted:
@@ -54,14 +72,17 @@ def extract_docx(data: bytes) -> Extracted:
     except Exception as e:  # python-docx raises KeyError/ValueError/lxml errors on broken parts
         raise ExtractionError(f"not a readable DOCX ({type(e).__name__}: {e})") from e
     lines: list[str] = []
+    tables: list[Grid] = []
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
             text = block.text.strip()
             if text:
                 lines.append(text)
         elif isinstance(block, Table):
-            lines.extend(table_lines(block))
+            grid = table_grid(block)
+            tables.append(grid)
+            lines.extend(as_lines(grid))
     meta = {}
     if document.core_properties.title:
         meta["docx_title"] = document.core_properties.title
-    return Extracted(text="\n".join(lines), meta=meta, method="python-docx")
+    return Extracted(text="\n".join(lines), meta=meta, tables=tables, method="python-docx")

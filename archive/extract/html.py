@@ -9,6 +9,7 @@ from lxml import etree
 
 from archive.extract.base import Extracted, ExtractionError
 from archive.extract.charset import decode_html
+from archive.extract.grid import Grid, from_spans
 
 # Article containers of the CMS families that publish most reports (TRS, Hanweb, 集约化 platforms),
 # tried in order; the first holding enough text wins, else the whole body.
@@ -92,11 +93,63 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
             break
     h1 = root.xpath("//h1")
     heading = SPACES.sub(" ", h1[0].text_content()).strip() if h1 else ""
+    tables = [table_grid(t) for t in (container if container is not None else root).iter("table")
+              if not t.xpath(".//table")]
     if container is None:
-        body = root.find("body")
-        container = body if body is not None else root
-    text = block_text(container)
+        text, how = main_text(data, root)
+    else:
+        text = block_text(container)
     title = meta.get("ArticleTitle") or heading or re.split(r"[_|｜-]", page_title)[0].strip() or None
     if title and how != "body" and title not in text[:500]:
         text = title + "\n" + text
-    return Extracted(text=text, title_hint=title, meta=meta, method=f"lxml {how}")
+    return Extracted(text=text, title_hint=title, meta=meta, tables=[t for t in tables if t], method=f"lxml {how}")
+
+
+def table_grid(table: etree._Element) -> Grid:
+    """A ``<table>`` as a grid with its rowspan/colspan resolved (trafilatura flattens these)."""
+    rows = []
+    for tr in table.iter("tr"):
+        if tr.getparent() is not None and _owner_table(tr) is not table:
+            continue
+        cells = [(" ".join(block_text(td).split("\n")), _int(td.get("rowspan")), _int(td.get("colspan")))
+                 for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+        rows.append(cells)
+    return from_spans(rows)
+
+
+def _owner_table(el: etree._Element) -> etree._Element | None:
+    for anc in el.iterancestors("table"):
+        return anc
+    return None
+
+
+def _int(v: str | None) -> int:
+    try:
+        return int(str(v).strip()) if v else 1
+    except ValueError:
+        return 1
+
+
+def main_text(data: bytes, root: etree._Element) -> tuple[str, str]:
+    """For pages in no known CMS template: trafilatura finds the main text (boilerplate gone); its XML
+    keeps paragraphs and table rows, which become lines and tab-separated cells here."""
+    import trafilatura
+
+    xml = trafilatura.extract(lxml.html.tostring(root, encoding="unicode"), output_format="xml",
+                              include_tables=True, include_comments=False, favor_recall=True)
+    if not xml:
+        body = root.find("body")
+        return block_text(body if body is not None else root), "body"
+    doc = etree.fromstring(xml.encode())
+    lines: list[str] = []
+    for el in doc.iter():
+        if el.tag in ("p", "head", "item", "quote", "code"):
+            if el.getparent() is not None and el.getparent().tag == "cell":
+                continue
+            t = SPACES.sub(" ", "".join(el.itertext())).strip()
+            if t:
+                lines.append(t)
+        elif el.tag == "row":
+            cells = [SPACES.sub(" ", "".join(c.itertext())).strip() for c in el if c.tag == "cell"]
+            lines.append("\t".join(cells).rstrip("\t"))
+    return "\n".join(line for line in lines if line.strip()), "trafilatura"

@@ -10,6 +10,7 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psparser import PSException
 
 from archive.extract.base import Extracted, ExtractionError
+from archive.extract.grid import Grid, from_rows
 
 MAX_PAGES = 400
 SCANNED_CHARS_PER_PAGE = 20
@@ -25,6 +26,7 @@ def extract_pdf(data: bytes) -> Extracted:
     except Exception as e:  # pdfminer raises many private exception types on broken files
         raise ExtractionError(f"not a readable PDF ({type(e).__name__}: {e})") from e
     pages: list[str] = []
+    tables: list[Grid] = []
     with pdf:
         n = len(pdf.pages)
         if n > MAX_PAGES:
@@ -32,6 +34,7 @@ def extract_pdf(data: bytes) -> Extracted:
         for i, page in enumerate(pdf.pages[:MAX_PAGES]):
             try:
                 pages.append(page.extract_text() or "")
+                tables.extend(from_rows(t) for t in page.extract_tables() if t and len(t) > 1)
             except Exception as e:  # one damaged page must not lose the others
                 warnings.append(f"page {i + 1} could not be read ({type(e).__name__}: {e})")
                 pages.append("")
@@ -45,4 +48,4 @@ def extract_pdf(data: bytes) -> Extracted:
     if chars < SCANNED_CHARS_PER_PAGE * max(1, min(n, MAX_PAGES)):
         warnings.append("the PDF has (almost) no text layer: it looks scanned and needs OCR")
         meta["scanned"] = "1"
-    return Extracted(text=text, meta=meta, warnings=warnings, method="pdfplumber")
+    return Extracted(text=text, meta=meta, warnings=warnings, tables=tables, method="pdfplumber")

@@ -4,23 +4,26 @@
 and numbers only through it, so re-parsing old originals with a newer parser is one call per blob.
 The structure follows shared/spec/report-structure.md (``schema: nianbao.report/1``).
 
-This version reads the title line, template and sections; the statistical tables and their checks
-arrive with the full parser, and until then every report carries a warning saying so.
+Extraction (one module per format, :mod:`archive.extract`) gives text and grids; then one
+template-aware reader finds agency, year, template, sections, the three tables and the checks.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from archive import fingerprint
 from archive.extract import ExtractionError, extract
 from archive.formats import REPORT_KINDS, sniff
+from archive.parser.checks import evaluate
 from archive.parser.sections import split_sections
+from archive.parser.tables import read_active, read_applications, read_review
 from archive.parser.template import detect_template
 from archive.parser.title import agency_key, find_title
 
-PARSER_VERSION = "0.1.0-title"
+PARSER_VERSION = "1.0.0"
 SCHEMA = "nianbao.report/1"
 MIN_REPORT_CHARS = 1500
 SECTION_WORDS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议", "存在的主要问题")
@@ -55,9 +58,19 @@ def empty_report() -> dict:
             "sections": [], "cells": [], "checks": [], "warnings": []}
 
 
+def _region(sections: list[dict], number: str, text: str) -> str:
+    """The text of one numbered section (heading included), or all the text if it was not found."""
+    sec = next((s for s in sections if s["number"] == number), None)
+    return f"{sec['heading']}\n{sec['text']}" if sec else text
+
+
 def parse(data: bytes, *, kind: str | None = None, content_type: str | None = None,
-          filename: str | None = None, url: str | None = None) -> ParseResult:
-    """Parse one document; never raises on bad input (the reason is in ``error`` and ``warnings``)."""
+          filename: str | None = None, url: str | None = None, title: str | None = None) -> ParseResult:
+    """Parse one document; never raises on bad input (the reason is in ``error`` and ``warnings``).
+
+    ``title`` is a hint such as the link text the document was found under; ``url`` where it was
+    found. Both help when the document itself names no agency or year.
+    """
     kind = kind or sniff(data[:65536], content_type=content_type, filename=filename or url, data=data)
     report = empty_report()
     if kind not in REPORT_KINDS:
@@ -68,22 +81,59 @@ def parse(data: bytes, *, kind: str | None = None, content_type: str | None = No
     except ExtractionError as e:
         report["warnings"].append(str(e))
         return ParseResult(kind=kind, report=report, is_report=False, error=str(e))
+    except Exception as e:  # a library failing on hostile input must not take the caller down
+        msg = f"the {kind} could not be read ({type(e).__name__}: {e})"
+        report["warnings"].append(msg)
+        return ParseResult(kind=kind, report=report, is_report=False, error=msg)
+    return read_report(ext, kind, report, title_hint=title, url=url)
+
+
+def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, url: str | None = None) -> ParseResult:
+    """The template-aware part, shared by every format once its text and grids are extracted."""
     report["warnings"].extend(ext.warnings)
     text = ext.text
-    title = find_title(text, hint=ext.title_hint, max_year=datetime.now(UTC).year)
-    if title:
-        report.update(agency=title.agency, year=title.year, title=title.title)
+    this_year = datetime.now(UTC).year
+    found_title = find_title(text, hint=ext.title_hint, max_year=this_year)
+    if found_title is None and title_hint:
+        found_title = find_title(title_hint, max_year=this_year)
+    if found_title:
+        report.update(agency=found_title.agency, year=found_title.year, title=found_title.title)
+    if report["year"] is None:
+        report["year"] = year_from_body(text, this_year)
     report["template"] = detect_template(text, report["year"])
-    report["sections"] = split_sections(text)
-    # A title alone is not enough: list pages and news items carry report titles too.
+    sections = split_sections(text)
+    report["sections"] = sections
     evidence = sum(w in text for w in SECTION_WORDS)
-    body = len(report["sections"]) >= 2 or evidence >= 2 or len(text) >= MIN_REPORT_CHARS
-    is_report = (bool(title) and body) or evidence >= 3
-    if is_report:
-        if report["template"] in ("2019", "2021"):
-            report["warnings"].append(
-                f"statistical tables are not read by parser {PARSER_VERSION}: cells and checks are absent")
-        if not title:
-            report["warnings"].append("no title line naming the agency and year was found")
+    body = len(sections) >= 2 or evidence >= 2 or len(text) >= MIN_REPORT_CHARS
+    is_report = (bool(found_title) and body) or evidence >= 3
+    if report["template"] in ("2019", "2021") or ext.tables:
+        active = read_active(ext.tables, _region(sections, "二", text), report["template"])
+        apps = read_applications(ext.tables, _region(sections, "三", text))
+        review = read_review(ext.tables, _region(sections, "四", text))
+        report["cells"] = active.cells + apps.cells + review.cells
+        for res in (active, apps, review):
+            report["warnings"].extend(res.warnings)
+        found = {"active": active.found, "applications": apps.found, "review_litigation": review.found}
+    else:
+        found = {}
+    report["checks"] = evaluate(report["cells"], sections, report["template"], found)
+    if is_report and not found_title:
+        report["warnings"].append("no title line naming the agency and year was found")
+    if is_report and report["template"] == "unknown":
+        report["warnings"].append("the tables of neither national template were recognised")
     return ParseResult(kind=kind, report=report, is_report=is_report, text=text,
                        numbers=fingerprint.numbers(text), text_sha256=fingerprint.text_sha256(text))
+
+
+YEAR_PERIOD = re.compile(r"(?:统计(?:数据)?期限|统计时限|数据统计)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+YEAR_ANY = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def year_from_body(text: str, this_year: int) -> int | None:
+    """The year reported on when no title names it: the statistics period, else the year most
+    mentioned in the opening (the publication year comes at the end, so the end is not read)."""
+    if m := YEAR_PERIOD.search(text):
+        return int(m.group(1))
+    head = text[:3000]
+    years = [int(y) for y in YEAR_ANY.findall(head) if 1990 <= int(y) <= this_year]
+    return max(set(years), key=years.count) if years else None
