@@ -6,18 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the project needs at run time or in tests (none beyond Python yet).
-APT_PACKAGES=(python3-venv)
+# System packages the project needs at run time or in tests:
+# - libreoffice-writer-nogui converts DOC and WPS reports to DOCX (and, in the tests, generates PDFs);
+# - fonts-wqy-zenhei lets those generated PDFs carry Chinese text.
+APT_PACKAGES=(python3-venv libreoffice-writer-nogui fonts-wqy-zenhei)
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
-  for p in "${APT_PACKAGES[@]}"; do have_pkg "$p" || missing+=("$p"); done
-  # A python3 with a working venv module counts as having python3-venv (pyenv, python.org builds).
-  if [[ " ${missing[*]-} " == *" python3-venv "* ]] && python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    missing=("${missing[@]/python3-venv}")
-  fi
-  missing=(${missing[@]+"${missing[@]}"})
+  for p in "${APT_PACKAGES[@]}"; do
+    # A python3 with a working venv module (pyenv, python.org builds) needs no python3-venv.
+    if [[ $p == python3-venv ]] && python3 -c 'import venv, ensurepip' 2>/dev/null; then continue; fi
+    have_pkg "$p" || missing+=("$p")
+  done
   if ((${#missing[@]})); then
     SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
     echo "installing system packages: ${missing[*]}"

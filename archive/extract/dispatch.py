@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from archive.extract.base import Extracted
+from archive.extract.base import Extracted, ExtractionError
 from archive.extract.charset import decode_text
 from archive.extract.docx import extract_docx
 from archive.extract.html import extract_html
+from archive.extract.office import to_docx
 from archive.extract.pdf import extract_pdf
 
 
@@ -17,6 +18,13 @@ def extract(data: bytes, kind: str, content_type: str | None = None) -> Extracte
         return extract_pdf(data)
     if kind == "docx":
         return extract_docx(data)
+    if kind in ("doc", "wps"):
+        (converted,) = to_docx([(data, kind)])
+        if isinstance(converted, ExtractionError):
+            raise converted
+        ext = extract_docx(converted)
+        ext.method = "libreoffice+python-docx"
+        return ext
     if kind in ("text", "xml"):
         text, enc = decode_text(data)
         return Extracted(text=text, meta={"encoding": enc}, method="text")

@@ -11,12 +11,13 @@ from pdfminer.psparser import PSException
 
 from archive.extract.base import Extracted, ExtractionError
 from archive.extract.grid import Grid, from_rows
+from archive.extract.ocr import ocr_pdf_pages
 
 MAX_PAGES = 400
 SCANNED_CHARS_PER_PAGE = 20
 
 
-def extract_pdf(data: bytes) -> Extracted:
+def extract_pdf(data: bytes, *, ocr: bool = True) -> Extracted:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     warnings: list[str] = []
     try:
@@ -27,12 +28,17 @@ def extract_pdf(data: bytes) -> Extracted:
         raise ExtractionError(f"not a readable PDF ({type(e).__name__}: {e})") from e
     pages: list[str] = []
     tables: list[Grid] = []
+    scanned: list[int] = []
     with pdf:
         n = len(pdf.pages)
         if n > MAX_PAGES:
             warnings.append(f"the PDF has {n} pages; only the first {MAX_PAGES} were read")
         for i, page in enumerate(pdf.pages[:MAX_PAGES]):
             try:
+                if len(page.chars) < SCANNED_CHARS_PER_PAGE and page.images:
+                    scanned.append(i)
+                    pages.append("")
+                    continue
                 pages.append(page.extract_text() or "")
                 tables.extend(from_rows(t) for t in page.extract_tables() if t and len(t) > 1)
             except Exception as e:  # one damaged page must not lose the others
@@ -43,9 +49,19 @@ def extract_pdf(data: bytes) -> Extracted:
         info = pdf.metadata or {}
         if isinstance(info.get("Title"), str) and info["Title"].strip():
             meta["pdf_title"] = info["Title"].strip()
-    text = "\n".join(pages)
-    chars = sum(len(p.strip()) for p in pages)
-    if chars < SCANNED_CHARS_PER_PAGE * max(1, min(n, MAX_PAGES)):
-        warnings.append("the PDF has (almost) no text layer: it looks scanned and needs OCR")
-        meta["scanned"] = "1"
-    return Extracted(text=text, meta=meta, warnings=warnings, tables=tables, method="pdfplumber")
+    method = "pdfplumber"
+    if scanned and ocr:
+        try:
+            texts, grids, more = ocr_pdf_pages(data, scanned)
+        except Exception as e:  # OCR failing must not lose the text layer of the other pages
+            warnings.append(f"OCR of {len(scanned)} scanned page(s) failed ({type(e).__name__}: {e})")
+        else:
+            for i, t in zip(scanned, texts, strict=False):
+                pages[i] = t
+            tables.extend(grids)
+            warnings.extend(more)
+            meta["ocr_pages"] = ",".join(str(i + 1) for i in scanned)
+            method = "pdfplumber+rapidocr" if len(scanned) < n else "rapidocr+opencv"
+    elif scanned:
+        warnings.append(f"{len(scanned)} page(s) have no text layer (scanned) and OCR was not run")
+    return Extracted(text="\n".join(pages), meta=meta, warnings=warnings, tables=tables, method=method)
