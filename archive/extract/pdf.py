@@ -40,7 +40,7 @@ def extract_pdf(data: bytes, *, ocr: bool = True) -> Extracted:
                     pages.append("")
                     continue
                 pages.append(page.extract_text() or "")
-                tables.extend(from_rows(t) for t in page.extract_tables() if t and len(t) > 1)
+                tables.extend(from_rows(t) for t in page.extract_tables() if t)
             except Exception as e:  # one damaged page must not lose the others
                 warnings.append(f"page {i + 1} could not be read ({type(e).__name__}: {e})")
                 pages.append("")

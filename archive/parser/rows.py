@@ -20,6 +20,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 GLUED_NUMBERING = re.compile(r"(\d+)\s*[.．、]\s*(?=[\u4e00-\u9fff])")
 # Item numbers that start a label: "1." "2、" "（一）".
 LEADING_NUMBERING = re.compile(r"^\s*\d{1,2}\s*[.．、]\s*(?=[\u4e00-\u9fff“\"])")
+# An item number inside a cell starts a new label: "三、本年度办理结果（一）予以公开".
+CJK_NUMBERING = re.compile(r"[（(][一二三四五六七八九十]{1,2}[）)]|[一二三四五六七八九十]{1,2}、")
 NUMBER_RUN = re.compile(r"[-−]?\d+(?:\.\d+)?(?:万元|元)?")
 # A number directly followed by one of these is prose or a date ("4年", "20个工作日"), not a cell.
 NOT_A_CELL = re.compile(r"\s*[年月日号条个人次批份项名家亿%％]")
@@ -54,10 +56,15 @@ def _pieces(cell: str) -> list[tuple[str, str]]:
             run = glued.group(1)
             if len(run) > 2 or (len(run) == 2 and run[0] == "0"):
                 out.append(("num", run[:-1]))  # the last digit numbers the next label
-                out.append(("label", run[-1] + "."))
+                out.append(("start", run[-1] + "."))
             else:
-                out.append(("label", run + "."))
+                out.append(("start", run + "."))
             pos = glued.end()
+            continue
+        item = CJK_NUMBERING.match(text, pos)
+        if item and pos > 0:
+            out.append(("start", item.group(0)))
+            pos = item.end()
             continue
         num = NUMBER_RUN.match(text, pos)
         if num and (pos == 0 or not text[pos - 1].isdigit()):
@@ -73,12 +80,13 @@ def _pieces(cell: str) -> list[tuple[str, str]]:
             nxt += 1
         out.append(("label", text[pos:nxt]))
         pos = nxt
+    # Label text joins the label before it, except after an item number, which starts a new label.
     merged: list[tuple[str, str]] = []
     for kind, value in out:
-        if kind == "label" and merged and merged[-1][0] == "label":
-            merged[-1] = ("label", merged[-1][1] + value)
+        if kind == "label" and merged and merged[-1][0] in ("label", "start"):
+            merged[-1] = ("label" if merged[-1][0] == "label" else "new", merged[-1][1] + value)
         else:
-            merged.append((kind, value))
+            merged.append(("new" if kind == "start" else kind, value))
     return merged
 
 
@@ -104,14 +112,17 @@ def rows_from_text(text: str) -> list[SourceRow]:
             if all(k in ("number", "blank") for k in kinds):
                 current.tokens.extend(Token(p, k) for p, k in zip(parts, kinds, strict=True))
                 continue
-            for piece_kind, value in _pieces(cell):
+            for n, (piece_kind, value) in enumerate(_pieces(cell)):
                 if piece_kind == "num":
                     current.tokens.append(Token(value, "number"))
                 elif _meaningful(value) or value.strip().rstrip(".").isdigit():
                     if current.tokens:
                         rows.append(current)
                         current = SourceRow()
-                    current.segments.append(value.strip())
+                    if piece_kind == "label" and n > 0 and current.segments:
+                        current.segments[-1] += value.strip()  # the same label, after a number in it
+                    else:
+                        current.segments.append(value.strip())
     if current.segments or current.tokens:
         rows.append(current)
     return rows

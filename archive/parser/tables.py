@@ -154,30 +154,40 @@ def header_columns(grid: Grid, words, stop_row: int, *, exclude_in: str | None =
     return out
 
 
-def _continues(grid: Grid, width: int) -> bool:
-    """A grid that carries on table 三 after a page break: same width, rows of the template, no header."""
-    if max((len(r) for r in grid), default=0) != width:
-        return False
+def _continues(grid: Grid) -> bool:
+    """A grid that carries table 三 on after a page break: rows of the template, and not table 四.
+    (Its width may differ: the first page's part of a table can lose a label column.)"""
     text = normalise("".join(c.text for row in grid for c in row if c))
-    return any(k in text for s in APPLICATION_SPECS for k in s.keys if len(k) >= 3)
+    return not is_review_grid(grid) and any(k in text for s in APPLICATION_SPECS for k in s.keys if len(k) >= 3)
 
 
 def read_applications(grids: list[Grid], text: str) -> TableResult:
-    """Table 三 from its grid(s) if any, else from the section's text."""
+    """Table 三 from its grid(s) if any, else from the section's text.
+
+    A table split by page breaks comes as several grids; each gets its own column map (the parts
+    after the first have no header), and their rows are read as one table.
+    """
     mine: list[Grid] = []
     for g in grids:
-        if is_applications_grid(g) or (mine and _continues(g, max(len(r) for r in mine[0]))):
+        if is_applications_grid(g) or (mine and _continues(g)):
             mine.append(g)
         elif mine:
             break
     if mine:
-        grid: Grid = [row for g in mine for row in g]  # a table split by page breaks is one table
-        first = next((i for i, row in enumerate(rows_from_grid(grid)) if any(
-            key_match(L.APPLICATION_ROWS_HEAD[0], normalise(s)) for s in row.segments)), len(grid))
-        cols = header_columns(grid, L.APPLICATION_HEADERS, first, exclude_in="法人或其他组织")
-        if len(cols) < len(L.APPLICATION_COLUMNS):
-            cols = _numeric_columns(grid[first:], len(L.APPLICATION_COLUMNS))
-        res = _applications(rows_from_grid(grid, cols) if cols else rows_from_grid(grid), cols or None)
+        rows: list[SourceRow] = []
+        for grid in mine:
+            first = next((i for i, row in enumerate(rows_from_grid(grid)) if any(
+                key_match(L.APPLICATION_ROWS_HEAD[0], normalise(s)) for s in row.segments)), 0)
+            cols = header_columns(grid, L.APPLICATION_HEADERS, first, exclude_in="法人或其他组织")
+            if len(cols) < len(L.APPLICATION_COLUMNS):
+                cols = _numeric_columns(grid[first:], len(L.APPLICATION_COLUMNS))
+            if not cols:
+                continue
+            order = {j: L.APPLICATION_COLUMNS.index(c) for j, c in cols.items()}
+            for row in rows_from_grid(grid, cols):
+                row.tokens = [Token(t.raw, t.kind, order[t.col], t.recovered) for t in row.tokens]
+                rows.append(row)
+        res = _applications(rows, dict(enumerate(L.APPLICATION_COLUMNS)))
         res.source = "grid"
         if res.cells:
             return res
@@ -194,7 +204,7 @@ def _numeric_columns(grid: Grid, n: int) -> dict[int, str]:
         for j, c in enumerate(row):
             if c is not None and c.text.strip() and c.text.strip().replace(".", "").isdigit():
                 counts[j] += 1
-    numeric = [j for j in range(width) if counts[j] >= max(2, len(grid) // 3)]
+    numeric = [j for j in range(width) if counts[j] >= max(1, len(grid) // 3)]
     if len(numeric) < n:
         return {}
     return dict(zip(numeric[-n:], L.APPLICATION_COLUMNS, strict=True))
