@@ -22,6 +22,7 @@ from archive import fingerprint
 from archive.blobstore import BlobStore
 from archive.capture import iso, utcnow
 from archive.catalog import Catalog
+from archive.extract.office import to_docx
 from archive.formats import REPORT_KINDS
 from archive.identity import (
     Decision,
@@ -67,7 +68,22 @@ def parse_blob(store_root: str, sha256: str, hint: dict) -> ParseResult:
     """Read one original and parse it (a top-level function, so worker processes can run it)."""
     data = BlobStore(Path(store_root), readonly=True).read(sha256)
     return parse(data, kind=hint.get("kind"), content_type=hint.get("content_type"),
-                 filename=hint.get("filename"), url=hint.get("url"))
+                 filename=hint.get("filename"), url=hint.get("url"), docx=hint.get("docx"))
+
+
+OFFICE_BATCH = 20
+
+
+def convert_office(store: BlobStore, items: list[tuple[str, dict]]) -> None:
+    """Convert the DOC and WPS originals among ``items`` to DOCX, OFFICE_BATCH per LibreOffice call
+    (its start-up is most of its cost), and hand each result to the parser through its hint."""
+    office = [(sha, hint) for sha, hint in items if hint.get("kind") in ("doc", "wps")]
+    for start in range(0, len(office), OFFICE_BATCH):
+        chunk = office[start:start + OFFICE_BATCH]
+        results = to_docx([(store.read(sha), hint["kind"]) for sha, hint in chunk])
+        for (_, hint), res in zip(chunk, results, strict=True):
+            if isinstance(res, bytes):
+                hint["docx"] = res
 
 
 def _die_with_parent(parent: int) -> None:
@@ -84,6 +100,7 @@ def _die_with_parent(parent: int) -> None:
 
 def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int) -> Iterator[tuple[str, dict, ParseResult]]:
     """Parse blobs, in worker processes when there are several and ``jobs`` > 1; order kept."""
+    convert_office(store, items)
     if jobs <= 1 or len(items) < 4:
         for sha, hint in items:
             yield sha, hint, parse_blob(str(store.root), sha, hint)

@@ -218,16 +218,26 @@ def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, as_jso
 
 
 @cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the parsed structure as JSON (the default).")
-def parse(file: Path, as_json: bool) -> None:
-    """Parse one local file and print its structure, without archiving it."""
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", help="Where the document was found (helps name the agency and year).")
+@click.option("--title", help="The link text or page title it was found under (same).")
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed structure as JSON (one object per line "
+              "when several files are given).")
+def parse(files: tuple[Path, ...], url: str | None, title: str | None, as_json: bool) -> None:
+    """Parse local files and print their structure, without archiving them. The format is told by
+    the content, not the file name."""
     from archive.parser import parse as parse_document
+    from crawler.summary import print_summary
 
-    res = parse_document(file.read_bytes(), filename=file.name)
-    emit_json(res.report)
-    if not res.is_report:
-        err.print(f"[yellow]{file.name} does not read as an annual report[/yellow]")
+    for file in files:
+        res = parse_document(file.read_bytes(), filename=file.name, url=url, title=title)
+        if as_json:
+            data = json.dumps(res.report, ensure_ascii=False, indent=None if len(files) > 1 else 2)
+            click.echo(data)
+        else:
+            print_summary(out, file.name, res)
+        if not res.is_report:
+            err.print(f"[yellow]{file.name} does not read as an annual report[/yellow]")
 
 
 @cli.command()

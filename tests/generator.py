@@ -34,7 +34,8 @@ DECISIONS_2019 = "处理决定数量"
 BLOCKS = {  # table 二: (block heading, rows) in template order
     "2021": (("第二十条第（一）项", ("rules", "normative_docs")), ("第二十条第（五）项", ("licensing",)),
              ("第二十条第（六）项", ("penalty", "enforcement")), ("第二十条第（八）项", ("fees",))),
-    "2019": (("第二十条第（一）项", ("rules", "normative_docs")), ("第二十条第（五）项", ("licensing", "other_services")),
+    "2019": (("第二十条第（一）项", ("rules", "normative_docs")),
+             ("第二十条第（五）项", ("licensing", "other_services")),
              ("第二十条第（六）项", ("penalty", "enforcement")), ("第二十条第（八）项", ("fees",)),
              ("第二十条第（九）项", ("procurement",))),
 }

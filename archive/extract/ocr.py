@@ -136,7 +136,8 @@ def grid_from_cells(cells: list[tuple[int, int, int, int]], boxes: list[Box]) ->
             continue
         inside = sorted((b for b in boxes if x <= b.x <= x + w and y <= b.y <= y + h),
                         key=lambda b: (round(b.top / 20), b.left))
-        grid[r0][c0] = GridCell(clean(" ".join(b.text for b in inside)), r1 - r0, c1 - c0, recovered="ocr")
+        # Boxes joined by line breaks: clean() closes them up between Chinese characters.
+        grid[r0][c0] = GridCell(clean("\n".join(b.text for b in inside)), r1 - r0, c1 - c0, recovered="ocr")
     return grid
 
 

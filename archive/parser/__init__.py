@@ -65,11 +65,13 @@ def _region(sections: list[dict], number: str, text: str) -> str:
 
 
 def parse(data: bytes, *, kind: str | None = None, content_type: str | None = None,
-          filename: str | None = None, url: str | None = None, title: str | None = None) -> ParseResult:
+          filename: str | None = None, url: str | None = None, title: str | None = None,
+          docx: bytes | None = None) -> ParseResult:
     """Parse one document; never raises on bad input (the reason is in ``error`` and ``warnings``).
 
     ``title`` is a hint such as the link text the document was found under; ``url`` where it was
-    found. Both help when the document itself names no agency or year.
+    found. Both help when the document itself names no agency or year. ``docx`` is a DOC or WPS
+    document already converted (LibreOffice converts many per call; see :mod:`archive.examine`).
     """
     kind = kind or sniff(data[:65536], content_type=content_type, filename=filename or url, data=data)
     report = empty_report()
@@ -77,7 +79,11 @@ def parse(data: bytes, *, kind: str | None = None, content_type: str | None = No
         report["warnings"].append(f"a {kind} file is not a report format")
         return ParseResult(kind=kind, report=report, is_report=False)
     try:
-        ext = extract(data, kind, content_type)
+        if docx is not None and kind in ("doc", "wps"):
+            ext = extract(docx, "docx")
+            ext.method = "libreoffice+python-docx"
+        else:
+            ext = extract(data, kind, content_type)
     except ExtractionError as e:
         report["warnings"].append(str(e))
         return ParseResult(kind=kind, report=report, is_report=False, error=str(e))

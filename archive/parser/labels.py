@@ -8,6 +8,7 @@ the template's own wording.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from functools import lru_cache
@@ -54,6 +55,18 @@ def piece_match(spec: RowSpec, label: str, *, expected: bool = False) -> bool:
     if len(bare) < MIN_PIECE:
         return False
     return bare in words
+
+
+FUZZY = 0.75
+
+
+def fuzzy_match(spec: RowSpec, label: str) -> bool:
+    """Whether a label reads as the row's template wording with a few characters lost or misread
+    (OCR dropping 部事 from 属于三类内部事务信息); used only for the row expected next."""
+    bare = strip_numbering(label)
+    if len(bare) < MIN_PIECE:
+        return False
+    return difflib.SequenceMatcher(None, bare, _template_words(spec.label)).ratio() >= FUZZY
 
 
 def find_header(words: tuple[tuple[str, tuple[str, ...]], ...], text: str) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from archive.extract.grid import Grid, clean
 from archive.parser import layout as L
-from archive.parser.labels import find_header, key_match, normalise, piece_match
+from archive.parser.labels import find_header, fuzzy_match, key_match, normalise, piece_match
 from archive.parser.rows import SourceRow, rows_from_grid, rows_from_text
 from archive.parser.values import Token, TooMany, Value, drops, read, splits
 
@@ -63,6 +63,8 @@ def match(specs: Sequence[L.RowSpec], row: SourceRow, start: int, window: int = 
     for i in range(start, stop):
         if ctx and key_match(specs[i], ctx):
             return i
+    if start < len(specs) and row.own and fuzzy_match(specs[start], row.own):
+        return start
     return None
 
 

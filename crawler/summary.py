@@ -1,0 +1,74 @@
+"""A parsed report drawn in the terminal: its identity, sections, the three tables laid out like the
+template, and every failed check in red."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from archive.parser import ParseResult
+from archive.parser import layout as L
+
+COLUMN_NAMES = {
+    "natural_person": "自然人", "business": "商业企业", "research": "科研机构", "public_interest": "社会公益组织",
+    "legal_service": "法律服务机构", "other_org": "其他", "total": "总计", "upheld": "结果维持",
+    "corrected": "结果纠正", "other": "其他结果", "pending": "尚未审结",
+    "issued": "制发", "repealed": "废止", "in_force": "现行有效", "decisions": "处理决定", "fee_amount": "收费(万元)",
+    "new_made": "新制作", "new_published": "新公开", "total_published": "公开总数", "prev_year_items": "上一年",
+    "change": "增/减", "procurement_items": "采购项目", "procurement_amount": "采购金额",
+}
+APPLICATION_ROWS = (*L.APPLICATION_ROWS_HEAD, L.APPLICATION_ROW_2019_OTHER, *L.APPLICATION_ROWS_2021_OTHER,
+                    *L.APPLICATION_ROWS_TAIL)
+
+
+def _value(c: dict | None) -> str:
+    if c is None:
+        return "[dim]·[/dim]"
+    text = c["raw"] if c["value"] is None else str(c["value"])
+    return f"[cyan]{text}[/cyan]" if c.get("recovered") else text
+
+
+def print_summary(console: Console, name: str, res: ParseResult) -> None:
+    rep = res.report
+    console.rule(f"[bold]{name}[/bold]")
+    console.print(f"{rep['title'] or '(no title)'}\n{rep['agency'] or '?'} · {rep['year'] or '?'} · template "
+                  f"{rep['template']} · {res.kind} · {len(rep['cells'])} cells")
+    for s in rep["sections"]:
+        console.print(f"  {s['number']}、{s['heading']}  [dim]({len(s['text'])} characters)[/dim]")
+    cells = {(c["table"], c["row"], c["column"]): c for c in rep["cells"]}
+    failed = [c for c in rep["checks"] if not c["ok"]]
+    bad_rows = {c["rule"].split(".")[-1] for c in failed if c["rule"].startswith("applications.row_total")}
+    if any(k[0] == "active" for k in cells):
+        t = Table(title="二、主动公开政府信息情况", title_justify="left")
+        t.add_column("信息内容")
+        t.add_column("数值")
+        for spec in L.ACTIVE_ROWS["2019" if rep["template"] == "2019" else "2021"]:
+            vals = [f"{COLUMN_NAMES[col]} {_value(cells.get(('active', spec.id, col)))}" for col in spec.columns]
+            t.add_row(spec.label, "  ".join(vals))
+        console.print(t)
+    rows = [r for r in APPLICATION_ROWS if any(("applications", r.id, c) in cells for c in L.APPLICATION_COLUMNS)]
+    if rows:
+        t = Table(title="三、收到和处理政府信息公开申请情况", title_justify="left")
+        t.add_column("")
+        for col in L.APPLICATION_COLUMNS:
+            t.add_column(COLUMN_NAMES[col], justify="right")
+        for r in rows:
+            label = f"[red]{r.id} {r.label[:14]}[/red]" if r.id in bad_rows else f"{r.id} {r.label[:14]}"
+            t.add_row(label, *(_value(cells.get(("applications", r.id, c))) for c in L.APPLICATION_COLUMNS))
+        console.print(t)
+    if any(k[0] == "review_litigation" for k in cells):
+        t = Table(title="四、政府信息公开行政复议、行政诉讼情况", title_justify="left")
+        t.add_column("")
+        for col in L.REVIEW_COLUMNS:
+            t.add_column(COLUMN_NAMES.get(col, col), justify="right")
+        for g in L.REVIEW_ROWS:
+            t.add_row(L.REVIEW_LABELS[g], *(_value(cells.get(("review_litigation", g, c))) for c in L.REVIEW_COLUMNS))
+        console.print(t)
+    ok = sum(c["ok"] for c in rep["checks"])
+    console.print(f"checks: {ok} passed, [{'red' if failed else 'green'}]{len(failed)} failed[/]")
+    for c in failed:
+        console.print(f"  [red]✗ {c['rule']}[/red]  {c['detail']}")
+    for w in rep["warnings"]:
+        console.print(f"  [yellow]warning:[/yellow] {w}")
+    if any(c.get("recovered") for c in rep["cells"]):
+        console.print("  [cyan]cyan[/cyan] numbers were recovered (OCR or glued digits split by the template's totals)")
