@@ -112,7 +112,7 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
     evidence = sum(w in text for w in SECTION_WORDS)
     body = len(sections) >= 2 or evidence >= 2 or len(text) >= MIN_REPORT_CHARS
     is_report = (bool(found_title) and body) or evidence >= 3
-    if report["template"] in ("2019", "2021") or ext.tables:
+    if report["template"] != "legacy":  # pre-2019 reports have no fixed tables: none are invented
         active = read_active(ext.tables, _region(sections, "二", text), report["template"])
         apps = read_applications(ext.tables, _region(sections, "三", text))
         review = read_review(ext.tables, _region(sections, "四", text))

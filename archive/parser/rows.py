@@ -67,7 +67,8 @@ def _pieces(cell: str) -> list[tuple[str, str]]:
             pos = item.end()
             continue
         num = NUMBER_RUN.match(text, pos)
-        if num and (pos == 0 or not text[pos - 1].isdigit()):
+        # A minus sign after digits starts a new (negative) cell: 2019's 本年增/减 glued as "12-7".
+        if num and (pos == 0 or not text[pos - 1].isdigit() or text[pos] in "-−"):
             if NOT_A_CELL.match(text, num.end()) and not num.group(0).endswith("元"):
                 out.append(("label", num.group(0)))
             else:
