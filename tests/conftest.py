@@ -6,9 +6,14 @@ import gzip
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from archive import Archive, Capture
 from spiders.demo import DOCUMENTS
+
+# The machine is shared and noisy: no test depends on how long an example takes.
+settings.register_profile("nianbao", deadline=None, print_blob=True)
+settings.load_profile("nianbao")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = FIXTURES / "seeds"

@@ -6,8 +6,6 @@ import io
 import logging
 
 import pdfplumber
-from pdfminer.pdfparser import PDFSyntaxError
-from pdfminer.psparser import PSException
 
 from archive.extract.base import Extracted, ExtractionError
 from archive.extract.grid import Grid, from_rows
@@ -22,10 +20,11 @@ def extract_pdf(data: bytes, *, ocr: bool = True) -> Extracted:
     warnings: list[str] = []
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
-    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as e:
-        raise ExtractionError(f"not a readable PDF ({type(e).__name__}: {e})") from e
     except Exception as e:  # pdfminer raises many private exception types on broken files
-        raise ExtractionError(f"not a readable PDF ({type(e).__name__}: {e})") from e
+        inner = e.args[0] if e.args and isinstance(e.args[0], Exception) else e
+        if "Password" in type(inner).__name__:
+            raise ExtractionError("the PDF is protected by a password, so its text cannot be read") from e
+        raise ExtractionError(f"not a readable PDF ({type(inner).__name__}: {inner})") from e
     pages: list[str] = []
     tables: list[Grid] = []
     scanned: list[int] = []
