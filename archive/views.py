@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from archive.parser import agency_key
+from archive.parser.layout import APPLICATION_COLUMNS
 
 if TYPE_CHECKING:
     from archive.archive import Archive
@@ -82,6 +83,29 @@ def find_report(archive: Archive, report: int | str) -> int:
     return rid
 
 
+def _primary_cells(archive: Archive, report_id: int, row: str) -> dict[str, object]:
+    return {r["column_id"]: r["value"] for r in archive.catalog.rows(
+        "SELECT column_id, value FROM report_cells WHERE report_id = ? AND table_id = 'applications' AND row_id = ?",
+        (report_id, row))}
+
+
+def cross_year(archive: Archive, rep: dict) -> list[dict]:
+    """``cross_year.carried_over.<column>``: row 2 this year equals row 4 of the agency's previous
+    report. Evaluated here because it needs two reports; not listed when either cell is missing."""
+    prev = archive.catalog.scalar("SELECT id FROM reports WHERE agency_key = ? AND year = ?",
+                                  (rep["agency_key"], (rep["year"] or 0) - 1))
+    if prev is None:
+        return []
+    now, before = _primary_cells(archive, rep["id"], "2"), _primary_cells(archive, prev, "4")
+    out = []
+    for col in APPLICATION_COLUMNS:
+        a, b = now.get(col), before.get(col)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            out.append({"rule": f"cross_year.carried_over.{col}", "ok": a == b,
+                        "detail": f"{rep['year']} row 2 = {a}; {rep['year'] - 1} row 4 = {b} (report {prev})"})
+    return out
+
+
 def show(archive: Archive, report: int | str) -> dict:
     """The parsed structure (shared/spec/report-structure.md) of the report's current revision,
     plus ``report_id``, ``documents`` (each with its captures) and ``revisions``."""
@@ -111,6 +135,7 @@ def show(archive: Archive, report: int | str) -> dict:
                                               warc_file, warc_offset, warc_type
                                        FROM captures WHERE sha256 = ? ORDER BY fetched_at, id""", (d["sha256"],)))
         docs.append(d)
+    out["checks"] = [*out.get("checks", []), *cross_year(archive, rep)]
     out["documents"] = docs
     out["revisions"] = [
         {**v, "documents": [d["sha256"] for d in docs if d["revision"] == v["number"]]}
