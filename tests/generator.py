@@ -51,6 +51,7 @@ class GenReport:
     review: dict[tuple[str, str], int] = field(default_factory=dict)
     prose_received: int = 0
     blanks: set[tuple[str, str, str]] = field(default_factory=set)  # cells written as "/"
+    padding: int = 0  # extra paragraphs of prose in section 一 (for page-count benchmarks)
 
     @property
     def title(self) -> str:
@@ -173,7 +174,10 @@ def prose(rep: GenReport) -> dict[str, list[str]]:
                f"（一）主动公开。全年通过门户网站主动公开政府信息{(hash(rep.agency) % 400) + 50}条。",
                f"（二）依申请公开。{rep.year}年共收到政府信息公开申请{rep.prose_received}件，均按时答复。",
                "（三）政府信息管理。严格落实保密审查制度。", "（四）政府信息公开平台建设。持续优化门户网站栏目。",
-               "（五）监督保障。将政务公开纳入年度考核。"],
+               "（五）监督保障。将政务公开纳入年度考核。",
+               *[f"{i + 1}. 围绕重点领域信息公开，持续推进决策、执行、管理、服务、结果公开，及时回应社会关切，"
+                 f"进一步提升政务公开的标准化、规范化水平，全年累计开展专题培训{i % 7 + 1}次。" * 3
+                 for i in range(rep.padding)]],
         "五": ["五、存在的主要问题及改进情况",
                "一是公开内容的深度有待加强；二是工作人员业务能力有待提升。下一步将加强培训，提高公开质量。"],
         "六": ["六、其他需要报告的事项", "本年度未收取信息处理费。"],
