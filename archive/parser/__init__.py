@@ -105,7 +105,7 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
     if found_title:
         report.update(agency=found_title.agency, year=found_title.year, title=found_title.title)
     if report["year"] is None:
-        report["year"] = year_from_body(text, this_year)
+        report["year"] = year_from_body(text, this_year) or year_from_url(url, this_year)
     report["template"] = detect_template(text, report["year"])
     sections = split_sections(text)
     report["sections"] = sections
@@ -133,6 +133,18 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
 
 YEAR_PERIOD = re.compile(r"(?:统计(?:数据)?期限|统计时限|数据统计)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 YEAR_ANY = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+YEAR_IN_URL = re.compile(r"(?:gknb|xxgknb|zfxxgknb|ndbg|nb)_?((?:19|20)\d{2})(?!\d)"
+                         r"|/((?:19|20)\d{2})(?:n|nd|nb|nianbao)?/", re.IGNORECASE)
+
+
+def year_from_url(url: str | None, this_year: int) -> int | None:
+    """A per-year report column in the URL (``…/gknb2022/``, ``…/2021n/``) names the year reported on
+    (a date in a file name is when it was published, so it is not read)."""
+    m = YEAR_IN_URL.search(url or "")
+    year = int(m.group(1) or m.group(2)) if m else None
+    return year if year and 1990 <= year <= this_year else None
 
 
 def year_from_body(text: str, this_year: int) -> int | None:
