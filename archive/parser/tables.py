@@ -330,15 +330,34 @@ def read_review(grids: list[Grid], text: str) -> TableResult:
             _review_positional(row.tokens, res)
             res.source = "grid"
             return res
-    rows = rows_from_text(text)
-    tokens = [t for r in rows for t in r.tokens if t.kind != "empty"]
-    if any("行政复议" in normalise(r.context) for r in rows):
+    tokens = _review_tokens(rows_from_text(text))
+    if tokens is not None:
         res.found = True
-    if tokens:
-        res.found = True
-        _review_positional(tokens, res)
+        if tokens:
+            _review_positional(tokens, res)
     res.source = "text"
     return res
+
+
+REVIEW_WORDS = ("行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "合计", "直接起诉",
+                "复议后起诉", "维持", "纠正", "未审结")
+
+
+def _review_tokens(rows: list[SourceRow]) -> list[Token] | None:
+    """The values under table 四's header in text: from the first header row, through rows that are
+    header words or bare numbers, up to the first row of other text. None if there is no header."""
+    out: list[Token] | None = None
+    for row in rows:
+        header = bool(row.segments) and all(any(w in normalise(seg) for w in REVIEW_WORDS) for seg in row.segments)
+        if out is None:
+            if header or "行政复议" in normalise(row.context):
+                out = []
+            else:
+                continue
+        elif row.segments and not header and out:
+            break
+        out.extend(t for t in row.tokens if t.kind != "empty")
+    return out
 
 
 def _review_ok(values: list[int]) -> bool:
