@@ -87,11 +87,16 @@ def fit(tokens: list[Token], columns: Sequence[str], col_map: dict[int, str] | N
 
     if col_map is not None and any(t.col is not None for t in tokens):
         out: dict[str, Value] = {}
+        odd = []
         for t in tokens:
             col = col_map.get(t.col) if t.col is not None else None
             if col is not None and col in columns:
                 out[col] = value(t, col)
-        return Fit(values=out) if out else Fit(problem="no value under a known column")
+                if t.kind == "text":
+                    odd.append(f"“{t.raw[:12]}” under {col} is not a number")
+        if not out:
+            return Fit(problem="no value under a known column")
+        return Fit(values=out, problem="; ".join(odd) + " (kept as a blank cell with its text)" if odd else None)
     present = [t for t in tokens if t.kind != "empty"]
     n = len(columns)
     if len(present) == n:
