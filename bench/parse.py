@@ -20,11 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 from archive.extract.office import to_docx as office_to_docx  # noqa: E402
 from archive.parser import parse  # noqa: E402
-from generator import generate, libreoffice, to_docx, to_html, to_scanned_pdf, to_text  # noqa: E402
+from spiders.demo.generator import generate, libreoffice, to_docx, to_html, to_scanned_pdf, to_text  # noqa: E402
 
 
 def floor_html(data: bytes) -> None:

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from archive.parser import layout as L
 from crawler.cli import cli
-from generator import generate, to_docx, to_html
+from spiders.demo.generator import generate, to_docx, to_html
 
 
 def consecutive_years(break_column: str | None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive.parser import parse
-from generator import GenReport, generate, libreoffice, to_docx, to_html, to_scanned_pdf, to_text
+from spiders.demo.generator import GenReport, generate, libreoffice, to_docx, to_html, to_scanned_pdf, to_text
 
 CASES = [
     (11, "2021", ()), (12, "2019", ()), (13, "2021", ("review:litigation_after_review",)),

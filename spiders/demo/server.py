@@ -1,7 +1,9 @@
-"""A simulated government portal on a loopback address, for the demo and the tests.
+"""A simulated government portal on a loopback address, for the demo, the tests and the benchmarks.
 
 Each portal gets its own host (127.0.0.2, 127.0.0.3, …) so per-host behaviour is real. Pages behave
 like a plain CMS: ETag and Last-Modified, 304 on conditional requests, gzip for text when asked.
+A page may also be dynamic (a function of the request: POST list proxies, cookie challenges), slow,
+a redirect, or an error.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -22,10 +26,24 @@ class Page:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     last_modified: float = 1642642200.0  # 2022-01-20 01:30 UTC
+    delay: float = 0.0  # seconds before answering (a slow host)
+    conditional: bool = True  # answers If-None-Match / If-Modified-Since with 304
 
     @property
     def etag(self) -> str:
         return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    form: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+Dynamic = Callable[[Request], Page]
 
 
 @dataclass
@@ -38,17 +56,31 @@ class Hit:
 
 
 class Site:
-    """Pages by path; a test may change them while the server runs (a re-upload, a new report)."""
+    """Pages by path (or path?query); a test may change them while the server runs."""
 
-    def __init__(self, pages: dict[str, Page] | None = None, *, gzip_text: bool = True) -> None:
-        self.pages: dict[str, Page] = dict(pages or {})
+    def __init__(self, pages: dict[str, Page | Dynamic] | None = None, *, gzip_text: bool = True,
+                 delay: float = 0.0, name: str = "") -> None:
+        self.pages: dict[str, Page | Dynamic] = dict(pages or {})
         self.gzip_text = gzip_text
+        self.delay = delay
+        self.name = name
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
 
-    def add(self, path: str, page: Page) -> None:
+    def add(self, path: str, page: Page | Dynamic) -> None:
         with self.lock:
             self.pages[path] = page
+
+    def lookup(self, req: Request, raw_path: str) -> Page:
+        with self.lock:
+            entry = self.pages.get(raw_path) or self.pages.get(req.path)
+        if entry is None:
+            return Page("<html><body><h1>404 页面不存在</h1></body></html>".encode(), status=404)
+        return entry(req) if callable(entry) else entry
+
+    def bytes_sent(self) -> int:
+        with self.lock:
+            return sum(h.bytes for h in self.hits)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -58,22 +90,26 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # quiet: tests read .hits instead
         pass
 
-    def _serve(self, head: bool) -> None:
+    def _serve(self, head: bool = False) -> None:
         site: Site = self.server.site  # type: ignore[attr-defined]
-        path = urlsplit(self.path).path
-        with site.lock:
-            page = site.pages.get(path)
-        if page is None:
-            body = "<html><body><h1>404 页面不存在</h1></body></html>".encode()
-            page = Page(body, status=404)
+        parts = urlsplit(self.path)
+        form: dict[str, list[str]] = {}
+        if self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(self.rfile.read(length).decode("utf-8", "replace")) if length else {}
+        req = Request(self.command, parts.path, parse_qs(parts.query), form, dict(self.headers.items()))
+        raw = parts.path + (f"?{parts.query}" if parts.query else "")
+        page = site.lookup(req, raw)
+        if page.delay or site.delay:
+            time.sleep(page.delay or site.delay)
         status, body = page.status, page.body
         headers = [("Content-Type", page.content_type), ("ETag", page.etag),
                    ("Last-Modified", formatdate(page.last_modified, usegmt=True)), *page.headers]
         inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
-        if status == 200 and ((inm and inm == page.etag) or (not inm and ims and
-                                                               ims == formatdate(page.last_modified, usegmt=True))):
+        if status == 200 and page.conditional and self.command == "GET" and (
+                (inm and inm == page.etag) or (not inm and ims and ims == formatdate(page.last_modified, usegmt=True))):
             status, body = 304, b""
-        elif status == 200 and site.gzip_text and page.content_type.startswith("text/") and \
+        elif status == 200 and site.gzip_text and page.content_type.startswith(("text/", "application/json")) and \
                 "gzip" in (self.headers.get("Accept-Encoding") or ""):
             body = gzip.compress(body, mtime=0)
             headers.append(("Content-Encoding", "gzip"))
@@ -85,10 +121,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not head and status != 304:
             self.wfile.write(body)
         with site.lock:
-            site.hits.append(Hit(self.command, path, status, len(body), dict(self.headers.items())))
+            site.hits.append(Hit(self.command, raw, status, len(body), dict(self.headers.items())))
 
     def do_GET(self) -> None:
-        self._serve(head=False)
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
 
     def do_HEAD(self) -> None:
         self._serve(head=True)
@@ -108,6 +147,10 @@ class PortalServer:
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def host(self) -> str:
+        return self.httpd.server_address[0]
 
     def start(self) -> PortalServer:
         self.thread.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import random
 import shutil
 import subprocess
@@ -98,13 +99,19 @@ class GenReport:
         return fails
 
 
-def generate(seed: int, template: str = "2021", breaks: tuple[str, ...] = (), blanks: int = 0,
-             scale: int = 30) -> GenReport:
+def agency_name(seed: int) -> str:
+    return f"{CITIES[seed % 20]}{CITIES[(seed // 20) % 20]}{CITIES[(seed // 400) % 20]}市{DEPTS[seed % len(DEPTS)]}"
+
+
+def generate(seed: int, template: str | None = None, breaks: tuple[str, ...] = (), blanks: int = 0,
+             scale: int = 30, *, year: int | None = None, agency: str | None = None) -> GenReport:
     """A report whose numbers keep every identity, then the asked ``breaks``:
-    ``review:<row>``, ``balance:<col>``, ``outcomes:<col>``, ``text``."""
+    ``review:<row>``, ``balance:<col>``, ``outcomes:<col>``, ``text``. The template follows the year
+    (2019 and 2020 reports use the 2019 template) unless given."""
     rng = random.Random(seed)
-    agency = f"{CITIES[seed % 20]}{CITIES[(seed // 20) % 20]}市{DEPTS[seed % len(DEPTS)]}"
-    rep = GenReport(agency, 2021 if template == "2021" else 2020, template)
+    if template is None:
+        template = "2021" if (year or 2021) >= 2021 else "2019"
+    rep = GenReport(agency or agency_name(seed), year or (2021 if template == "2021" else 2020), template)
     rows = rep.app_rows
     outcome_ids = [r.id for r in rows if r.id.startswith("3.") and r.id != "3.7"]
     for ci, col in enumerate(L.APPLICANT_COLUMNS):
@@ -327,8 +334,8 @@ def _label_groups(rows: list[L.RowSpec]) -> list[tuple[str | None, str | None, s
 
 # -- HTML -----------------------------------------------------------------------------------------
 
-def to_html(rep: GenReport, *, charset: str | None = "utf-8") -> bytes:
-    """A CMS article page; tables with rowspan/colspan; GBK when asked (``charset=None``: undeclared)."""
+def report_html(rep: GenReport) -> str:
+    """The report as an article's HTML: paragraphs and the three tables with rowspan/colspan."""
     e = html.escape
     specs = _active_specs(rep)
     t2 = []
@@ -368,10 +375,16 @@ def to_html(rep: GenReport, *, charset: str | None = "utf-8") -> bytes:
     texts = prose(rep)
     ps = lambda lines: "".join(f"<p>{e(x)}</p>" for x in lines)  # noqa: E731
     table = '<table border="1" cellspacing="0">{}</table>'
-    body = (ps(texts["一"]) + "<p>二、主动公开政府信息情况</p>" + table.format("".join(t2))
+    return (ps(texts["一"]) + "<p>二、主动公开政府信息情况</p>" + table.format("".join(t2))
             + "<p>三、收到和处理政府信息公开申请情况</p>" + table.format("".join(t3))
             + "<p>四、政府信息公开行政复议、行政诉讼情况</p>" + table.format("".join(t4))
             + ps(texts["五"]) + ps(texts["六"]))
+
+
+def to_html(rep: GenReport, *, charset: str | None = "utf-8") -> bytes:
+    """A CMS article page; tables with rowspan/colspan; GBK when asked (``charset=None``: undeclared)."""
+    e = html.escape
+    body = report_html(rep)
     meta = f'<meta charset="{charset}">' if charset else ""
     page = (f'<!DOCTYPE html><html><head>{meta}<title>{e(rep.title)}</title></head><body>'
             f'<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a></div>'
@@ -447,6 +460,43 @@ def libreoffice(docx: bytes, fmt: str) -> bytes:
                         "--convert-to", target, "--outdir", tmp, str(src)], check=True, capture_output=True,
                        timeout=180)
         return Path(tmp, f"report.{fmt}").read_bytes()
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    d = base / "nianbao" / "generated"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def libreoffice_many(docxs: list[bytes], fmt: str) -> list[bytes]:
+    """Convert many DOCX at once (one LibreOffice start-up), caching results on disk by content."""
+    import hashlib
+
+    keys = [hashlib.sha256(d).hexdigest()[:32] for d in docxs]
+    out: dict[str, bytes] = {}
+    todo = []
+    for k, d in zip(keys, docxs, strict=True):
+        cached = cache_dir() / f"{k}.{fmt}"
+        if cached.exists():
+            out[k] = cached.read_bytes()
+        elif k not in dict(todo):
+            todo.append((k, d))
+    if todo:
+        exe = shutil.which("soffice") or shutil.which("libreoffice")
+        assert exe, "LibreOffice is needed to generate PDF and DOC documents (scripts/install.sh installs it)"
+        target = {"pdf": "pdf", "doc": "doc:MS Word 97"}[fmt]
+        with tempfile.TemporaryDirectory() as tmp:
+            for k, d in todo:
+                Path(tmp, f"{k}.docx").write_bytes(d)
+            subprocess.run([exe, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--norestore",
+                            "--convert-to", target, "--outdir", tmp, *[str(Path(tmp, f"{k}.docx")) for k, _ in todo]],
+                           check=True, capture_output=True, timeout=120 + 20 * len(todo))
+            for k, _ in todo:
+                data = Path(tmp, f"{k}.{fmt}").read_bytes()
+                (cache_dir() / f"{k}.{fmt}").write_bytes(data)
+                out[k] = data
+    return [out[k] for k in keys]
 
 
 def to_scanned_pdf(pdf: bytes, *, seed: int = 0, pages: int | None = None) -> bytes:

@@ -1,0 +1,333 @@
+"""Simulated agency portals in the styles real ones are built in, with reports and traps.
+
+Styles (shared/reference/domain-reports.md §2): ``static`` (next-page links, ``?page=N``), ``trs``
+(GBK, ``index_N.html`` announced only by a ``createPageHTML`` call, a meta refresh past the last
+page), ``hanweb`` (a ``<script type="text/xml">`` datastore paged through a POST to
+``dataproxy.jsp``; ``downfile.jsp`` attachments behind a redirect; a link through an IPv6 gateway),
+``jsonapi`` (the list is filled by script from a JSON API: only a browser sees it) and
+``challenge`` (every page first answers HTTP 412 with a Ruishu-like ``$_ts`` script that sets a
+cookie and reloads). Traps go on the ``static`` portal: a calendar that never ends, a notice about
+compiling reports, a broken PDF, a 404 attachment, a redirect loop, a robots.txt-disallowed report.
+
+Reports come from :mod:`spiders.demo.generator`: each year is an HTML page plus a PDF (and for some
+years DOCX, DOC or a scanned PDF) of the same report, so the archive should make one report of them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+
+from spiders.demo.generator import (
+    GenReport,
+    agency_name,
+    generate,
+    libreoffice_many,
+    report_html,
+    to_docx,
+    to_scanned_pdf,
+)
+from spiders.demo.server import Page, Request, Site
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOC = "application/msword"
+STYLES = ("static", "trs", "hanweb", "jsonapi", "challenge")
+
+
+@dataclass
+class Portal:
+    """A built portal and what a correct crawl of it must find (and must not)."""
+
+    name: str
+    style: str
+    agency: str
+    site: Site
+    reports: list[GenReport] = field(default_factory=list)
+    start_path: str = "/"
+    lookalikes: list[str] = field(default_factory=list)  # paths that must not become reports
+    forbidden: list[str] = field(default_factory=list)  # paths robots.txt disallows
+    traps: list[str] = field(default_factory=list)
+    needs_browser: bool = False
+
+    @property
+    def expected(self) -> set[tuple[str, int]]:
+        return {(r.agency, r.year) for r in self.reports}
+
+
+@dataclass
+class Attachments:
+    """The files published with one report."""
+
+    pdf: bytes
+    docx: bytes | None = None
+    doc: bytes | None = None
+    scanned: bytes | None = None
+
+
+def _page(title: str, body: str, *, charset: str = "utf-8", site_id: str | None = None, extra_head: str = "") -> bytes:
+    meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">' if charset else ""
+    sid = f'<meta name="SiteIDCode" content="{site_id}">' if site_id else ""
+    page = (f"<!DOCTYPE html><html><head>{meta}{sid}<title>{html.escape(title)}</title>{extra_head}</head>"
+            f'<body><div class="top">欢迎访问本网站 <a href="/wza/">无障碍浏览</a></div>{body}'
+            f'<div class="footer">网站标识码：{site_id or ""} 主办单位：人民政府办公室</div></body></html>')
+    return page.encode("gb18030" if charset in ("gb2312", "gbk", "") else "utf-8")
+
+
+def _article(rep: GenReport, attachments: list[tuple[str, str]], container: str, report_html: str) -> str:
+    links = "".join(f'<a href="{html.escape(h)}">{html.escape(t)}</a> ' for h, t in attachments)
+    return (f'<div class="position">当前位置：首页 &gt; 政务公开 &gt; 政府信息公开年报</div>'
+            f'<h1>{html.escape(rep.title)}</h1><div class="info">发布时间：{rep.year + 1}-01-20</div>'
+            f'<div {container}>{report_html}</div><p class="attachments">附件：{links}</p>'
+            '<div class="share">分享到：微信 微博</div>')
+
+
+def make_reports(seed: int, years: list[int], agency: str) -> list[GenReport]:
+    return [generate(seed * 100 + i, year=y, agency=agency) for i, y in enumerate(years)]
+
+
+def make_attachments(reports: list[GenReport], *, docx_years=(), doc_years=(), scanned_years=()) -> list[Attachments]:
+    """PDF for every report, DOCX/DOC/scanned PDF for the years asked (LibreOffice, one batch, cached)."""
+    docxs = [to_docx(r) for r in reports]
+    pdfs = libreoffice_many(docxs, "pdf")
+    want_doc = [d for r, d in zip(reports, docxs, strict=True) if r.year in doc_years]
+    docs = iter(libreoffice_many(want_doc, "doc") if want_doc else [])
+    out = []
+    for r, d, pdf in zip(reports, docxs, pdfs, strict=True):
+        out.append(Attachments(pdf=pdf, docx=d if r.year in docx_years else None,
+                               doc=next(docs) if r.year in doc_years else None,
+                               scanned=to_scanned_pdf(pdf, seed=r.year, pages=4) if r.year in scanned_years else None))
+    return out
+
+
+def _files(site: Site, base: str, rep: GenReport, att: Attachments) -> list[tuple[str, str]]:
+    """Serve a report's attachment files under ``base``; return (href, link text) pairs."""
+    links = []
+    for ext, data, ctype in (("pdf", att.pdf, PDF), ("docx", att.docx, DOCX), ("doc", att.doc, DOC)):
+        if data is not None:
+            path = f"{base}{rep.year}nb.{ext}"
+            site.add(path, Page(data, ctype))
+            links.append((path, f"{rep.title}.{ext}"))
+    if att.scanned is not None:
+        path = f"{base}{rep.year}nb-scan.pdf"
+        site.add(path, Page(att.scanned, PDF))
+        links.append((path, f"{rep.title}（扫描件）.pdf"))
+    return links
+
+
+# -- styles ---------------------------------------------------------------------------------------
+
+def build_static(seed: int, years: list[int], *, traps: bool = True, scanned: bool = False,
+                 per_page: int = 2, delay: float = 0.0) -> Portal:
+    """A plain static site: front page, 政务公开 hub, a paged 年报 column, report pages with files."""
+    agency = agency_name(seed)
+    reports = make_reports(seed, years, agency)
+    atts = make_attachments(reports, docx_years=years[:1], doc_years=years[1:2] if len(years) > 1 else (),
+                            scanned_years=years[-1:] if scanned else ())
+    site = Site(delay=delay, name=f"static-{seed}")
+    p = Portal(f"static-{seed}", "static", agency, site, reports)
+    site.add("/robots.txt", Page(b"User-agent: *\nDisallow: /private/\n", "text/plain"))
+    site.add("/", Page(_page(f"{agency}门户网站", '<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> '
+                                              '<a href="/news/">新闻中心</a> <a href="/hdjl/">互动交流</a></div>')))
+    hub = ('<ul><li><a href="/zwgk/zn/">政府信息公开指南</a></li><li><a href="/zwgk/nb/">政府信息公开年报</a></li>'
+           '<li><a href="/zwgk/fd/">法定主动公开内容</a></li>')
+    if traps:
+        hub += '<li><a href="/private/2018.html">2018年度政府信息公开工作年度报告</a></li>'
+        hub += '<li><a href="/zwgk/old/">政府信息公开年报（旧版）</a></li>'
+    site.add("/zwgk/", Page(_page("政务公开", hub + "</ul>")))
+    guide = "为了更好地提供政府信息公开服务，根据《中华人民共和国政府信息公开条例》，编制本指南。" * 20
+    site.add("/zwgk/zn/", Page(_page("政府信息公开指南", f"<h1>政府信息公开指南</h1><p>{guide}</p>")))
+    site.add("/zwgk/fd/", Page(_page("法定主动公开内容", '<ul><li><a href="/zwgk/fd/jg.html">机构职能</a></li></ul>')))
+    site.add("/zwgk/fd/jg.html", Page(_page("机构职能", "<p>主要职责……</p>")))
+    items = []
+    for rep, att in zip(reports, atts, strict=True):
+        links = _files(site, f"/uploads/{seed}/", rep, att)
+        path = f"/zwgk/nb/{rep.year + 1}/c{seed}{rep.year}.html"
+        if traps and rep is reports[0]:
+            site.add(f"/uploads/{seed}/broken.pdf", Page(att.pdf[: len(att.pdf) // 3], PDF))
+            links += [(f"/uploads/{seed}/broken.pdf", "附件（损坏）.pdf"),
+                      (f"/uploads/{seed}/missing.pdf", "附件（已删除）.pdf")]
+        site.add(path, Page(_page(rep.title, _article(rep, links, 'class="article-content"', report_html(rep)))))
+        items.append((path, rep.title, f"{rep.year + 1}-01-20"))
+    if traps:
+        notice = f"关于做好{years[-1]}年度政府信息公开工作年度报告编制发布工作的通知"
+        text = f"<p>各单位：请于{years[-1] + 1}年1月31日前发布本机关政府信息公开工作年度报告。</p>" * 3
+        site.add("/zwgk/nb/notice.html", Page(_page(notice, f"<h1>{notice}</h1>{text}")))
+        items.insert(0, ("/zwgk/nb/notice.html", notice, f"{years[-1] + 1}-01-05"))
+        p.lookalikes.append("/zwgk/nb/notice.html")
+        site.add("/private/2018.html", Page(_page("2018", "<p>不应被抓取</p>")))
+        p.forbidden.append("/private/2018.html")
+        site.add("/zwgk/old/", Page(b"", status=302, headers=[("Location", "/zwgk/old2/")]))
+        site.add("/zwgk/old2/", Page(b"", status=302, headers=[("Location", "/zwgk/old/")]))
+        site.add("/news/", Page(_page("新闻中心", '<a href="/news/cal?d=2022-01-01">活动日历</a>')))
+        site.add("/news/cal", _calendar)
+        p.traps += ["/zwgk/old/", "/news/cal"]
+    pages = [items[i:i + per_page] for i in range(0, len(items), per_page)] or [[]]
+    for n, chunk in enumerate(pages, 1):
+        lis = "".join(f'<li><a href="{h}">{html.escape(t)}</a><span>{d}</span></li>' for h, t, d in chunk)
+        nav = f'<a href="/zwgk/nb/?page={n + 1}">下一页</a>' if n < len(pages) else ""
+        key = "/zwgk/nb/" if n == 1 else f"/zwgk/nb/?page={n}"
+        site.add(key, Page(_page("政府信息公开年报", f'<ul class="list">{lis}</ul><div class="page">{nav}</div>')))
+    return p
+
+
+def _calendar(req: Request) -> Page:
+    """A calendar whose every day links the next one, forever (a crawler trap)."""
+    import datetime as dt
+
+    day = dt.date.fromisoformat((req.query.get("d") or ["2022-01-01"])[0])
+    nxt = day + dt.timedelta(days=1)
+    return Page(_page(f"日历 {day}", f'<p>{day} 暂无活动</p><a href="/news/cal?d={nxt}">后一天</a>'))
+
+
+def build_trs(seed: int, years: list[int], *, per_page: int = 2) -> Portal:
+    """A GBK TRS site: pages numbered index_N.html, announced only by createPageHTML()."""
+    agency = agency_name(seed)
+    reports = make_reports(seed, years, agency)
+    atts = make_attachments(reports)
+    site = Site(name=f"trs-{seed}")
+    p = Portal(f"trs-{seed}", "trs", agency, site, reports)
+    sid = f"61{seed:08d}"
+    gbk = {"content_type": "text/html"}  # no charset in the header: the page's <meta> or detection decides
+    site.add("/", Page(_page(f"{agency}", '<a href="/xxgk/">信息公开</a>', charset="gb2312", site_id=sid), **gbk))
+    hub = '<a href="/xxgk/zfxxgknb/">政府信息公开年报</a> <a href="/xxgk/zfxxgkzn/">政府信息公开指南</a>'
+    site.add("/xxgk/", Page(_page("信息公开", hub, charset="gb2312", site_id=sid), **gbk))
+    items = []
+    for i, (rep, att) in enumerate(zip(reports, atts, strict=True)):
+        d = f"{rep.year + 1}01"
+        detail = f"/xxgk/zfxxgknb/{d}/t{rep.year + 1}0120_{seed}{i}.html"
+        pdf = f"P0{rep.year + 1}0120{seed}{i}.pdf"
+        site.add(f"/xxgk/zfxxgknb/{d}/{pdf}", Page(att.pdf, PDF))
+        body = _article(rep, [(f"./{pdf}", f"{rep.title}.pdf")], 'class="TRS_Editor" id="zoom"', report_html(rep))
+        # the report pages declare nothing at all: GB18030 bytes must be detected
+        site.add(detail, Page(_page(rep.title, body, charset="", site_id=sid), **gbk))
+        items.append((f"./{d}/t{rep.year + 1}0120_{seed}{i}.html", rep.title))
+    pages = [items[i:i + per_page] for i in range(0, len(items), per_page)] or [[]]
+    for n, chunk in enumerate(pages):
+        lis = "".join(f'<li><a href="{h}" target="_blank">{html.escape(t)}</a></li>' for h, t in chunk)
+        script = f'<script>createPageHTML({len(pages)}, {n}, "index", "html");</script>'
+        body = f'<ul class="list">{lis}</ul>{script}'
+        page = Page(_page("政府信息公开年报", body, charset="gb2312", site_id=sid), **gbk)
+        site.add("/xxgk/zfxxgknb/index.html" if n == 0 else f"/xxgk/zfxxgknb/index_{n}.html", page)
+        if n == 0:
+            site.add("/xxgk/zfxxgknb/", page)
+    # past the last page: a meta refresh back to the first, not a 404 (TRS does this)
+    site.add(f"/xxgk/zfxxgknb/index_{len(pages)}.html", Page(_page(
+        "", "", charset="gb2312", extra_head='<meta http-equiv="refresh" content="0;url=index.html">'), **gbk))
+    return p
+
+
+def build_hanweb(seed: int, years: list[int], *, per_page: int = 2) -> Portal:
+    """A Hanweb column: records in a <script type="text/xml"> datastore, more through dataproxy.jsp."""
+    agency = agency_name(seed)
+    reports = make_reports(seed, years, agency)
+    atts = make_attachments(reports)
+    site = Site(name=f"hanweb-{seed}")
+    p = Portal(f"hanweb-{seed}", "hanweb", agency, site, reports)
+    col = 1000 + seed
+    site.add("/", Page(_page(agency, '<a href="/col/col100/index.html">政务公开</a>')))
+    hub = f'<a href="/col/col{col}/index.html">政府信息公开年报</a>'
+    site.add("/col/col100/index.html", Page(_page("政务公开", hub)))
+    records = []
+    for i, (rep, att) in enumerate(zip(reports, atts, strict=True)):
+        name = f"{seed:04x}{i:04x}abcdef0123456789abcdef01.pdf"
+        site.add(f"/attach/0/{name}", Page(att.pdf, PDF, headers=[
+            ("Content-Disposition", f'attachment; filename="{rep.year}nb.pdf"')]))
+        site.add(f"/module/download/downfile.jsp?classid=0&filename={name}",
+                 Page(b"", status=302, headers=[("Location", f"/attach/0/{name}")]))
+        art = f"/art/{rep.year + 1}/1/20/art_{col}_{seed}{i}.html"
+        links = [(f"/module/download/downfile.jsp?classid=0&filename={name}", f"{rep.title}.pdf")]
+        site.add(art, Page(_page(rep.title, _article(rep, links, 'id="zoom"', report_html(rep)))))
+        records.append(f'<li><a href="{art}" title="{html.escape(rep.title)}">{html.escape(rep.title)}</a>'
+                       f"<span>{rep.year + 1}-01-20</span></li>")
+    first = "".join(f"<record><![CDATA[{r}]]></record>" for r in records[:per_page])
+    store = (f'<script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?'
+             f'page=1&appid=1&webid=1&path=/&columnid={col}&unitid=5{col}&webname=demo&permissiontype=0"></a>]]>'
+             f"</nextgroup><recordset>{first}</recordset></datastore></script>"
+             f'<script>$(function(){{$("#div{col}").jpage({{dataStore: dataStore, totalRecord: {len(records)}, '
+             f'perPage: {per_page}, proxyUrl: "/module/web/jpage/dataproxy.jsp"}});}});</script>')
+    site.add(f"/col/col{col}/index.html", Page(_page("政府信息公开年报", f'<div id="div{col}"></div>{store}')))
+
+    def proxy(req: Request) -> Page:
+        if req.method != "POST" or (req.form.get("columnid") or [""])[0] != str(col):
+            return Page(b"<datastore><totalrecord>0</totalrecord></datastore>", "text/xml", status=400)
+        start = int((req.query.get("startrecord") or ["1"])[0])
+        end = int((req.query.get("endrecord") or [str(len(records))])[0])
+        chosen = "".join(f"<record><![CDATA[{r}]]></record>" for r in records[start - 1:end])
+        xml = (f'<?xml version="1.0" encoding="utf-8"?><datastore><totalrecord>{len(records)}</totalrecord>'
+               f"<totalpage>{-(-len(records) // per_page)}</totalpage><recordset>{chosen}</recordset></datastore>")
+        return Page(xml.encode(), "text/xml; charset=utf-8", conditional=False)
+
+    site.add("/module/web/jpage/dataproxy.jsp", proxy)
+    return p
+
+
+def build_jsonapi(seed: int, years: list[int]) -> Portal:
+    """A newer platform: the list page is an empty shell that script fills from a JSON API."""
+    agency = agency_name(seed)
+    reports = make_reports(seed, years, agency)
+    atts = make_attachments(reports)
+    site = Site(name=f"jsonapi-{seed}")
+    p = Portal(f"jsonapi-{seed}", "jsonapi", agency, site, reports, needs_browser=True)
+    site.add("/", Page(_page(agency, '<a href="/zwgk/">政务公开</a>')))
+    site.add("/zwgk/", Page(_page("政务公开", '<a href="/zwgk/ndbg/">政府信息公开年度报告</a>')))
+    items = []
+    for i, (rep, att) in enumerate(zip(reports, atts, strict=True)):
+        links = _files(site, f"/files/{seed}/", rep, att)
+        path = f"/zwgk/ndbg/detail/{seed}{i}.html"
+        site.add(path, Page(_page(rep.title, _article(rep, links, 'class="content"', report_html(rep)))))
+        items.append({"title": rep.title, "url": path, "date": f"{rep.year + 1}-01-20"})
+    script = """<script>
+async function load(page) {
+  const r = await fetch('/api/ndbg?page=' + page); const d = await r.json();
+  for (const it of d.items) {
+    const li = document.createElement('li'); const a = document.createElement('a');
+    a.href = it.url; a.textContent = it.title; li.appendChild(a); document.getElementById('list').appendChild(li);
+  }
+  if (page < d.pages) await load(page + 1);
+}
+load(1);
+</script>"""
+    site.add("/zwgk/ndbg/", Page(_page("政府信息公开年度报告", f'<ul id="list"></ul>{script}')))
+
+    def api(req: Request) -> Page:
+        page = int((req.query.get("page") or ["1"])[0])
+        chunk = items[(page - 1) * 2: page * 2]
+        data = {"total": len(items), "pages": -(-len(items) // 2), "items": chunk}
+        return Page(json.dumps(data, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+
+    site.add("/api/ndbg", api)
+    return p
+
+
+CHALLENGE = """<html><head><meta charset="utf-8"><script>var $_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=61249;
+$_ts.cd="qhcrrpAlEGr7KqllqEWeK1Atn0jsaYZ";setTimeout(function(){document.cookie='rs_ok=1; path=/';
+location.reload();},DELAY);</script></head><body></body></html>"""
+
+
+def build_challenge(seed: int, years: list[int], *, delay_ms: int = 1500) -> Portal:
+    """Every HTML page answers 412 with a Ruishu-like script until the browser holds its cookie."""
+    inner = build_static(seed, years, traps=False, per_page=10)
+    guarded = Site(name=f"challenge-{seed}")
+    p = Portal(f"challenge-{seed}", "challenge", inner.agency, guarded, inner.reports, needs_browser=True)
+
+    def guard(page: Page):
+        def serve(req: Request) -> Page:
+            if "rs_ok=1" in (req.headers.get("Cookie") or ""):
+                return page
+            return Page(CHALLENGE.replace("DELAY", str(delay_ms)).encode(), status=412, conditional=False)
+        return serve
+
+    for path, page in inner.site.pages.items():
+        html_page = isinstance(page, Page) and page.content_type.startswith("text/html")
+        guarded.add(path, guard(page) if html_page else page)
+    return p
+
+
+BUILDERS = {"static": build_static, "trs": build_trs, "hanweb": build_hanweb, "jsonapi": build_jsonapi,
+            "challenge": build_challenge}
+
+
+def build(style: str, seed: int, years: list[int], **kw) -> Portal:
+    return BUILDERS[style](seed, years, **kw)
