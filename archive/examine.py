@@ -98,21 +98,32 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int) -> Iterator[tuple[str, dict, ParseResult]]:
-    """Parse blobs, in worker processes when there are several and ``jobs`` > 1; order kept."""
+def parser_pool(jobs: int) -> ProcessPoolExecutor:
+    """Worker processes for parsing. spawn, not fork: a forked worker would inherit the writer's WARC
+    file lock and hold it after a kill -9 of the writer; workers also end with their parent."""
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int,
+               pool: ProcessPoolExecutor | None = None) -> Iterator[tuple[str, dict, ParseResult]]:
+    """Parse blobs, in worker processes when there are several and ``jobs`` > 1 (or a pool is given,
+    which a long-running caller keeps to avoid starting workers each time); order kept."""
     convert_office(store, items)
-    if jobs <= 1 or len(items) < 4:
+    if pool is None and (jobs <= 1 or len(items) < 4):
         for sha, hint in items:
             yield sha, hint, parse_blob(str(store.root), sha, hint)
         return
-    # spawn, not fork: a forked worker would inherit the writer's WARC file lock and hold it after a
-    # kill -9 of the writer. Workers also end with their parent (see _die_with_parent).
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+    own = pool is None
+    pool = pool or parser_pool(jobs)
+    try:
         results = pool.map(parse_blob, [str(store.root)] * len(items), [s for s, _ in items],
-                           [h for _, h in items], chunksize=4)
+                           [h for _, h in items], chunksize=1 if not own else 4)
         for (sha, hint), res in zip(items, results, strict=True):
             yield sha, hint, res
+    finally:
+        if own:
+            pool.shutdown()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -357,7 +368,8 @@ def pending(catalog: Catalog, *, all_blobs: bool = False) -> list[str]:
 
 
 def examine(catalog: Catalog, store: BlobStore, shas: Iterable[str], *, jobs: int | None = None,
-            assign: bool = True, progress: Progress | None = None, batch: int = 50) -> list[Placed]:
+            assign: bool = True, progress: Progress | None = None, batch: int = 50,
+            pool: ProcessPoolExecutor | None = None) -> list[Placed]:
     """Parse the given blobs and place them, committing every ``batch`` blobs."""
     items = [(sha, hints(catalog, sha)) for sha in shas]
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
@@ -370,7 +382,7 @@ def examine(catalog: Catalog, store: BlobStore, shas: Iterable[str], *, jobs: in
             placed.extend(placer.apply(sha, res, hint, assign=assign) for sha, hint, res in chunk)
         chunk.clear()
 
-    for i, item in enumerate(parse_many(store, items, jobs), 1):
+    for i, item in enumerate(parse_many(store, items, jobs, pool), 1):
         chunk.append(item)
         if len(chunk) >= batch:
             flush()

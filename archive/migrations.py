@@ -95,7 +95,20 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         JOIN checks k ON k.document_id = d.id""")
 
 
+def m002_capture_host_and_site(db: sqlite_utils.Database) -> None:
+    """Captures get the host they came from (indexed: summaries and crawls ask per host) and the
+    site's SiteIDCode meta (网站标识码), the provenance a mirror cannot fake."""
+    from urllib.parse import urlsplit
+
+    db["captures"].add_column("host", str)
+    db["captures"].add_column("site_id", str)
+    for row in list(db.query("SELECT id, coalesce(final_url, url) AS u FROM captures")):
+        db.execute("UPDATE captures SET host = ? WHERE id = ?", [urlsplit(row["u"]).hostname, row["id"]])
+    db["captures"].create_index(["host"])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
+    (2, "capture host and SiteIDCode", m002_capture_host_and_site),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -242,12 +242,101 @@ def parse(files: tuple[Path, ...], url: str | None, title: str | None, as_json: 
 
 @cli.command()
 @archive_option
-@click.option("--host", default="127.0.0.2", show_default=True, help="Loopback address for the demo portal.")
-def demo(archive_dir: Path | None, host: str) -> None:
-    """Harvest the bundled demo portal into an archive and show what was kept."""
+@click.argument("urls", nargs=-1)
+@click.option("--portal", "portal_names", multiple=True, help="A portal profile by name (repeatable).")
+@click.option("--browser", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Render pages in Chromium: only where needed, for every page, or never.")
+@click.option("--max-pages", type=int, help="Pages per host at most (default: the profile's, 2000).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def crawl(archive_dir: Path | None, urls: tuple[str, ...], portal_names: tuple[str, ...], browser: str,
+          max_pages: int | None, as_json: bool) -> None:
+    """Crawl portals (front-page URLs or profiles) for their annual reports into the archive."""
+    from crawler.run import crawl as run_crawl
+    from crawler.summary import print_crawl_summary
+    from spiders.profiles import PortalProfile, ProfileError, load_all
+
+    where = archive_dir or default_path()
+    try:
+        known = load_all(where / "portals")
+        missing = [n for n in portal_names if n not in known]
+        if missing:
+            names = ", ".join(sorted(known)) or "none"
+            raise click.ClickException(f"no portal profile named {', '.join(missing)}; known: {names} "
+                                       f"(add one with `nianbao portals add`)")
+        portals = [known[n] for n in portal_names] + [PortalProfile.for_url(u) for u in urls]
+    except ProfileError as e:
+        raise click.ClickException(str(e)) from e
+    if not portals:
+        raise click.UsageError("give front-page URLs or --portal names")
+    for p in portals:
+        if max_pages:
+            p.max_pages = max_pages
+    try:
+        summary = run_crawl(where, portals, browser=browser, progress=not as_json)
+    except RuntimeError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        print_crawl_summary(out, summary)
+    if not summary.crawled_anything:
+        sys.exit(1)
+
+
+@cli.group()
+def portals() -> None:
+    """Portal profiles: what to crawl and how."""
+
+
+@portals.command("add")
+@archive_option
+@click.argument("url")
+@click.option("--name", help="Profile name (default: the host).")
+@click.option("--agency", help="The agency the portal belongs to.")
+@click.option("--render", type=click.Choice(["auto", "browser", "never"]), default="auto", show_default=True)
+def portals_add(archive_dir: Path | None, url: str, name: str | None, agency: str | None, render: str) -> None:
+    """Write a profile for a portal's front page into the archive's portals/ directory."""
+    from spiders.profiles import PortalProfile, ProfileError, save
+
+    try:
+        profile = PortalProfile.for_url(url, name)
+        profile.agency, profile.render = agency, render
+        path = save(profile, (archive_dir or default_path()) / "portals")
+    except ProfileError as e:
+        raise click.ClickException(str(e)) from e
+    out.print(f"wrote {path}; crawl it with [bold]nianbao crawl --portal {profile.name}[/bold]")
+
+
+@portals.command("list")
+@archive_option
+@click.option("--json", "as_json", is_flag=True)
+def portals_list(archive_dir: Path | None, as_json: bool) -> None:
+    """The profiles known: the archive's own and the bundled ones."""
+    from dataclasses import asdict
+
+    from spiders.profiles import load_all
+
+    found = load_all((archive_dir or default_path()) / "portals")
+    if as_json:
+        emit_json([asdict(p) for p in found.values()])
+        return
+    t = Table(title=f"{len(found)} portal profile(s)")
+    for col in ("name", "agency", "start", "render", "robots"):
+        t.add_column(col)
+    for p in found.values():
+        t.add_row(p.name, p.agency or "", " ".join(p.start_urls), p.render, "yes" if p.robots else "no")
+    out.print(t)
+
+
+@cli.command()
+@archive_option
+@click.option("--browser", type=click.Choice(["auto", "never"]), default="auto", show_default=True,
+              help="Crawl the script-rendered and challenge portals through Chromium.")
+def demo(archive_dir: Path | None, browser: str) -> None:
+    """Serve simulated portals on 127.0.0.2 and up, crawl them into a fresh archive, show the result."""
     from crawler.demo import run_demo
 
-    run_demo(archive_dir or Path("nianbao-demo"), host=host, console=out)
+    run_demo(archive_dir or Path("nianbao-demo"), console=out, browser=browser)
 
 
 def main() -> None:

@@ -72,3 +72,27 @@ def print_summary(console: Console, name: str, res: ParseResult) -> None:
         console.print(f"  [yellow]warning:[/yellow] {w}")
     if any(c.get("recovered") for c in rep["cells"]):
         console.print("  [cyan]cyan[/cyan] numbers were recovered (OCR or glued digits split by the template's totals)")
+
+
+def print_crawl_summary(console: Console, summary) -> None:
+    """The end of a crawl: a table per portal (reports by year, documents by kind, what failed)."""
+    console.print(f"[bold]crawl {summary.status}[/bold] in {summary.seconds:.0f} s: {summary.responses:,} responses "
+                  f"({summary.bytes / 2**20:.1f} MB), {summary.new_blobs} new originals, {summary.not_modified} not "
+                  f"modified, {summary.new_documents} new documents, {summary.new_reports} new reports"
+                  + (f"; {summary.resumed_from_archive} pages reused from an interrupted run"
+                     if summary.resumed_from_archive else ""))
+    for p in summary.portals:
+        t = Table(title=f"{p.name}  ({', '.join(p.hosts)}; {p.responses} responses)", title_justify="left",
+                  show_header=False)
+        for year, agencies in p.reports.items():
+            t.add_row(f"report {year}", "、".join(agencies))
+        if not p.reports:
+            t.add_row("reports", "[yellow]none found[/yellow]")
+        t.add_row("documents", ", ".join(f"{k} {n}" for k, n in sorted(p.documents.items())) or "—")
+        for b in p.blocked[:10]:
+            t.add_row("[red]blocked[/red]", f"{b['url']}  {b['reason']}")
+        for f in p.failed[:10]:
+            t.add_row("[yellow]failed[/yellow]", f"{f['url']}  {f['reason']}")
+        if len(p.failed) > 10:
+            t.add_row("", f"… and {len(p.failed) - 10} more")
+        console.print(t)

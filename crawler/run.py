@@ -1,0 +1,181 @@
+"""Run a crawl of some portals into an archive, and summarise what it found.
+
+``crawl()`` runs Scrapy in this process (its reactor cannot be restarted, so once per process);
+``crawl_in_subprocess()`` runs it in a fresh one, for callers that crawl more than once (the demo,
+the scheduler, tests). A crawl resumes an interrupted one of the same portals: what that run archived
+is served from the archive instead of the network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from archive import Archive
+from archive.writer import recover_archive
+from crawler import settings as crawl_settings
+from spiders.profiles import PortalProfile
+
+
+@dataclass
+class PortalResult:
+    name: str
+    hosts: list[str]
+    responses: int = 0
+    reports: dict[str, list[str]] = field(default_factory=dict)  # year -> agencies, all the archive holds
+    new_reports: int = 0
+    documents: dict[str, int] = field(default_factory=dict)  # kind -> count
+    blocked: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)  # no response, or an HTTP error status
+
+
+@dataclass
+class CrawlSummary:
+    run_id: int | None
+    status: str
+    responses: int
+    bytes: int
+    new_blobs: int
+    new_documents: int
+    new_reports: int
+    not_modified: int
+    seconds: float
+    resumed_from_archive: int
+    portals: list[PortalResult]
+
+    @property
+    def crawled_anything(self) -> bool:
+        return self.responses > 0 or self.resumed_from_archive > 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def resumable_runs(archive: Archive, portals: list[PortalProfile]) -> list[int]:
+    """Interrupted crawls of these portals since the last one that finished: their captures are reused."""
+    names = {p.name for p in portals}
+    out = []
+    for r in archive.catalog.rows("SELECT id, status, portals FROM runs WHERE kind = 'crawl' ORDER BY id DESC"):
+        ran = set(json.loads(r["portals"] or "[]"))
+        if not ran & names:
+            continue
+        if r["status"] == "ok" and ran >= names:
+            break
+        if r["status"] in ("interrupted", "shutdown", "failed"):
+            out.append(r["id"])
+    return out
+
+
+def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str = "auto",
+          overrides: dict | None = None, progress: bool = True, patience_ms: int = 45_000) -> CrawlSummary:
+    """Crawl the portals into the archive; return the summary of the run."""
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.disclosure import DisclosureSpider
+
+    archive_dir = Path(archive_dir)
+    with Archive.open(archive_dir) as a:
+        recover_archive(a)
+        resume = resumable_runs(a, portals)
+    wants_browser = browser == "always" or (browser == "auto" and any(p.render != "never" for p in portals))
+    use_browser = wants_browser and crawl_settings.browser_available()
+    if wants_browser and not use_browser and browser == "always":
+        raise RuntimeError("a browser was asked for, but neither Debian's chromium nor Playwright's own "
+                           "Chromium is installed (`playwright install chromium`)")
+    settings = crawl_settings.build(archive_dir, portals, browser=use_browser, resume_runs=resume,
+                                    overrides={"NIANBAO_PROGRESS": progress, **(overrides or {})})
+    logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])
+    process = CrawlerProcess({**settings, "LOG_INSTALL_ROOT_HANDLER": True})
+    crawler = process.create_crawler(DisclosureSpider)
+    process.crawl(crawler, portals=portals, browser=use_browser, patience_ms=patience_ms)
+    process.start()
+    run_id = getattr(getattr(crawler.spider, "archive_worker", None), "run_id", None)
+    with Archive.open(archive_dir) as a:
+        return summarize(a, run_id, portals)
+
+
+def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]) -> CrawlSummary:
+    c = archive.catalog
+    run = c.one("SELECT * FROM runs WHERE id = ?", (run_id,)) if run_id else None
+    stats = json.loads(run["stats"] or "{}") if run else {}
+    results = []
+    for p in portals:
+        res = PortalResult(p.name, p.allowed_hosts)
+        marks = ",".join("?" * len(p.allowed_hosts))
+        mine = list(c.rows(f"SELECT url, final_url, status FROM captures WHERE run_id = ? AND host IN ({marks})",
+                           (run_id, *p.allowed_hosts)))
+        res.responses = len(mine)
+        res.failed = [{"url": r["final_url"] or r["url"], "reason": f"HTTP {r['status']}"} for r in mine
+                      if r["status"] and r["status"] >= 400 and not (r["final_url"] or "").endswith("/robots.txt")]
+        res.failed += [f for f in stats.get("failed", []) if f.get("portal") == p.name
+                       and not f["reason"].startswith("blocked")]
+        blocked = [b for b in stats.get("blocked", []) if b.get("portal") == p.name]
+        blocked += [f for f in stats.get("failed", [])
+                    if f.get("portal") == p.name and f["reason"].startswith("blocked")]
+        res.blocked = list({b["url"]: {"url": b["url"], "reason": b["reason"].removeprefix("blocked: ")}
+                            for b in blocked}.values())
+        marks = ",".join("?" * len(p.allowed_hosts))
+        docs = list(c.rows(
+            f"""SELECT DISTINCT d.id, d.kind, r.year, r.agency FROM documents d
+                JOIN captures k ON k.sha256 = d.sha256 LEFT JOIN reports r ON r.id = d.report_id
+                WHERE k.host IN ({marks})""", tuple(p.allowed_hosts)))
+        res.documents = dict(Counter(d["kind"] for d in docs))
+        years: dict[str, set[str]] = {}
+        for d in docs:
+            if d["year"] is not None:
+                years.setdefault(str(d["year"]), set()).add(d["agency"] or "?")
+        res.reports = {y: sorted(a) for y, a in sorted(years.items())}
+        results.append(res)
+    return CrawlSummary(
+        run_id=run_id, status=run["status"] if run else "not started", responses=run["pages"] if run else 0,
+        bytes=run["bytes"] if run else 0, new_blobs=run["new_blobs"] if run else 0,
+        new_documents=run["new_documents"] if run else 0, new_reports=run["new_reports"] if run else 0,
+        not_modified=run["not_modified"] if run else 0, seconds=stats.get("seconds", 0.0),
+        resumed_from_archive=stats.get("resumed_from_archive", 0), portals=results)
+
+
+def crawl_in_subprocess(archive_dir: Path | str, portals: list[PortalProfile], *, timeout: float | None = None,
+                        **kwargs) -> dict:
+    """Run :func:`crawl` in a fresh Python process (Scrapy's reactor runs once per process); return its
+    summary as a dict. Progress goes to this process's stderr."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp:
+        job, result = Path(tmp, "job.json"), Path(tmp, "result.json")
+        job.write_text(json.dumps({"archive": str(archive_dir), "portals": [asdict(p) for p in portals],
+                                   "kwargs": kwargs}, ensure_ascii=False), "utf-8")
+        proc = subprocess.run([sys.executable, "-m", "crawler.run", "--job", str(job), "--result", str(result)],
+                              timeout=timeout)
+        if not result.exists():
+            raise RuntimeError(f"the crawl process ended with status {proc.returncode} before reporting")
+        data = json.loads(result.read_text("utf-8"))
+    if not data["ok"]:
+        raise RuntimeError(data["error"])
+    return data["summary"]
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m crawler.run --job JOB.json --result RESULT.json`` (what crawl_in_subprocess runs)."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--job", required=True)
+    ap.add_argument("--result", required=True)
+    args = ap.parse_args(argv)
+    job = json.loads(Path(args.job).read_text("utf-8"))
+    try:
+        summary = crawl(job["archive"], [PortalProfile(**p) for p in job["portals"]], **job["kwargs"])
+        out = {"ok": True, "summary": summary.as_dict()}
+    except Exception as e:  # reported to the parent in plain words
+        out = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+    Path(args.result).write_text(json.dumps(out, ensure_ascii=False), "utf-8")
+    return 0 if out["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

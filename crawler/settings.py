@@ -1,0 +1,90 @@
+"""Scrapy settings for a nianbao crawl: politeness, the middlewares and the archive extension.
+
+Behaviour is changed here (or by a portal profile), never by editing the spider.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from archive.archive import nianbao_version
+from spiders.profiles import PortalProfile
+
+CONTACT = os.environ.get("NIANBAO_CONTACT", "https://github.com/search?q=nianbao+government+reports")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (or $NIANBAO_CHROMIUM); None lets Playwright use its own download."""
+    for candidate in (os.environ.get("NIANBAO_CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def playwright_browser_installed() -> bool:
+    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    return any(cache.glob("chromium*"))
+
+
+def browser_available() -> bool:
+    try:
+        import scrapy_playwright  # noqa: F401
+    except ImportError:
+        return False
+    return chromium_path() is not None or playwright_browser_installed()
+
+
+def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, resume_runs: list[int],
+          overrides: dict | None = None) -> dict:
+    slots = {host: {"concurrency": min(2, p.concurrency), "delay": p.delay}
+             for p in portals for host in p.allowed_hosts}
+    settings = {
+        "BOT_NAME": "nianbao",
+        "USER_AGENT": f"nianbao/{nianbao_version()} (+{CONTACT}; archiving government information-disclosure "
+                      "annual reports)",
+        "ROBOTSTXT_OBEY": True,  # a profile with robots = false opts its own requests out
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "DOWNLOAD_SLOTS": slots,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": min((p.delay for p in portals), default=1.0),
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "DOWNLOAD_TIMEOUT": 60,
+        "DOWNLOAD_MAXSIZE": 512 * 1024 * 1024,
+        "DOWNLOAD_WARNSIZE": 64 * 1024 * 1024,
+        "REDIRECT_MAX_TIMES": 5,
+        "RETRY_TIMES": 2,
+        "DEPTH_LIMIT": 0,  # hops are bounded by the spider, pagination does not count
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.scope.ScopeMiddleware": 60,
+            "crawler.middlewares.challenge.ChallengeMiddleware": 540,
+            "crawler.middlewares.lookup.ArchiveLookupMiddleware": 560,
+            "crawler.middlewares.raw.RawResponseMiddleware": 950,
+        },
+        "EXTENSIONS": {"crawler.archiving.ArchiveExtension": 100, "crawler.live.LiveProgress": 200},
+        "NIANBAO_ARCHIVE": str(archive_dir),
+        "NIANBAO_BROWSER": browser,
+        "NIANBAO_RESUME_RUNS": resume_runs,
+    }
+    if browser:
+        launch: dict = {"headless": True, "args": CHROMIUM_ARGS}
+        if (exe := chromium_path()) is not None:
+            launch["executable_path"] = exe
+        settings.update({
+            "DOWNLOAD_HANDLERS": {"http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                                  "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"},
+            "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+            "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
+            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 60_000,
+            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
+        })
+    settings.update(overrides or {})
+    return settings

@@ -1,0 +1,99 @@
+"""Which links lead to annual reports: scoring by link text and URL, and telling files from pages.
+
+Pure functions over (url, text) pairs, so they can be tested without a crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+from archive.parser.title import LETTER
+
+ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps")
+TEXT_WORDS = (("政府信息公开年报", 60), ("政府信息公开工作年度报告", 60), ("信息公开年报", 55), ("年度报告", 50),
+              ("年报", 45), ("政府信息公开", 30), ("信息公开", 25), ("政务公开", 25), ("法定主动公开", 10),
+              ("公开目录", 8))
+URL_WORDS = (("zfxxgknb", 40), ("xxgknb", 40), ("gknb", 35), ("ndbg", 35), ("nianbao", 35), ("zfxxgk", 20),
+             ("xxgk", 15), ("zwgk", 15), ("gkml", 8))
+NEGATIVE = ("english", "登录", "注册", "无障碍", "手机版", "邮箱", "招聘", "投诉", "网站地图", "关怀版", "javascript:",
+            "mailto:", "tel:")
+NEXT_PAGE = ("下一页", "下页", "后一页", "next", "›", "»", ">")
+REPORT_LINK = re.compile(r"(?:19|20)\d{2}\s*年?\s*度?.{0,30}?(?:年度报告|年报|工作报告)"
+                         r"|(?:年度报告|年报).{0,12}?(?:19|20)\d{2}")
+SESSION_PARAMS = re.compile(r"^(?:jsessionid|sessionid|sid|phpsessid|aspsessionid\w*|token|_t|timestamp|rnd|r)$",
+                            re.IGNORECASE)
+IPV6_GATEWAY = re.compile(r"^(?P<host>[a-z0-9-]+?)x[0-9a-f]+xx\.ipv6best\.cn$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    text: str
+    score: int
+    kind: str  # "attachment" | "report" | "next" | "nav"
+
+
+def is_attachment(url: str, text: str = "") -> bool:
+    """A document file: by the URL's path or ``filename=`` query, or a link text naming such a file."""
+    parts = urlsplit(url)
+    names = [parts.path] + [v for k, v in parse_qsl(parts.query) if k.lower() in ("filename", "file", "name", "fn")]
+    if any(PurePosixPath(unquote(n)).suffix.lower() in ATTACHMENT_EXTENSIONS for n in names):
+        return True
+    if "downfile" in parts.path.lower() or "download" in parts.path.lower():
+        return True
+    return text.strip().lower().endswith(ATTACHMENT_EXTENSIONS)
+
+
+def looks_like_report(text: str) -> bool:
+    """A link or title that names an annual report (not a notice about one)."""
+    return bool(REPORT_LINK.search(text)) and not LETTER.search(text) and "通知" not in text
+
+
+def score(url: str, text: str) -> int:
+    if any(n in text.lower() or n in url.lower() for n in NEGATIVE):
+        return -100
+    s = max((w for k, w in TEXT_WORDS if k in text), default=0)
+    s += max((w for k, w in URL_WORDS if k in url.lower()), default=0)
+    if looks_like_report(text):
+        s += 40
+    return s
+
+
+def classify(url: str, text: str) -> Link:
+    t = " ".join(text.split())
+    if is_attachment(url, t):
+        kind = "attachment"
+    elif t.lower() in NEXT_PAGE or t in ("下一页 >", "下一页>", "下一页»"):
+        kind = "next"
+    elif looks_like_report(t):
+        kind = "report"
+    else:
+        kind = "nav"
+    return Link(url, t, score(url, t), kind)
+
+
+def unrewrite(url: str) -> str:
+    """Undo IPv6-gateway link rewriting: ``http://www-x-gov-cnx45c…xx.ipv6best.cn/p`` -> ``http://www.x.gov.cn/p``."""
+    parts = urlsplit(url)
+    m = IPV6_GATEWAY.match(parts.hostname or "")
+    if not m:
+        return url
+    host = m.group("host").replace("-", ".")
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def clean_url(url: str, base: str | None = None) -> str | None:
+    """An absolute http(s) URL without fragment, session ids or tracking noise; None if not crawlable."""
+    if base:
+        url = urljoin(base, url.strip())
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    path = re.sub(r";jsessionid=[^/?#]*", "", parts.path, flags=re.IGNORECASE)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not SESSION_PARAMS.match(k)])
+    return unrewrite(urlunsplit((parts.scheme, parts.netloc.lower(), path or "/", query, "")))

@@ -1,0 +1,106 @@
+"""Portal profiles: what to crawl and how, as data (``*.toml``), so no portal needs code.
+
+A profile names the portal and the agency, where to start, which hosts are the agency's own, whether
+pages need a browser, the politeness settings, and optional hints for a site the heuristics miss::
+
+    name = "ankang-xfj"
+    agency = "安康市信访局"
+    start_urls = ["http://xfj.ankang.gov.cn/"]
+    allowed_hosts = ["xfj.ankang.gov.cn"]
+    render = "auto"          # "auto": a browser only where a page needs one; "browser"; "never"
+    robots = true
+    delay = 1.0              # seconds between requests to a host (AutoThrottle starts here)
+    concurrency = 2          # at most this many requests at once per host
+    max_pages = 2000
+    [hints]
+    list_selector = "ul.list a"
+    url_patterns = ["/zfxxgknb/"]
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import tomli_w
+
+BUNDLED = Path(__file__).parent / "portals"
+RENDER_MODES = ("auto", "browser", "never")
+
+
+class ProfileError(ValueError):
+    """A profile file is missing a field or holds a wrong value."""
+
+
+@dataclass
+class PortalProfile:
+    name: str
+    start_urls: list[str]
+    agency: str | None = None
+    allowed_hosts: list[str] = field(default_factory=list)
+    render: str = "auto"
+    robots: bool = True
+    delay: float = 1.0
+    concurrency: int = 2
+    max_pages: int = 2000
+    hints: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.start_urls:
+            raise ProfileError(f"portal {self.name!r} has no start_urls")
+        for url in self.start_urls:
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise ProfileError(f"portal {self.name!r}: {url!r} is not an http(s) URL")
+        if self.render not in RENDER_MODES:
+            raise ProfileError(f"portal {self.name!r}: render must be one of {', '.join(RENDER_MODES)}")
+        if not self.allowed_hosts:
+            self.allowed_hosts = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
+
+    @classmethod
+    def for_url(cls, url: str, name: str | None = None) -> PortalProfile:
+        """A profile for a front-page URL, named after its host unless a name is given."""
+        host = urlsplit(url).hostname or "portal"
+        return cls(name=name or slug(host), start_urls=[url])
+
+    def to_toml(self) -> str:
+        data = {k: v for k, v in asdict(self).items() if v is not None and v != {}}
+        return tomli_w.dumps(data)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_.-]+", "-", text).strip("-").lower() or "portal"
+
+
+def load(path: Path) -> PortalProfile:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ProfileError(f"cannot read the portal profile {path}: {e}") from e
+    try:
+        return PortalProfile(**data)
+    except TypeError as e:
+        raise ProfileError(f"{path}: {e}") from e
+
+
+def directories(extra: Path | None = None) -> list[Path]:
+    return [d for d in (extra, BUNDLED) if d is not None and d.is_dir()]
+
+
+def load_all(extra: Path | None = None) -> dict[str, PortalProfile]:
+    """Every profile found, the archive's own directory first (it may override bundled ones)."""
+    out: dict[str, PortalProfile] = {}
+    for d in reversed(directories(extra)):
+        for path in sorted(d.glob("*.toml")):
+            p = load(path)
+            out[p.name] = p
+    return out
+
+
+def save(profile: PortalProfile, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{slug(profile.name)}.toml"
+    path.write_text(profile.to_toml(), "utf-8")
+    return path
