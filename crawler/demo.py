@@ -1,148 +1,96 @@
-"""``nianbao demo``: serve the bundled demo portal on loopback, harvest it twice, show the archive.
+"""``nianbao demo``: simulated portals on loopback, crawled into a fresh archive, twice.
 
-The first pass fetches every page and attachment; the second asks again with If-None-Match and
-stores nothing new. Until the Scrapy spider lands (the crawler issue), the fetching here is a plain
-breadth-first walk with http.client, which hands the archive the bytes exactly as received.
+Five portals in the styles real ones are built in (a plain static site with traps, a GBK TRS site, a
+Hanweb datastore column, a list filled by script from a JSON API, a site behind a 412 challenge),
+each on its own host from 127.0.0.2, with reports as HTML pages and PDF, DOCX, DOC and scanned-PDF
+attachments. The first crawl finds and archives them; the second asks again with If-None-Match and
+stores nothing new.
 """
 
 from __future__ import annotations
 
-import gzip
-import http.client
-from collections import deque
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin, urlsplit
 
-import lxml.html
 from rich.console import Console
-from rich.table import Table
 
-from archive.archive import Archive
-from archive.capture import Capture, Headers, RedirectHop
-from archive.writer import ArchiveWriter
+from archive import Archive
+from crawler.run import CrawlSummary, PortalResult, crawl_in_subprocess
+from crawler.summary import print_crawl_summary
+from spiders.demo.portals import Portal, build
 from spiders.demo.server import PortalServer
-from spiders.demo.sites import demo_site
-
-USER_AGENT = "nianbao-demo/0.1 (+https://github.com/nianbao)"
-MAX_REDIRECTS = 5
-
-
-def fetch(url: str, extra: Headers | None = None) -> Capture:
-    """One GET with redirects followed by hand, so every hop and the raw body are kept."""
-    hops: list[RedirectHop] = []
-    for _ in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
-        req: Headers = [("Host", parts.netloc), ("User-Agent", USER_AGENT), ("Accept", "*/*"),
-                        ("Accept-Encoding", "gzip"), *(extra or [])]
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
-        try:
-            conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=dict(req))
-            resp = conn.getresponse()
-            raw = resp.read()
-            headers = resp.getheaders()
-        finally:
-            conn.close()
-        if resp.status in (301, 302, 303, 307, 308) and resp.getheader("Location"):
-            hops.append(RedirectHop(url, resp.status, headers))
-            url = urljoin(url, resp.getheader("Location"))
-            continue
-        decoded = gzip.decompress(raw) if resp.getheader("Content-Encoding") == "gzip" else raw
-        return Capture(url=hops[0].url if hops else url, final_url=url, body=decoded,
-                       raw_body=raw if decoded is not raw else None, status=resp.status, reason=resp.reason,
-                       headers=headers, request_headers=req, redirects=hops, ip_address=parts.hostname)
-    raise OSError(f"more than {MAX_REDIRECTS} redirects from {url}")
-
-
-def links(cap: Capture) -> list[tuple[str, str]]:
-    if "html" not in (cap.content_type or "") or not cap.body.read().strip():
-        return []
-    root = lxml.html.document_fromstring(cap.body.read())
-    out = []
-    for a in root.iter("a"):
-        href = a.get("href")
-        if href and not href.startswith(("javascript:", "mailto:", "#")):
-            out.append((urldefrag(urljoin(cap.final_url, href))[0], " ".join(a.text_content().split())))
-    return out
-
-
-def harvest(writer: ArchiveWriter, start: str, *, conditional: dict[str, Headers] | None = None) -> int:
-    """Breadth-first over one host; returns the number of responses."""
-    host = urlsplit(start).netloc
-    queue: deque[tuple[str, str | None, str | None]] = deque([(start, None, None)])
-    seen = {start}
-    n = 0
-    while queue:
-        url, referrer, text = queue.popleft()
-        cap = fetch(url, (conditional or {}).get(url))
-        cap.referrer, cap.link_text = referrer, text
-        added = writer.add(cap)
-        n += 1
-        if cap.status == 304:
-            if not added.sha256:
-                continue
-            # Not modified: walk the links of the copy we already hold.
-            cap = Capture(url=cap.url, final_url=cap.final_url, body=writer.store.read(added.sha256),
-                          headers=[("Content-Type", "text/html")] if added.kind == "html" else [])
-        for link, link_text in links(cap):
-            if urlsplit(link).netloc == host and link not in seen:
-                seen.add(link)
-                queue.append((link, url, link_text))
-    return n
-
-
-def validators(archive: Archive) -> dict[str, Headers]:
-    """If-None-Match / If-Modified-Since per URL from the last capture."""
-    out: dict[str, Headers] = {}
-    for r in archive.catalog.rows("""SELECT final_url, etag, last_modified FROM captures WHERE id IN
-                                     (SELECT max(id) FROM captures WHERE status = 200 GROUP BY final_url)"""):
-        h: Headers = []
-        if r["etag"]:
-            h.append(("If-None-Match", r["etag"]))
-        if r["last_modified"]:
-            h.append(("If-Modified-Since", r["last_modified"]))
-        out[r["final_url"]] = h
-    return out
-
+from spiders.profiles import PortalProfile
 
 DEMO_PORT = 8802  # fixed, so a second `nianbao demo` revisits the same URLs
+PORTALS = (("static", 1, [2019, 2020, 2021, 2022, 2023], {"scanned": True}),
+           ("trs", 2, [2020, 2021, 2022, 2023], {}), ("hanweb", 3, [2021, 2022, 2023], {}),
+           ("jsonapi", 4, [2021, 2022, 2023], {}), ("challenge", 5, [2022, 2023], {}))
 
 
-def run_demo(archive_dir: Path, *, host: str = "127.0.0.2", port: int = DEMO_PORT,
-             console: Console | None = None) -> dict:
+def demo_portals(small: bool = False) -> list[Portal]:
+    """The demo's portals (``small``: fewer years and no scanned PDF, for quick tests)."""
+    out = []
+    for style, seed, years, kw in PORTALS:
+        if small:
+            years, kw = years[-2:], {}
+        out.append(build(style, seed, years, **kw))
+    return out
+
+
+def serve(portals: list[Portal], first_host: int = 2, port: int = DEMO_PORT) -> list[PortalServer]:
+    servers = []
+    for i, p in enumerate(portals):
+        host = f"127.0.0.{first_host + i}"
+        try:
+            servers.append(PortalServer(p.site, host=host, port=port).start())
+        except OSError:  # the port is taken on this host: any free one will do
+            servers.append(PortalServer(p.site, host=host, port=0).start())
+    return servers
+
+
+def summary_from(data: dict) -> CrawlSummary:
+    return CrawlSummary(**{**data, "portals": [PortalResult(**p) for p in data["portals"]]})
+
+
+def run_demo(archive_dir: Path, *, console: Console | None = None, browser: str = "auto",
+             small: bool = False, progress: bool = True) -> dict:
     console = console or Console()
-    site = demo_site()
+    console.print("building the simulated portals (the first time, LibreOffice makes their PDF and DOC files; "
+                  "they are cached afterwards)…")
+    portals = demo_portals(small)
+    servers = serve(portals)
     try:
-        server = PortalServer(site, host=host, port=port)
-    except OSError:  # the port is taken: any free one will do
-        server = PortalServer(site, host=host, port=0)
-    with server, Archive.open(archive_dir) as archive:
-        console.print(f"demo portal at [bold]{server.url}/[/bold]; archive in [bold]{archive.path}[/bold]")
-        with archive.writer(kind="crawl", portals=[server.url]) as w:
-            first = harvest(w, server.url + "/")
-        s1 = w.stats
-        console.print(f"first harvest: {first} responses, {s1.new_blobs} new originals, "
-                      f"{s1.new_documents} new documents, {s1.new_reports} new reports")
-        bytes_first = sum(h.bytes for h in site.hits)
-        site.hits.clear()
-        with archive.writer(kind="crawl", portals=[server.url]) as w:
-            second = harvest(w, server.url + "/", conditional=validators(archive))
-        s2 = w.stats
-        bytes_second = sum(h.bytes for h in site.hits)
-        console.print(f"second harvest (conditional): {second} responses, {s2.not_modified} not modified, "
-                      f"{s2.new_blobs} new originals; {bytes_second:,} bytes transferred vs {bytes_first:,}")
-        rows = archive.reports()
-        t = Table(title="reports in the archive")
-        for col in ("id", "agency", "year", "template", "documents", "kinds", "revisions"):
-            t.add_column(col)
-        for r in rows:
-            t.add_row(str(r["id"]), r["agency"] or "?", str(r["year"]), r["template"], str(r["documents"]),
-                      r["kinds"], str(r["revisions"]))
-        console.print(t)
-        res = archive.verify()
-        stats = archive.stats()
-        console.print(f"verify: {'OK' if res.ok else 'PROBLEMS'} ({res.blobs_checked} blobs re-hashed); "
-                      f"{stats['captures']} captures, {stats['blobs']} blobs, {stats['warc_files']} WARC file(s)")
-        console.print(f"next: [bold]nianbao show 1 --archive {archive.path}[/bold], "
-                      f"[bold]nianbao export --format csv --archive {archive.path}[/bold]")
-        return {"first": first, "second": second, "reports": len(rows), "verify_ok": res.ok, "stats": stats,
-                "bytes_first": bytes_first, "bytes_second": bytes_second, "new_blobs_second": s2.new_blobs}
+        profiles = [PortalProfile(name=p.name, agency=p.agency, start_urls=[s.url + "/"], delay=0.1)
+                    for p, s in zip(portals, servers, strict=True)]
+        for p, s in zip(portals, servers, strict=True):
+            console.print(f"  {p.name:<14} {s.url}/  ({p.style}, {len(p.reports)} reports)")
+        console.print(f"crawling into [bold]{archive_dir}[/bold]…")
+        kw = {"browser": browser, "progress": progress, "patience_ms": 30_000,
+              "overrides": {"AUTOTHROTTLE_START_DELAY": 0.1}}
+        first = summary_from(crawl_in_subprocess(archive_dir, profiles, **kw))
+        print_crawl_summary(console, first)
+        bytes_first = sum(p.site.bytes_sent() for p in portals)
+        for p in portals:
+            p.site.hits.clear()
+        console.print("crawling again: unchanged pages answer 304 and nothing new is stored…")
+        second = summary_from(crawl_in_subprocess(archive_dir, profiles, **kw))
+        bytes_second = sum(p.site.bytes_sent() for p in portals)
+        console.print(f"second crawl: {second.responses} responses, {second.not_modified} not modified, "
+                      f"{second.new_blobs} new originals; {bytes_second:,} bytes transferred against "
+                      f"{bytes_first:,} the first time")
+        with Archive.open(archive_dir) as a:
+            stats, ok = a.stats(), a.verify().ok
+        found = {(r.agency, r.year) for p in portals for r in p.reports}
+        console.print(f"verify: {'OK' if ok else 'PROBLEMS'}; the archive holds {stats['reports']} reports "
+                      f"({len(found)} published), {stats['documents']} documents, {stats['captures']} captures")
+        where = archive_dir
+        console.print("next:\n"
+                      f"  nianbao reports --archive {where}          # one line per report\n"
+                      f"  nianbao show 1 --archive {where}           # a report's tables, checks, documents\n"
+                      f"  nianbao export --format csv --archive {where} -o cells.csv\n"
+                      f"  datasette serve {where}/catalog.db         # browse and query it in a web page")
+        return {"first": first.as_dict(), "second": second.as_dict(), "bytes_first": bytes_first,
+                "bytes_second": bytes_second, "stats": stats, "verify_ok": ok,
+                "expected": sorted(found), "portals": portals}
+    finally:
+        for s in servers:
+            s.stop()

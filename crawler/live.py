@@ -58,8 +58,8 @@ class LiveProgress:
                 "responses": stats.get_value("downloader/response_count", 0),
                 "archived": counts.get("captures", 0), "new originals": counts.get("new_blobs", 0),
                 "not modified": counts.get("not_modified", 0), "reports": len(worker.reports) if worker else 0,
-                "queued": len(self.crawler.engine.slot.scheduler) if self.crawler.engine and self.crawler.engine.slot
-                else 0, "per_host": dict(worker.per_host) if worker else {}}
+                "queued": max(0, stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)),
+                "per_host": dict(worker.per_host) if worker else {}}
 
     def render(self) -> Table:
         n = self.numbers() if self.spider else {"per_host": {}}
@@ -73,6 +73,16 @@ class LiveProgress:
         return t
 
     def tick(self) -> None:
+        """Refresh the display; a failure here must never touch the crawl."""
+        try:
+            self._tick()
+        except Exception as e:  # noqa: BLE001 - progress is cosmetic
+            self.enabled = False
+            if self.loop and self.loop.running:
+                self.loop.stop()
+            print(f"[nianbao] progress display stopped: {e}", file=sys.stderr)
+
+    def _tick(self) -> None:
         if self.live:
             self.live.update(self.render(), refresh=True)
         elif time.monotonic() - self.last_log >= LOG_EVERY:

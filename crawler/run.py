@@ -20,6 +20,8 @@ from archive.writer import recover_archive
 from crawler import settings as crawl_settings
 from spiders.profiles import PortalProfile
 
+SKIP_REASONS = ("Forbidden by robots.txt", "off-site", "over the budget", "too many")
+
 
 @dataclass
 class PortalResult:
@@ -31,6 +33,7 @@ class PortalResult:
     documents: dict[str, int] = field(default_factory=dict)  # kind -> count
     blocked: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)  # no response, or an HTTP error status
+    skipped: list[dict] = field(default_factory=list)  # robots.txt, off-site, trap and budget limits
 
 
 @dataclass
@@ -89,6 +92,8 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
     settings = crawl_settings.build(archive_dir, portals, browser=use_browser, resume_runs=resume,
                                     overrides={"NIANBAO_PROGRESS": progress, **(overrides or {})})
     logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])
+    for noisy in ("scrapy-playwright", "playwright", "asyncio"):  # their failures are in the summary
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     process = CrawlerProcess({**settings, "LOG_INSTALL_ROOT_HANDLER": True})
     crawler = process.create_crawler(DisclosureSpider)
     process.crawl(crawler, portals=portals, browser=use_browser, patience_ms=patience_ms)
@@ -111,8 +116,11 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         res.responses = len(mine)
         res.failed = [{"url": r["final_url"] or r["url"], "reason": f"HTTP {r['status']}"} for r in mine
                       if r["status"] and r["status"] >= 400 and not (r["final_url"] or "").endswith("/robots.txt")]
-        res.failed += [f for f in stats.get("failed", []) if f.get("portal") == p.name
-                       and not f["reason"].startswith("blocked")]
+        for f in stats.get("failed", []):
+            if f.get("portal") != p.name or f["reason"].startswith("blocked"):
+                continue
+            (res.skipped if f["reason"].startswith(SKIP_REASONS) else res.failed).append(
+                {"url": f["url"], "reason": f["reason"]})
         blocked = [b for b in stats.get("blocked", []) if b.get("portal") == p.name]
         blocked += [f for f in stats.get("failed", [])
                     if f.get("portal") == p.name and f["reason"].startswith("blocked")]

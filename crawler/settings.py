@@ -62,7 +62,7 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
         "DEPTH_LIMIT": 0,  # hops are bounded by the spider, pagination does not count
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "ERROR",  # problems are reported in the run's summary, in plain words
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.scope.ScopeMiddleware": 60,
             "crawler.middlewares.challenge.ChallengeMiddleware": 540,

@@ -3,6 +3,8 @@ template, and every failed check in red."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.console import Console
 from rich.table import Table
 
@@ -95,4 +97,7 @@ def print_crawl_summary(console: Console, summary) -> None:
             t.add_row("[yellow]failed[/yellow]", f"{f['url']}  {f['reason']}")
         if len(p.failed) > 10:
             t.add_row("", f"… and {len(p.failed) - 10} more")
+        if p.skipped:
+            reasons = Counter(s["reason"].split(":")[0] for s in p.skipped)
+            t.add_row("skipped", "; ".join(f"{n} × {r}" for r, n in reasons.most_common()))
         console.print(t)

@@ -89,7 +89,10 @@ class ChallengeMiddleware:
             retry = spider.browser_meta() if hasattr(spider, "browser_meta") else {"playwright": True}
             meta = {k: v for k, v in request.meta.items() if not k.startswith("nianbao_")}
             meta.update(retry, nianbao_challenge=reason)
-            return request.replace(meta=meta, dont_filter=True)
+            retried = request.replace(meta=meta, dont_filter=True)
+            for h in (b"If-None-Match", b"If-Modified-Since"):  # a 304 would abort the browser's navigation
+                retried.headers.pop(h, None)
+            return retried
         request.meta["nianbao_blocked"] = reason
         return response
 

@@ -133,8 +133,10 @@ def build_static(seed: int, years: list[int], *, traps: bool = True, scanned: bo
     hub = ('<ul><li><a href="/zwgk/zn/">政府信息公开指南</a></li><li><a href="/zwgk/nb/">政府信息公开年报</a></li>'
            '<li><a href="/zwgk/fd/">法定主动公开内容</a></li>')
     if traps:
-        hub += '<li><a href="/private/2018.html">2018年度政府信息公开工作年度报告</a></li>'
-        hub += '<li><a href="/zwgk/old/">政府信息公开年报（旧版）</a></li>'
+        hub += ('<li><a href="/private/2018.html">2018年度政府信息公开工作年度报告</a></li>'
+                '<li><a href="/zwgk/old/">政府信息公开年报（旧版）</a></li>'
+                '<li><a href="/zwgk/cal?d=2022-01-01">政府信息公开工作日历</a></li>'
+                '<li><a href="/zwgk/nb/;jsessionid=A1B2C3?sid=99">政府信息公开年报（会话）</a></li>')
     site.add("/zwgk/", Page(_page("政务公开", hub + "</ul>")))
     guide = "为了更好地提供政府信息公开服务，根据《中华人民共和国政府信息公开条例》，编制本指南。" * 20
     site.add("/zwgk/zn/", Page(_page("政府信息公开指南", f"<h1>政府信息公开指南</h1><p>{guide}</p>")))
@@ -160,9 +162,8 @@ def build_static(seed: int, years: list[int], *, traps: bool = True, scanned: bo
         p.forbidden.append("/private/2018.html")
         site.add("/zwgk/old/", Page(b"", status=302, headers=[("Location", "/zwgk/old2/")]))
         site.add("/zwgk/old2/", Page(b"", status=302, headers=[("Location", "/zwgk/old/")]))
-        site.add("/news/", Page(_page("新闻中心", '<a href="/news/cal?d=2022-01-01">活动日历</a>')))
-        site.add("/news/cal", _calendar)
-        p.traps += ["/zwgk/old/", "/news/cal"]
+        site.add("/zwgk/cal", _calendar)
+        p.traps += ["/zwgk/old/", "/zwgk/cal"]
     pages = [items[i:i + per_page] for i in range(0, len(items), per_page)] or [[]]
     for n, chunk in enumerate(pages, 1):
         lis = "".join(f'<li><a href="{h}">{html.escape(t)}</a><span>{d}</span></li>' for h, t, d in chunk)
@@ -178,7 +179,7 @@ def _calendar(req: Request) -> Page:
 
     day = dt.date.fromisoformat((req.query.get("d") or ["2022-01-01"])[0])
     nxt = day + dt.timedelta(days=1)
-    return Page(_page(f"日历 {day}", f'<p>{day} 暂无活动</p><a href="/news/cal?d={nxt}">后一天</a>'))
+    return Page(_page(f"日历 {day}", f'<p>{day} 暂无活动</p><a href="/zwgk/cal?d={nxt}">下一页</a>'))
 
 
 def build_trs(seed: int, years: list[int], *, per_page: int = 2) -> Portal:
