@@ -76,7 +76,7 @@ class LiveProgress:
         """Refresh the display; a failure here must never touch the crawl."""
         try:
             self._tick()
-        except Exception as e:  # noqa: BLE001 - progress is cosmetic
+        except Exception as e:  # progress is cosmetic: never let it touch the crawl
             self.enabled = False
             if self.loop and self.loop.running:
                 self.loop.stop()
