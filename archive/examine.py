@@ -86,11 +86,14 @@ def convert_office(store: BlobStore, items: list[tuple[str, dict]]) -> None:
                 hint["docx"] = res
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: end this worker when the process that started it dies, even by kill -9.
+def _die_with_parent(parent: int, nice: int = 0) -> None:
+    """Worker initializer: end this worker when the process that started it dies, even by kill -9;
+    ``nice`` lowers its CPU priority so background parsing yields to a crawl on the same cores.
 
     ProcessPoolExecutor has no such guard; an orphaned worker would linger holding pipes open.
     """
+    if nice:
+        os.nice(nice)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -98,11 +101,11 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def parser_pool(jobs: int) -> ProcessPoolExecutor:
+def parser_pool(jobs: int, nice: int = 0) -> ProcessPoolExecutor:
     """Worker processes for parsing. spawn, not fork: a forked worker would inherit the writer's WARC
     file lock and hold it after a kill -9 of the writer; workers also end with their parent."""
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_die_with_parent, initargs=(os.getpid(),))
+                               initializer=_die_with_parent, initargs=(os.getpid(), nice))
 
 
 def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int,

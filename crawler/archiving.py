@@ -2,8 +2,9 @@
 
 An extension (wired by settings) turns each response into a :class:`archive.Capture`, using the raw
 status, headers and body :class:`crawler.middlewares.raw.RawResponseMiddleware` kept, and hands it
-to a writer thread. A second thread parses new originals in worker processes, so neither disk I/O
-nor parsing (CPU work, OCR) stalls the crawl.
+to a writer thread. New originals are parsed and placed by :class:`archive.parse_service.ParseService`
+in a lower-priority process of its own, so neither disk I/O nor parsing (CPU work, OCR) stalls the
+crawl or takes its interpreter lock.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from scrapy.http import Request, Response
 
 from archive import Archive, Capture, RedirectHop
 from archive.capture import header
-from archive.examine import examine, parser_pool, pending
+from archive.parse_service import ParseService
 
 log = logging.getLogger(__name__)
 STOP = object()
@@ -67,16 +68,13 @@ def to_capture(response: Response, request: Request) -> Capture:
 
 
 class ArchiveWorker:
-    """A writer thread (captures -> archive) and a parser thread (new originals -> reports)."""
+    """A writer thread (captures -> archive) and a parse process (new originals -> reports)."""
 
     def __init__(self, archive_dir: str, portals: list[str], jobs: int = 2) -> None:
         self.archive_dir = archive_dir
         self.portals = portals
-        self.jobs = jobs
         self.queue: queue.Queue = queue.Queue(maxsize=128)  # back-pressure on the reactor if disks lag
         self.ready = threading.Event()
-        self.stopping = threading.Event()
-        self.committed = threading.Event()
         self.counts: Counter[str] = Counter()
         self.per_host: Counter[str] = Counter()
         self.reports: set[int] = set()
@@ -84,27 +82,32 @@ class ArchiveWorker:
         self.error: str | None = None
         self.extra: dict = {}
         self.status = "ok"
+        self.parser = ParseService(archive_dir, jobs=jobs)
         self._writer_thread = threading.Thread(target=self._write, name="nianbao-writer", daemon=True)
-        self._parser_thread = threading.Thread(target=self._parse, name="nianbao-parser", daemon=True)
 
     def start(self) -> None:
         self._writer_thread.start()
         self.ready.wait(60)
         if self.error:
             raise RuntimeError(self.error)
-        self._parser_thread.start()
+        self.parser.start()
 
     def put(self, capture: Capture) -> None:
         self.queue.put(capture)
 
     def finish(self, status: str, extra: dict) -> None:
+        """Write what is queued, then let parsing finish (a crawl that was stopped leaves the rest pending
+        for the next run, so Ctrl-C is not kept waiting)."""
         self.status = status
         self.extra = extra
         self.queue.put(STOP)
         self._writer_thread.join()
-        self.stopping.set()
-        self.committed.set()
-        self._parser_thread.join()
+        parsed = self.parser.finish(drain=status == "ok")
+        if parsed.get("error"):
+            log.error("%s", parsed["error"])
+        self.reports.update(parsed.get("reports", []))
+        for key in ("new_documents", "new_reports", "parsed"):
+            self.counts[key] += parsed.get(key, 0)
         if self.run_id is not None:  # parsing happened beside the writer: record what it found
             with Archive.open(self.archive_dir) as archive, archive.catalog.transaction() as db:
                 db["runs"].update(self.run_id, {"new_documents": self.counts["new_documents"],
@@ -127,7 +130,7 @@ class ArchiveWorker:
                 except queue.Empty:
                     if writer._captures:
                         writer.commit()
-                        self.committed.set()
+                        self.parser.committed()
                     continue
                 if item is STOP:
                     break
@@ -141,35 +144,11 @@ class ArchiveWorker:
                     self.counts["errors"] += 1
                     log.error("could not archive %s: %s", item.url, e)
                 if not writer._captures:  # the batch was just committed
-                    self.committed.set()
+                    self.parser.committed()
             writer.stats.extra.update(self.extra)
             writer.stats.blocked = len(self.extra.get("blocked", []))
             writer.stats.errors += self.counts["errors"]
             writer.close(status=self.status, error=None if self.status == "ok" else self.status)
-        self.committed.set()
-
-    def _parse(self) -> None:
-        """Parse what the writer committed, in worker processes, until the crawl ends."""
-        archive = Archive.open(self.archive_dir)
-        pool = parser_pool(self.jobs)
-        try:
-            while True:
-                self.committed.wait(timeout=2.0)
-                self.committed.clear()
-                todo = pending(archive.catalog)
-                if todo:
-                    for placed in examine(archive.catalog, archive.store, todo, pool=pool, batch=8):
-                        if placed.report_id is not None:
-                            self.reports.add(placed.report_id)
-                        self.counts["new_documents"] += int(placed.new_document)
-                        self.counts["new_reports"] += int(placed.new_report)
-                elif self.stopping.is_set() and not self._writer_thread.is_alive():
-                    break
-        except Exception as e:
-            log.error("parsing stopped: %s", e)
-        finally:
-            pool.shutdown(cancel_futures=True)
-            archive.close()
 
 
 class ArchiveExtension:
