@@ -49,6 +49,9 @@ class CrawlSummary:
     seconds: float
     resumed_from_archive: int
     portals: list[PortalResult]
+    # Resource use of the crawl process and its parse workers, when it ran in a subprocess (KiB, seconds).
+    peak_rss_kb: dict | None = None
+    cpu_s: dict | None = None
 
     @property
     def crawled_anything(self) -> bool:
@@ -91,10 +94,13 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
                            "Chromium is installed (`playwright install chromium`)")
     settings = crawl_settings.build(archive_dir, portals, browser=use_browser, resume_runs=resume,
                                     overrides={"NIANBAO_PROGRESS": progress, **(overrides or {})})
+    process = CrawlerProcess({**settings, "LOG_INSTALL_ROOT_HANDLER": True})
+    # CrawlerProcess leaves the loggers at DEBUG and filters in the handler: every "Crawled (200)" record
+    # (and charset-normalizer's traces) would be built and then dropped. Filter at the loggers instead.
+    logging.root.setLevel(settings["LOG_LEVEL"])
     logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])
     for noisy in ("scrapy-playwright", "playwright", "asyncio"):  # their failures are in the summary
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    process = CrawlerProcess({**settings, "LOG_INSTALL_ROOT_HANDLER": True})
     crawler = process.create_crawler(DisclosureSpider)
     process.crawl(crawler, portals=portals, browser=use_browser, patience_ms=patience_ms)
     process.start()
@@ -164,7 +170,7 @@ def crawl_in_subprocess(archive_dir: Path | str, portals: list[PortalProfile], *
         data = json.loads(result.read_text("utf-8"))
     if not data["ok"]:
         raise RuntimeError(data["error"])
-    return data["summary"]
+    return {**data["summary"], "peak_rss_kb": data.get("peak_rss_kb"), "cpu_s": data.get("cpu_s")}
 
 
 def _main(argv: list[str]) -> int:
@@ -178,7 +184,13 @@ def _main(argv: list[str]) -> int:
     job = json.loads(Path(args.job).read_text("utf-8"))
     try:
         summary = crawl(job["archive"], [PortalProfile(**p) for p in job["portals"]], **job["kwargs"])
-        out = {"ok": True, "summary": summary.as_dict()}
+        import resource
+
+        # ru_maxrss is in KiB on Linux; CHILDREN is the largest reaped child (a parse worker).
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = {"ok": True, "summary": summary.as_dict(),
+               "peak_rss_kb": {"crawler": me.ru_maxrss, "parsers": kids.ru_maxrss},
+               "cpu_s": {"crawler": me.ru_utime + me.ru_stime, "parsers": kids.ru_utime + kids.ru_stime}}
     except Exception as e:  # reported to the parent in plain words
         out = {"ok": False, "error": f"{type(e).__name__}: {e}"}
     Path(args.result).write_text(json.dumps(out, ensure_ascii=False), "utf-8")

@@ -18,17 +18,30 @@ from archive.archive import Archive
 
 
 class ArchiveLookupMiddleware:
-    def __init__(self, archive_dir: str, resume_runs: list[int]) -> None:
+    def __init__(self, archive_dir: str, resume_runs: list[int], hosts: list[str] | None = None) -> None:
         self.archive = Archive.open(archive_dir, readonly=True)
         self.resume_runs = resume_runs
         self.served_from_archive = 0
+        # The URLs the archive has for these hosts, read once: a URL it has never seen (most of a first
+        # crawl) costs no query on the reactor thread.
+        self.known: set[str] | None = None
+        if hosts:
+            marks = ",".join("?" * len(hosts))
+            self.known = set()
+            for r in self.archive.catalog.rows(
+                    f"SELECT url, final_url FROM captures WHERE host IN ({marks}) AND sha256 IS NOT NULL",
+                    tuple(hosts)):
+                self.known.update(u for u in (r["url"], r["final_url"]) if u)
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.get("NIANBAO_ARCHIVE"), s.getlist("NIANBAO_RESUME_RUNS"))
+        hosts = sorted(s.getdict("DOWNLOAD_SLOTS"))  # the portals' own hosts
+        return cls(s.get("NIANBAO_ARCHIVE"), s.getlist("NIANBAO_RESUME_RUNS"), hosts or None)
 
     def _last(self, url: str) -> dict | None:
+        if self.known is not None and url not in self.known:
+            return None
         return self.archive.catalog.one(
             """SELECT id, run_id, status, headers, etag, last_modified, sha256, final_url FROM captures
                WHERE (final_url = ? OR url = ?) AND status BETWEEN 200 AND 299 AND sha256 IS NOT NULL
