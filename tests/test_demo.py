@@ -1,16 +1,20 @@
-"""The demo job end to end: a loopback portal harvested twice into a fresh archive."""
+"""The demo job end to end: five simulated portals served, crawled twice into a fresh archive."""
 
 from __future__ import annotations
+
+from rich.console import Console
 
 from crawler.demo import run_demo
 
 
-def test_demo_harvests_reports_and_recrawls_for_almost_nothing(tmp_path):
-    result = run_demo(tmp_path / "demo", host="127.0.0.2", port=0)
-    assert result["reports"] == 5 and result["verify_ok"]
-    stats = result["stats"]
-    assert stats["documents"] >= 15 and stats["unassigned_documents"] == 0
-    assert stats["runs"] == 2
-    # The conditional second pass stores nothing new and moves a sliver of the bytes.
-    assert result["new_blobs_second"] == 0
+def test_demo_finds_every_report_and_recrawls_for_almost_nothing(tmp_path):
+    console = Console(file=open(tmp_path / "out.txt", "w"), width=120)  # noqa: SIM115 - closed with the test dir
+    result = run_demo(tmp_path / "demo", console=console, small=True, progress=False)
+    first, second = result["first"], result["second"]
+    got = {(a, int(y)) for p in first["portals"] for y, ags in p["reports"].items() for a in ags}
+    assert got == set(result["expected"])
+    assert result["stats"]["reports"] == len(result["expected"]) and result["verify_ok"]
+    assert second["new_blobs"] == 0 and second["not_modified"] > 0
     assert result["bytes_second"] < 0.1 * result["bytes_first"]
+    text = (tmp_path / "out.txt").read_text()
+    assert "datasette serve" in text and "report 2023" in text

@@ -9,6 +9,7 @@ PDF, DOC and WPS; a scanned PDF is rendered from the PDF with tilt and noise.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import os
@@ -216,10 +217,20 @@ def to_docx(rep: GenReport) -> bytes:
         run.font.name = font
         run._element.rPr.rFonts.set(qn("w:eastAsia"), font)
 
+    grids: dict[int, list] = {}
+
+    def at(tbl, r, c):
+        # Table.cell() rebuilds the whole cell grid on every call (2 s a document); keep it until a merge
+        # changes it. _cells and _column_count are what Table.cell itself uses.
+        if id(tbl) not in grids:
+            grids[id(tbl)] = tbl._cells
+        return grids[id(tbl)][c + r * tbl._column_count]
+
     def put(tbl, r, c, text, r2=None, c2=None):
-        cell = tbl.cell(r, c)
+        cell = at(tbl, r, c)
         if r2 is not None or c2 is not None:
-            cell = cell.merge(tbl.cell(r if r2 is None else r2, c if c2 is None else c2))
+            cell = cell.merge(at(tbl, r if r2 is None else r2, c if c2 is None else c2))
+            grids.pop(id(tbl), None)
         cell.text = text
 
     para(rep.title, "方正小标宋简体")
@@ -285,8 +296,22 @@ def to_docx(rep: GenReport) -> bytes:
         for line in texts[key]:
             para(line)
     out = io.BytesIO()
+    doc.core_properties.created = doc.core_properties.modified = dt.datetime(2020, 1, 1)
     doc.save(out)
-    return out.getvalue()
+    return _fixed_zip_times(out.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same zip with every member dated 1980-01-01: the same report gives the same bytes, so the
+    LibreOffice conversions cached by content are found again."""
+    import zipfile
+
+    src, dst = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0)), src.read(info),
+                       compress_type=zipfile.ZIP_DEFLATED)
+    return dst.getvalue()
 
 
 def _run(groups: list, i: int, covered) -> int:
@@ -489,13 +514,23 @@ def libreoffice_many(docxs: list[bytes], fmt: str) -> list[bytes]:
         with tempfile.TemporaryDirectory() as tmp:
             for k, d in todo:
                 Path(tmp, f"{k}.docx").write_bytes(d)
-            subprocess.run([exe, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--norestore",
-                            "--convert-to", target, "--outdir", tmp, *[str(Path(tmp, f"{k}.docx")) for k, _ in todo]],
-                           check=True, capture_output=True, timeout=120 + 20 * len(todo))
-            for k, _ in todo:
-                data = Path(tmp, f"{k}.{fmt}").read_bytes()
-                (cache_dir() / f"{k}.{fmt}").write_bytes(data)
-                out[k] = data
+            # a long batch now and then skips a file without a word: the missed ones get a second batch
+            for _attempt in range(2):
+                missing = [k for k, _ in todo if k not in out]
+                if not missing:
+                    break
+                subprocess.run([exe, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--norestore",
+                                "--convert-to", target, "--outdir", tmp,
+                                *[str(Path(tmp, f"{k}.docx")) for k in missing]],
+                               check=True, capture_output=True, timeout=120 + 20 * len(missing))
+                for k in missing:
+                    made = Path(tmp, f"{k}.{fmt}")
+                    if made.exists():
+                        data = made.read_bytes()
+                        (cache_dir() / f"{k}.{fmt}").write_bytes(data)
+                        out[k] = data
+        if lost := [k for k, _ in todo if k not in out]:
+            raise RuntimeError(f"LibreOffice did not convert {len(lost)} of {len(todo)} documents to {fmt}")
     return [out[k] for k in keys]
 
 

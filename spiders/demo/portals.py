@@ -119,13 +119,15 @@ def _files(site: Site, base: str, rep: GenReport, att: Attachments) -> list[tupl
 # -- styles ---------------------------------------------------------------------------------------
 
 def build_static(seed: int, years: list[int], *, traps: bool = True, scanned: bool = False,
-                 per_page: int = 2, delay: float = 0.0) -> Portal:
-    """A plain static site: front page, 政务公开 hub, a paged 年报 column, report pages with files."""
+                 per_page: int = 2, filler: int = 0, office: bool = True) -> Portal:
+    """A plain static site: front page, 政务公开 hub, a paged 年报 column, report pages with files;
+    ``filler`` adds that many short 年报解读 pages to the column (for benchmarks' page counts);
+    ``office`` adds a DOCX and a DOC rendition beside the PDFs."""
     agency = agency_name(seed)
     reports = make_reports(seed, years, agency)
-    atts = make_attachments(reports, docx_years=years[:1], doc_years=years[1:2] if len(years) > 1 else (),
-                            scanned_years=years[-1:] if scanned else ())
-    site = Site(delay=delay, name=f"static-{seed}")
+    extra = {"docx_years": years[:1], "doc_years": years[1:2] if len(years) > 1 else ()} if office else {}
+    atts = make_attachments(reports, scanned_years=years[-1:] if scanned else (), **extra)
+    site = Site(name=f"static-{seed}")
     p = Portal(f"static-{seed}", "static", agency, site, reports)
     site.add("/robots.txt", Page(b"User-agent: *\nDisallow: /private/\n", "text/plain"))
     site.add("/", Page(_page(f"{agency}门户网站", '<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> '
@@ -152,6 +154,11 @@ def build_static(seed: int, years: list[int], *, traps: bool = True, scanned: bo
                       (f"/uploads/{seed}/missing.pdf", "附件（已删除）.pdf")]
         site.add(path, Page(_page(rep.title, _article(rep, links, 'class="article-content"', report_html(rep)))))
         items.append((path, rep.title, f"{rep.year + 1}-01-20"))
+    for i in range(filler):
+        path = f"/zwgk/nb/jd/{seed}-{i}.html"
+        title = f"{years[i % len(years)]}年度政府信息公开工作年报解读（{i + 1}）"
+        site.add(path, Page(_page(title, f"<h1>{title}</h1><p>{'本年度政府信息公开工作的要点解读。' * 8}</p>")))
+        items.append((path, title, f"{years[-1] + 1}-02-{i % 28 + 1:02d}"))
     if traps:
         notice = f"关于做好{years[-1]}年度政府信息公开工作年度报告编制发布工作的通知"
         text = f"<p>各单位：请于{years[-1] + 1}年1月31日前发布本机关政府信息公开工作年度报告。</p>" * 3
@@ -315,7 +322,7 @@ def build_challenge(seed: int, years: list[int], *, delay_ms: int = 1500) -> Por
 
     def guard(page: Page):
         def serve(req: Request) -> Page:
-            if "rs_ok=1" in (req.headers.get("Cookie") or ""):
+            if "rs_ok=1" in (req.headers.get("cookie") or ""):
                 return page
             return Page(CHALLENGE.replace("DELAY", str(delay_ms)).encode(), status=412, conditional=False)
         return serve
@@ -330,5 +337,8 @@ BUILDERS = {"static": build_static, "trs": build_trs, "hanweb": build_hanweb, "j
             "challenge": build_challenge}
 
 
-def build(style: str, seed: int, years: list[int], **kw) -> Portal:
-    return BUILDERS[style](seed, years, **kw)
+def build(style: str, seed: int, years: list[int], *, delay: float = 0.0, **kw) -> Portal:
+    """A portal of a style; ``delay`` makes its host slow (seconds before every answer)."""
+    portal = BUILDERS[style](seed, years, **kw)
+    portal.site.delay = delay or portal.site.delay
+    return portal

@@ -40,7 +40,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     form: dict[str, list[str]]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased: HTTP header names are case-insensitive
 
 
 Dynamic = Callable[[Request], Page]
@@ -52,7 +52,8 @@ class Hit:
     path: str
     status: int
     bytes: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased: HTTP header names are case-insensitive
+    body: bytes = b""  # what a POST sent (a benchmark replays requests exactly)
 
 
 class Site:
@@ -66,6 +67,8 @@ class Site:
         self.name = name
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
+        self.active = 0  # requests being answered now, and the most there ever were at once
+        self.max_active = 0
 
     def add(self, path: str, page: Page | Dynamic) -> None:
         with self.lock:
@@ -92,12 +95,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool = False) -> None:
         site: Site = self.server.site  # type: ignore[attr-defined]
+        with site.lock:
+            site.active += 1
+            site.max_active = max(site.max_active, site.active)
+        try:
+            self._answer(site, head)
+        finally:
+            with site.lock:
+                site.active -= 1
+
+    def _answer(self, site: Site, head: bool) -> None:
         parts = urlsplit(self.path)
         form: dict[str, list[str]] = {}
+        sent = b""
         if self.command == "POST":
             length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode("utf-8", "replace")) if length else {}
-        req = Request(self.command, parts.path, parse_qs(parts.query), form, dict(self.headers.items()))
+            sent = self.rfile.read(length) if length else b""
+            form = parse_qs(sent.decode("utf-8", "replace"))
+        req = Request(self.command, parts.path, parse_qs(parts.query), form,
+                      {k.lower(): v for k, v in self.headers.items()})
         raw = parts.path + (f"?{parts.query}" if parts.query else "")
         page = site.lookup(req, raw)
         if page.delay or site.delay:
@@ -121,7 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not head and status != 304:
             self.wfile.write(body)
         with site.lock:
-            site.hits.append(Hit(self.command, raw, status, len(body), dict(self.headers.items())))
+            site.hits.append(Hit(self.command, raw, status, len(body),
+                                 {k.lower(): v for k, v in self.headers.items()}, sent))
 
     def do_GET(self) -> None:
         self._serve()
