@@ -9,7 +9,9 @@ whose parser tells a report from a look-alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
 import scrapy
 from scrapy.http import FormRequest, Request, Response, TextResponse
@@ -23,6 +25,7 @@ from spiders.profiles import PortalProfile
 MAX_HOPS = 4  # front page -> hub -> column -> list; pagination and report links do not count
 FOLLOW_SCORE = 25  # a navigation link must say at least this much about disclosure to be followed
 COLUMN_SCORE = 40  # a link this telling leads to the report column itself
+SHELL_LINKS = 3  # a page with at most this many links and a location.replace() is a redirect shell
 # What the browser waits for before taking the page: real text, or the site's links (a challenge page
 # has neither until its script has run and the page reloaded).
 EVIDENCE_JS = ("() => document.body && (document.body.innerText.replace(/\\s+/g, '').length > 40"
@@ -40,6 +43,7 @@ class DisclosureSpider(scrapy.Spider):
         self.browser = browser
         self.patience_ms = patience_ms
         self.failures: list[tuple[str, str | None, str]] = []
+        self.patterns = {p.name: [re.compile(x) for x in p.hints.get("url_patterns", [])] for p in portals}
 
     # -- requests ---------------------------------------------------------------------------------
     def browser_meta(self) -> dict:
@@ -89,9 +93,11 @@ class DisclosureSpider(scrapy.Spider):
         title = " ".join(sel.css("title::text, h1 ::text").getall())
         on_report_page = L.looks_like_report(title)
         found_reports = 0
-        for link in self._links(sel, response.url, portal):
+        role = response.meta.get("role")
+        links = list(self._links(sel, response.url, portal))
+        for link in links:
             if link.kind == "attachment":
-                if on_report_page or L.looks_like_report(link.text) or response.meta.get("role") == "report":
+                if on_report_page or L.looks_like_report(link.text) or role == "report":
                     yield self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
                                     callback=self.parse_file)
             elif link.kind == "report":
@@ -100,10 +106,16 @@ class DisclosureSpider(scrapy.Spider):
                                 render=render)
             elif link.kind == "next" and not on_report_page:
                 yield self.make(link.url, portal, hops=hops, role="list", text=link.text, priority=30, render=render)
+            elif link.kind == "year" and role in ("start", "column", "list") and hops <= MAX_HOPS:
+                # a per-year sub-column (gknb2022/, 2022n/) of the report column
+                yield self.make(link.url, portal, hops=hops + 1, role="column", text=link.text, priority=35,
+                                render=render)
             elif link.kind == "nav" and link.score >= FOLLOW_SCORE and hops < MAX_HOPS and not on_report_page:
-                role = "column" if link.score >= COLUMN_SCORE else "nav"
-                yield self.make(link.url, portal, hops=hops + 1, role=role, text=link.text,
+                follow = "column" if link.score >= COLUMN_SCORE else "nav"
+                yield self.make(link.url, portal, hops=hops + 1, role=follow, text=link.text,
                                 priority=link.score // 10, render=render)
+        if len(links) <= SHELL_LINKS and (target := L.script_redirect(html)):
+            yield from self._shell(target, response, portal, hops)
         for url in trs_pages(html, response.url):
             yield self.make(url, portal, hops=hops, role="list", priority=30, render=render)
         found_reports += yield from self._hanweb(html, response, portal, hops)
@@ -111,15 +123,39 @@ class DisclosureSpider(scrapy.Spider):
             yield self.make(response.url, portal, hops=hops, role=response.meta.get("role", "nav"), render=True,
                             dont_filter=True, text=response.meta.get("link_text") or "")
 
+    def _shell(self, target: str, response: Response, portal: PortalProfile, hops: int) -> Iterator[Request]:
+        """A script-only page (``location.replace``): the page it sends to, in the same role."""
+        url = L.clean_url(target, response.url)
+        if not url or url == response.url or not self.in_scope(url, portal):
+            return
+        role = response.meta.get("role", "nav")
+        if L.is_attachment(url):
+            yield self.make(url, portal, hops=hops, role="file", priority=50, callback=self.parse_file,
+                            text=response.meta.get("link_text") or "")
+        else:
+            yield self.make(url, portal, hops=hops, role=role, priority=40, text=response.meta.get("link_text") or "",
+                            render=portal.render == "browser")
+
     def _links(self, sel: Selector, base: str, portal: PortalProfile) -> Iterator[L.Link]:
+        """The page's in-scope links, classified; a profile's hints overrule the heuristics."""
         seen: set[str] = set()
+        listed: set[str] = set()
+        if selector := portal.hints.get("list_selector"):
+            listed = {u for h in sel.css(selector).xpath("descendant-or-self::a/@href").getall()
+                      if (u := L.clean_url(h, base))}
+        patterns = self.patterns.get(portal.name, [])
         for a in sel.css("a[href]"):
             url = L.clean_url(a.attrib.get("href", ""), base)
             if not url or url in seen or not self.in_scope(url, portal):
                 continue
             seen.add(url)
             text = " ".join(" ".join(a.css("::text").getall()).split()) or a.attrib.get("title", "")
-            yield L.classify(url, text)
+            link = L.classify(url, text)
+            if url in listed and link.kind != "attachment":
+                link = replace(link, kind="report")  # the profile says: this list holds the reports
+            elif link.kind == "nav" and any(p.search(url) for p in patterns):
+                link = replace(link, score=max(link.score, COLUMN_SCORE))  # the profile says: a column
+            yield link
 
     def in_scope(self, url: str, portal: PortalProfile) -> bool:
         """The agency's own hosts only: copies of government pages elsewhere are spam mirrors."""

@@ -21,6 +21,15 @@ URL_WORDS = (("zfxxgknb", 40), ("xxgknb", 40), ("gknb", 35), ("ndbg", 35), ("nia
 NEGATIVE = ("english", "登录", "注册", "无障碍", "手机版", "邮箱", "招聘", "投诉", "网站地图", "关怀版", "javascript:",
             "mailto:", "tel:")
 NEXT_PAGE = ("下一页", "下页", "后一页", "next", "›", "»", ">")
+# A numbered pager ("1 2 3 … 尾页"): the text is a page number or an end word, and the URL says page.
+PAGE_TEXT = re.compile(r"^(?:\[?\d{1,3}\]?|尾页|末页|最后一页|上一页|前一页|last|›|»|«|‹)$", re.IGNORECASE)
+PAGE_URL = re.compile(r"[?&](?:page|pageno|pageindex|pagenum|currentpage|curpage|p|pn)=\d+"
+                      r"|(?:index|list|default)_\d+\.s?html?$|_\d+\.s?html?$", re.IGNORECASE)
+# A per-year sub-column of the report column: "2022年", "2022年度", "2022", "【2022年】".
+YEAR_COLUMN = re.compile(r"^[\[【（(]?\s*((?:19|20)\d{2})\s*年?度?\s*[\]】）)]?$")
+# A script-only page that sends the browser elsewhere (Scrapy follows <meta refresh>, not these).
+JS_REDIRECT = re.compile(r"""(?:window\.|self\.|top\.|document\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']"""
+                         r"""|location\.(?:replace|assign)\(\s*["']([^"']+)["']\s*\)""")
 REPORT_LINK = re.compile(r"(?:19|20)\d{2}\s*年?\s*度?.{0,30}?(?:年度报告|年报|工作报告)"
                          r"|(?:年度报告|年报).{0,12}?(?:19|20)\d{2}")
 SESSION_PARAMS = re.compile(r"^(?:jsessionid|sessionid|sid|phpsessid|aspsessionid\w*|token|_t|timestamp|rnd|r)$",
@@ -33,7 +42,7 @@ class Link:
     url: str
     text: str
     score: int
-    kind: str  # "attachment" | "report" | "next" | "nav"
+    kind: str  # "attachment" | "report" | "next" | "year" | "nav"
 
 
 def is_attachment(url: str, text: str = "") -> bool:
@@ -66,13 +75,22 @@ def classify(url: str, text: str) -> Link:
     t = " ".join(text.split())
     if is_attachment(url, t):
         kind = "attachment"
-    elif t.lower() in NEXT_PAGE or t in ("下一页 >", "下一页>", "下一页»"):
+    elif t.lower() in NEXT_PAGE or t.replace(" ", "") in ("下一页>", "下一页»") or (PAGE_TEXT.match(t)
+                                                                                 and PAGE_URL.search(url)):
         kind = "next"
+    elif YEAR_COLUMN.match(t):
+        kind = "year"
     elif looks_like_report(t):
         kind = "report"
     else:
         kind = "nav"
     return Link(url, t, score(url, t), kind)
+
+
+def script_redirect(html: str) -> str | None:
+    """Where a ``location.replace(…)`` / ``location.href = …`` shell sends the browser, if anywhere."""
+    m = JS_REDIRECT.search(html)
+    return (m.group(1) or m.group(2)) if m else None
 
 
 def unrewrite(url: str) -> str:

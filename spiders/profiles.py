@@ -13,8 +13,11 @@ pages need a browser, the politeness settings, and optional hints for a site the
     concurrency = 2          # at most this many requests at once per host
     max_pages = 2000
     [hints]
-    list_selector = "ul.list a"
-    url_patterns = ["/zfxxgknb/"]
+    list_selector = "ul.list a"       # links inside are report candidates, whatever they say
+    url_patterns = ["/zfxxgknb/"]     # regular expressions: matching URLs are followed as columns
+
+Bundled profiles of real portals are in ``spiders/portals/``; an archive's own ``portals/`` adds or
+overrides them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import tomli_w
 
 BUNDLED = Path(__file__).parent / "portals"
 RENDER_MODES = ("auto", "browser", "never")
+HINTS = ("list_selector", "url_patterns")
 
 
 class ProfileError(ValueError):
@@ -58,6 +62,28 @@ class PortalProfile:
             raise ProfileError(f"portal {self.name!r}: render must be one of {', '.join(RENDER_MODES)}")
         if not self.allowed_hosts:
             self.allowed_hosts = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
+        self._check_hints()
+
+    def _check_hints(self) -> None:
+        """Wrong hints fail when the profile loads, in words, not mid-crawl."""
+        from cssselect import GenericTranslator, SelectorError
+
+        unknown = set(self.hints) - set(HINTS)
+        if unknown:
+            raise ProfileError(f"portal {self.name!r}: unknown hints {sorted(unknown)} (known: {', '.join(HINTS)})")
+        if (sel := self.hints.get("list_selector")) is not None:
+            try:
+                GenericTranslator().css_to_xpath(sel)
+            except SelectorError as e:
+                raise ProfileError(f"portal {self.name!r}: list_selector {sel!r} is not a CSS selector: {e}") from e
+        patterns = self.hints.get("url_patterns", [])
+        if not isinstance(patterns, list):
+            raise ProfileError(f"portal {self.name!r}: url_patterns must be a list of regular expressions")
+        for pat in patterns:
+            try:
+                re.compile(pat)
+            except re.error as e:
+                raise ProfileError(f"portal {self.name!r}: bad url_patterns {pat!r}: {e}") from e
 
     @classmethod
     def for_url(cls, url: str, name: str | None = None) -> PortalProfile:

@@ -29,12 +29,13 @@ def found(summary: dict) -> dict[str, set[tuple[str, int]]]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """Six portals (static with traps, GBK TRS, Hanweb, JSON-API, 412 challenge, a slow host), crawled
-    once into a fresh archive."""
+    """Seven portals (static with traps, GBK TRS, Hanweb, JSON-API, 412 challenge, a slow host, per-year
+    sub-columns with a numbered pager and script shells), crawled once into a fresh archive."""
     portals = [build("static", 31, [2021, 2022, 2023]), build("trs", 32, [2022, 2023]),
                build("hanweb", 33, [2021, 2022, 2023]), build("jsonapi", 34, [2022, 2023]),
-               build("challenge", 35, [2023]), build("static", 36, [2022, 2023], traps=False, delay=0.3)]
-    portals[-1].name = "slow-36"
+               build("challenge", 35, [2023]), build("static", 36, [2022, 2023], traps=False, delay=0.3),
+               build("yearly", 37, [2021, 2022, 2023])]
+    portals[5].name = "slow-36"
     servers = [PortalServer(p.site, host=f"127.0.0.{10 + i}").start() for i, p in enumerate(portals)]
     archive_dir = tmp_path_factory.mktemp("crawl") / "archive"
     summary = crawl_in_subprocess(archive_dir, profiles(portals, servers), browser="auto", **FAST)
@@ -116,6 +117,26 @@ def test_gbk_site_and_provenance(site):
                                                     (site["servers"][1].host,)) if r["site_id"]}
     assert ids == {"61" + f"{32:08d}"}
     assert found(site["summary"])[trs.name] == trs.expected
+
+
+def test_year_sub_columns_numbered_pages_and_script_shells(site):
+    yearly = site["portals"][6]
+    hits = {h.path for h in yearly.site.hits}
+    assert {"/zfxxgk/gzbg/2021n/", "/zfxxgk/gzbg/2023n/"} <= hits  # named only by "2021年度"
+    assert {"/zfxxgk/gzbg/2021n/?page=3", "/zfxxgk/gzbg/gknb2022/?page=3"} <= hits  # "1 2 3 尾页", no 下一页
+    assert {f"/content/{y}/37{i}.html" for i, y in enumerate([2021, 2022, 2023])} <= hits  # behind location.replace
+    assert found(site["summary"])[yearly.name] == yearly.expected
+
+
+def test_profile_hints_find_what_the_heuristics_miss(tmp_path):
+    portal = build("hidden", 43, [2022, 2023])
+    with PortalServer(portal.site, host="127.0.0.33") as server:
+        plain = profiles([portal], [server])
+        without = crawl_in_subprocess(tmp_path / "a", plain, browser="never", **FAST)
+        plain[0].hints = {"url_patterns": [r"/special/list/$"], "list_selector": "div.special-list li"}
+        hinted = crawl_in_subprocess(tmp_path / "b", plain, browser="never", **FAST)
+    assert found(without)[portal.name] == set()
+    assert found(hinted)[portal.name] == portal.expected
 
 
 def test_recrawl_fetches_little_and_stores_nothing_new(site):

@@ -4,10 +4,12 @@ Styles (shared/reference/domain-reports.md §2): ``static`` (next-page links, ``
 (GBK, ``index_N.html`` announced only by a ``createPageHTML`` call, a meta refresh past the last
 page), ``hanweb`` (a ``<script type="text/xml">`` datastore paged through a POST to
 ``dataproxy.jsp``; ``downfile.jsp`` attachments behind a redirect; a link through an IPv6 gateway),
-``jsonapi`` (the list is filled by script from a JSON API: only a browser sees it) and
+``jsonapi`` (the list is filled by script from a JSON API: only a browser sees it),
 ``challenge`` (every page first answers HTTP 412 with a Ruishu-like ``$_ts`` script that sets a
-cookie and reloads). Traps go on the ``static`` portal: a calendar that never ends, a notice about
-compiling reports, a broken PDF, a 404 attachment, a redirect loop, a robots.txt-disallowed report.
+cookie and reloads), ``yearly`` (per-year sub-columns, a numbered pager, ``location.replace``
+shells) and ``hidden`` (found only through a profile's hints). Traps go on the ``static`` portal:
+a calendar that never ends, a notice about compiling reports, a broken PDF, a 404 attachment, a
+redirect loop, a robots.txt-disallowed report.
 
 Reports come from :mod:`spiders.demo.generator`: each year is an HTML page plus a PDF (and for some
 years DOCX, DOC or a scanned PDF) of the same report, so the archive should make one report of them.
@@ -33,7 +35,7 @@ from spiders.demo.server import Page, Request, Site
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DOC = "application/msword"
-STYLES = ("static", "trs", "hanweb", "jsonapi", "challenge")
+STYLES = ("static", "trs", "hanweb", "jsonapi", "challenge", "yearly", "hidden")
 
 
 @dataclass
@@ -333,8 +335,64 @@ def build_challenge(seed: int, years: list[int], *, delay_ms: int = 1500) -> Por
     return p
 
 
+def build_yearly(seed: int, years: list[int], *, per_page: int = 3) -> Portal:
+    """A column split into per-year sub-columns (``gknb2023/``, ``2022n/`` named only by "2022年度"),
+    each paged by numbers (``?page=N``, "1 2 尾页", no 下一页), whose report link is a
+    ``location.replace`` shell in front of the real page."""
+    agency = agency_name(seed)
+    reports = make_reports(seed, years, agency)
+    atts = make_attachments(reports)
+    site = Site(name=f"yearly-{seed}")
+    p = Portal(f"yearly-{seed}", "yearly", agency, site, reports)
+    site.add("/", Page(_page(agency, '<a href="/zfxxgk/">政府信息公开</a> <a href="/xwzx/">新闻中心</a>')))
+    site.add("/zfxxgk/", Page(_page("政府信息公开", '<a href="/zfxxgk/gzbg/">政府信息公开工作年度报告</a>')))
+    subs = []
+    for i, (rep, att) in enumerate(zip(reports, atts, strict=True)):
+        y = rep.year
+        # alternate the two real naming schemes; "2022n/" carries no telling word, only its link text does
+        col, label = (f"/zfxxgk/gzbg/gknb{y}/", f"{y}年") if i % 2 else (f"/zfxxgk/gzbg/{y}n/", f"{y}年度")
+        subs.append(f'<li><a href="{col}">{label}</a></li>')
+        real = f"/content/{y}/{seed}{i}.html"
+        site.add(real, Page(_page(rep.title, _article(rep, _files(site, f"/files/{seed}/", rep, att),
+                                                      'class="article"', report_html(rep)))))
+        shell = f"{col}t{seed}{i}.html"
+        site.add(shell, Page(_page("", f'<script>location.replace("{real}");</script>')))
+        items = [(f"{col}dt{k}.html", f"{y}年工作动态（{k + 1}）") for k in range(2 * per_page)] + [(shell, rep.title)]
+        for h, t in items[:-1]:
+            site.add(h, Page(_page(t, f"<h1>{html.escape(t)}</h1><p>{'本月开展了多项工作。' * 6}</p>")))
+        pages = [items[k:k + per_page] for k in range(0, len(items), per_page)]
+        for n, chunk in enumerate(pages, 1):
+            lis = "".join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in chunk)
+            pager = " ".join(f'<a href="{col}?page={k}">{k}</a>' for k in range(1, len(pages) + 1) if k != n)
+            pager += f' <a href="{col}?page={len(pages)}">尾页</a>' if n < len(pages) else ""
+            page = Page(_page(f"{y}年度", f'<ul class="list">{lis}</ul><div class="pager">{pager}</div>'))
+            site.add(col if n == 1 else f"{col}?page={n}", page)
+    site.add("/zfxxgk/gzbg/", Page(_page("政府信息公开工作年度报告", f'<ul class="years">{"".join(subs)}</ul>')))
+    return p
+
+
+def build_hidden(seed: int, years: list[int]) -> Portal:
+    """A site the heuristics miss: the column is "专题专栏" at ``/special/list/`` and its links say
+    "工作情况（2023）". Only a profile's hints (``url_patterns``, ``list_selector``) find the reports."""
+    agency = agency_name(seed)
+    reports = make_reports(seed, years, agency)
+    atts = make_attachments(reports)
+    site = Site(name=f"hidden-{seed}")
+    p = Portal(f"hidden-{seed}", "hidden", agency, site, reports)
+    site.add("/", Page(_page(agency, '<a href="/special/list/">专题专栏</a> <a href="/about/">本站介绍</a>')))
+    site.add("/about/", Page(_page("本站介绍", "<p>本站由人民政府办公室主办。</p>")))
+    lis = []
+    for i, (rep, att) in enumerate(zip(reports, atts, strict=True)):
+        path = f"/special/d/{seed}{i}.html"
+        site.add(path, Page(_page(rep.title, _article(rep, _files(site, f"/special/f/{seed}/", rep, att),
+                                                      'class="text"', report_html(rep)))))
+        lis.append(f'<li><a href="{path}">工作情况（{rep.year}）</a></li>')
+    site.add("/special/list/", Page(_page("专题专栏", f'<div class="special-list"><ul>{"".join(lis)}</ul></div>')))
+    return p
+
+
 BUILDERS = {"static": build_static, "trs": build_trs, "hanweb": build_hanweb, "jsonapi": build_jsonapi,
-            "challenge": build_challenge}
+            "challenge": build_challenge, "yearly": build_yearly, "hidden": build_hidden}
 
 
 def build(style: str, seed: int, years: list[int], *, delay: float = 0.0, **kw) -> Portal:
