@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything, then harvest the bundled demo portal into ./nianbao-demo and show the archive.
+# Install everything, then harvest the five simulated demo portals into ./nianbao-demo and show the archive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh

@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 # System packages the project needs at run time or in tests:
 # - libreoffice-writer-nogui converts DOC and WPS reports to DOCX (and, in the tests, generates PDFs);
-# - fonts-wqy-zenhei lets those generated PDFs carry Chinese text.
-APT_PACKAGES=(python3-venv libreoffice-writer-nogui fonts-wqy-zenhei)
+# - fonts-wqy-zenhei lets those generated PDFs carry Chinese text;
+# - chromium renders script-filled lists and passes anti-bot challenges (scrapy-playwright drives it).
+APT_PACKAGES=(python3-venv libreoffice-writer-nogui fonts-wqy-zenhei chromium)
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if command -v apt-get >/dev/null 2>&1; then
@@ -38,4 +39,11 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]] || ! .venv/bin/python -c 'imp
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
   echo "$want" > "$stamp"
+fi
+
+# No Debian chromium (another OS, or apt-get missing): Playwright's own download is the normal path.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
+    && ! compgen -G "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}/chromium*" >/dev/null; then
+  .venv/bin/python -m playwright install chromium \
+    || echo "warning: no Chromium; script-rendered lists and anti-bot challenges will be reported as blocked" >&2
 fi
