@@ -17,6 +17,7 @@ import random
 import shutil
 import subprocess
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def prose(rep: GenReport) -> dict[str, list[str]]:
     return {
         "一": ["一、总体情况",
                f"{rep.year}年，{rep.agency}认真贯彻落实《中华人民共和国政府信息公开条例》，坚持以公开为常态、不公开为例外。",
-               f"（一）主动公开。全年通过门户网站主动公开政府信息{(hash(rep.agency) % 400) + 50}条。",
+               f"（一）主动公开。全年通过门户网站主动公开政府信息{(zlib.crc32(rep.agency.encode()) % 400) + 50}条。",
                f"（二）依申请公开。{rep.year}年共收到政府信息公开申请{rep.prose_received}件，均按时答复。",
                "（三）政府信息管理。严格落实保密审查制度。", "（四）政府信息公开平台建设。持续优化门户网站栏目。",
                "（五）监督保障。将政务公开纳入年度考核。",
