@@ -95,14 +95,15 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
     settings = crawl_settings.build(archive_dir, portals, browser=use_browser, resume_runs=resume,
                                     overrides={"NIANBAO_PROGRESS": progress, **(overrides or {})})
     process = CrawlerProcess({**settings, "LOG_INSTALL_ROOT_HANDLER": True})
-    # CrawlerProcess leaves the loggers at DEBUG and filters in the handler: every "Crawled (200)" record
-    # (and charset-normalizer's traces) would be built and then dropped. Filter at the loggers instead.
+    crawler = process.create_crawler(DisclosureSpider)
+    process.crawl(crawler, portals=portals, browser=use_browser, patience_ms=patience_ms)
+    # Starting the crawl put the root logger at NOTSET and filters in the handler: every "Crawled (200)"
+    # record and charset-normalizer's per-encoding traces would be built and then dropped (a tenth of the
+    # reactor's time). Filter at the loggers instead, after Scrapy has installed its handler.
     logging.root.setLevel(settings["LOG_LEVEL"])
     logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])
     for noisy in ("scrapy-playwright", "playwright", "asyncio"):  # their failures are in the summary
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    crawler = process.create_crawler(DisclosureSpider)
-    process.crawl(crawler, portals=portals, browser=use_browser, patience_ms=patience_ms)
     process.start()
     run_id = getattr(getattr(crawler.spider, "archive_worker", None), "run_id", None)
     with Archive.open(archive_dir) as a:

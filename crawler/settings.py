@@ -71,6 +71,8 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.scope.ScopeMiddleware": 60,
             "crawler.middlewares.challenge.ChallengeMiddleware": 540,
+            # after decompression (590), before MetaRefresh (580) reads the text
+            "crawler.middlewares.encoding.EncodingMiddleware": 585,
             "crawler.middlewares.lookup.ArchiveLookupMiddleware": 560,
             "crawler.middlewares.raw.RawResponseMiddleware": 950,
         },

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from functools import lru_cache
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import FormRequest, Request, Response, TextResponse
@@ -32,6 +34,17 @@ EVIDENCE_JS = ("() => document.body && (document.body.innerText.replace(/\\s+/g,
                " || document.links.length >= 2)")
 
 
+# The same navigation links recur on every page of a site: clean and classify each once (bounded, so
+# memory stays flat however many portals a crawl holds).
+_clean = lru_cache(maxsize=65536)(L.clean_url)
+_classify = lru_cache(maxsize=65536)(L.classify)
+
+
+@lru_cache(maxsize=65536)
+def _hostname(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
 class DisclosureSpider(scrapy.Spider):
     name = "disclosure"
 
@@ -43,6 +56,7 @@ class DisclosureSpider(scrapy.Spider):
         self.browser = browser
         self.patience_ms = patience_ms
         self.failures: list[tuple[str, str | None, str]] = []
+        self.requested: set[str] = set()
         self.patterns = {p.name: [re.compile(x) for x in p.hints.get("url_patterns", [])] for p in portals}
 
     # -- requests ---------------------------------------------------------------------------------
@@ -80,13 +94,27 @@ class DisclosureSpider(scrapy.Spider):
 
     # -- pages ------------------------------------------------------------------------------------
     def parse(self, response: Response) -> Iterator[Request]:
+        """Requests for what a page links to, each URL once per crawl (the navigation on every page
+        of a site would otherwise make a Request, a trip through the middlewares and a fingerprint
+        for the scheduler to drop, per link per page)."""
+        for request in self._parse(response):
+            if request.dont_filter or request.method != "GET":
+                yield request
+            elif request.url not in self.requested:
+                self.requested.add(request.url)
+                yield request
+
+    def _parse(self, response: Response) -> Iterator[Request]:
         portal = self.portals[response.meta["portal"]]
         if not isinstance(response, TextResponse) or L.is_attachment(response.url):
             return  # a file: the archive has it
         ctype = response.headers.get("Content-Type", b"").decode("latin-1")
         if "html" not in ctype and not response.body.lstrip()[:200].lower().startswith((b"<!doctype", b"<html")):
             return
-        html = decode_html(response.body, ctype)[0]  # charset-normalizer, not Scrapy's cp1252 fallback
+        if response.meta.get("nianbao_charset") == response.encoding:
+            html = response.text  # EncodingMiddleware chose the charset; MetaRefresh already decoded it
+        else:
+            html = decode_html(response.body, ctype)[0]  # charset-normalizer, not Scrapy's cp1252 fallback
         sel = Selector(text=html)
         hops = response.meta.get("hops", 0)
         render = portal.render == "browser"
@@ -144,13 +172,18 @@ class DisclosureSpider(scrapy.Spider):
             listed = {u for h in sel.css(selector).xpath("descendant-or-self::a/@href").getall()
                       if (u := L.clean_url(h, base))}
         patterns = self.patterns.get(portal.name, [])
-        for a in sel.css("a[href]"):
-            url = L.clean_url(a.attrib.get("href", ""), base)
+        origin = base[:base.find("/", base.find("//") + 2)] if base.count("/") >= 3 else base
+        for a in sel.root.iter("a"):  # lxml itself: a Selector per anchor costs more than the rest of the page
+            href = a.get("href")
+            if href is None:
+                continue
+            # a root-relative href ("/zwgk/") means the same on every page of the host: one cache entry
+            url = _clean(href, origin if href.startswith("/") and not href.startswith("//") else base)
             if not url or url in seen or not self.in_scope(url, portal):
                 continue
             seen.add(url)
-            text = " ".join(" ".join(a.css("::text").getall()).split()) or a.attrib.get("title", "")
-            link = L.classify(url, text)
+            text = " ".join(" ".join(a.itertext()).split()) or a.get("title", "")
+            link = _classify(url, text)
             if url in listed and link.kind != "attachment":
                 link = replace(link, kind="report")  # the profile says: this list holds the reports
             elif link.kind == "nav" and any(p.search(url) for p in patterns):
@@ -159,9 +192,7 @@ class DisclosureSpider(scrapy.Spider):
 
     def in_scope(self, url: str, portal: PortalProfile) -> bool:
         """The agency's own hosts only: copies of government pages elsewhere are spam mirrors."""
-        from urllib.parse import urlsplit
-
-        return (urlsplit(url).hostname or "") in portal.allowed_hosts
+        return _hostname(url) in portal.allowed_hosts
 
     def _hanweb(self, html: str, response: Response, portal: PortalProfile, hops: int):
         listing = hanweb_list(html, response.url)

@@ -31,8 +31,8 @@ def real_content(response: Response) -> bool:
     ctype = response.headers.get("Content-Type", b"").decode("latin-1")
     if "html" not in ctype and not response.body.lstrip()[:100].lower().startswith((b"<!doctype", b"<html")):
         return 200 <= response.status < 300
-    visible = _visible(response, ctype)
-    return len(visible) >= MIN_TEXT or response.body.lower().count(b"<a ") >= MIN_LINKS
+    # the links first: counting bytes is cheap, decoding the page's text is not
+    return response.body.lower().count(b"<a ") >= MIN_LINKS or len(_visible(response, ctype)) >= MIN_TEXT
 
 
 def _visible(response: Response, ctype: str) -> str:
