@@ -25,12 +25,17 @@ CHUNK = 32  # blobs placed between looks at the pipe, so a stop is heard within 
 class ParseService:
     """The parent's handle: ``start()``, ``committed()`` after each batch, ``finish()`` for the counts."""
 
-    def __init__(self, archive_dir: Path | str, jobs: int = 2, nice: int = 10) -> None:
+    def __init__(self, archive_dir: Path | str, jobs: int = 1, nice: int = 10, drain_jobs: int | None = None) -> None:
+        """``jobs`` workers while the crawl runs (leave it a core), ``drain_jobs`` once it has ended."""
         ctx = multiprocessing.get_context("spawn")  # never fork a process that holds the WARC lock
         self._conn, child = ctx.Pipe()
         self._child = child
-        self._proc = ctx.Process(target=_serve, args=(str(archive_dir), jobs, nice, child, os.getpid()),
+        args = (str(archive_dir), jobs, max(jobs, drain_jobs or jobs), nice, child, os.getpid())
+        self._proc = ctx.Process(target=_serve, args=args,
                                  name="nianbao-parse")
+        self._seen: set[int] = set()
+        self._counts: Counter[str] = Counter()
+        self._final: dict | None = None
 
     def start(self) -> None:
         self._proc.start()
@@ -41,14 +46,28 @@ class ParseService:
         with contextlib.suppress(BrokenPipeError, OSError):  # it ended: finish() brings back its error
             self._conn.send("committed")
 
+    def progress(self) -> dict:
+        """What it has found so far (reports, documents), without waiting: for a live display."""
+        with contextlib.suppress(BrokenPipeError, EOFError, OSError):
+            while self._conn.poll():
+                msg = self._conn.recv()
+                if isinstance(msg, dict) and msg.get("progress"):
+                    self._seen.update(msg["reports"])
+                    self._counts.update({k: msg[k] for k in ("parsed", "new_documents", "new_reports")})
+                else:
+                    self._final = msg
+        return {**self._counts, "reports": sorted(self._seen)}
+
     def finish(self, drain: bool = True, timeout: float | None = None) -> dict:
         """Stop after parsing what is pending (``drain``) or after the current chunk; return the counts."""
         result: dict = {"new_documents": 0, "new_reports": 0, "reports": [], "parsed": 0,
                         "error": "the parse process ended without reporting"}
         try:
             self._conn.send("drain" if drain else "stop")
-            if self._conn.poll(timeout):
-                result = self._conn.recv()
+            while self._final is None and self._conn.poll(timeout):
+                self.progress()
+            if self._final is not None:
+                result = self._final
         except (BrokenPipeError, EOFError, OSError):
             pass
         self._proc.join(5)
@@ -58,7 +77,7 @@ class ParseService:
         return result
 
 
-def _serve(archive_dir: str, jobs: int, nice: int, conn, parent: int) -> None:
+def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent: int) -> None:
     """The service's main loop (in the child process)."""
     from archive.archive import Archive
 
@@ -77,6 +96,9 @@ def _serve(archive_dir: str, jobs: int, nice: int, conn, parent: int) -> None:
                     msg = conn.recv()
                     if msg in ("drain", "stop"):
                         mode = msg
+                if mode == "drain" and drain_jobs > jobs:  # the crawl is over: every core for the rest
+                    pool.shutdown()
+                    pool, jobs = parser_pool(drain_jobs), drain_jobs
             if mode == "stop":
                 break
             todo = pending(archive.catalog)[:CHUNK]
@@ -85,12 +107,15 @@ def _serve(archive_dir: str, jobs: int, nice: int, conn, parent: int) -> None:
                 if mode == "drain":
                     break
                 continue
+            found: set[int] = set()
             for placed in examine(archive.catalog, archive.store, todo, pool=pool, batch=8):
                 counts["parsed"] += 1
                 if placed.report_id is not None:
-                    reports.add(placed.report_id)
+                    found.add(placed.report_id)
                 counts["new_documents"] += int(placed.new_document)
                 counts["new_reports"] += int(placed.new_report)
+            reports |= found
+            conn.send({"progress": True, **counts, "reports": sorted(found)})  # totals, and this chunk's reports
     except Exception as e:  # reported to the parent, which records it in the run's summary
         error = f"parsing stopped: {type(e).__name__}: {e}"
     finally:

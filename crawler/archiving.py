@@ -10,6 +10,7 @@ crawl or takes its interpreter lock.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import re
 import threading
@@ -70,7 +71,7 @@ def to_capture(response: Response, request: Request) -> Capture:
 class ArchiveWorker:
     """A writer thread (captures -> archive) and a parse process (new originals -> reports)."""
 
-    def __init__(self, archive_dir: str, portals: list[str], jobs: int = 2) -> None:
+    def __init__(self, archive_dir: str, portals: list[str], jobs: int = 1, drain_jobs: int | None = None) -> None:
         self.archive_dir = archive_dir
         self.portals = portals
         self.queue: queue.Queue = queue.Queue(maxsize=128)  # back-pressure on the reactor if disks lag
@@ -82,7 +83,7 @@ class ArchiveWorker:
         self.error: str | None = None
         self.extra: dict = {}
         self.status = "ok"
-        self.parser = ParseService(archive_dir, jobs=jobs)
+        self.parser = ParseService(archive_dir, jobs=jobs, drain_jobs=drain_jobs)
         self._writer_thread = threading.Thread(target=self._write, name="nianbao-writer", daemon=True)
 
     def start(self) -> None:
@@ -91,6 +92,11 @@ class ArchiveWorker:
         if self.error:
             raise RuntimeError(self.error)
         self.parser.start()
+
+    def progress(self) -> None:
+        """Bring in the parse process's findings so far (reports found), for the live display."""
+        found = self.parser.progress()
+        self.reports.update(found["reports"])
 
     def put(self, capture: Capture) -> None:
         self.queue.put(capture)
@@ -157,7 +163,10 @@ class ArchiveExtension:
     def __init__(self, crawler) -> None:
         self.crawler = crawler
         self.archive_dir = crawler.settings.get("NIANBAO_ARCHIVE")
-        self.jobs = crawler.settings.getint("NIANBAO_PARSE_JOBS", 2)
+        # parse workers during the crawl: all cores but one, which the reactor keeps; all of them after it
+        cores = os.cpu_count() or 2
+        self.jobs = crawler.settings.getint("NIANBAO_PARSE_JOBS", max(1, cores - 1))
+        self.drain_jobs = max(self.jobs, cores)
         self.worker: ArchiveWorker | None = None
         self.blocked: list[tuple[str, str | None, str]] = []
         self.resumed = 0
@@ -172,7 +181,7 @@ class ArchiveExtension:
         return ext
 
     def spider_opened(self, spider) -> None:
-        self.worker = ArchiveWorker(self.archive_dir, sorted(spider.portals), self.jobs)
+        self.worker = ArchiveWorker(self.archive_dir, sorted(spider.portals), self.jobs, self.drain_jobs)
         self.worker.start()
         spider.archive_worker = self.worker
 

@@ -53,6 +53,8 @@ class LiveProgress:
         stats = self.crawler.stats
         worker = getattr(self.spider, "archive_worker", None)
         counts = worker.counts if worker else {}
+        if worker is not None:
+            worker.progress()
         return {"seconds": time.monotonic() - self.started,
                 "requests": stats.get_value("downloader/request_count", 0),
                 "responses": stats.get_value("downloader/response_count", 0),
