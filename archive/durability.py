@@ -59,10 +59,16 @@ def sync_all(fds: list[int], paths: list[Path], where: Path) -> None:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process still runs. A zombie does not: a writer process orphaned by a kill -9 of its
+    crawl stays one where nothing reaps orphans (PID 1 in many containers)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): the signal said it exists
+    return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X")

@@ -1,32 +1,28 @@
 """The bridge from Scrapy to the archive: every response becomes a capture, written off the reactor.
 
 An extension (wired by settings) turns each response into a :class:`archive.Capture`, using the raw
-status, headers and body :class:`crawler.middlewares.raw.RawResponseMiddleware` kept, and hands it
-to a writer thread. New originals are parsed and placed by :class:`archive.parse_service.ParseService`
-in a lower-priority process of its own, so neither disk I/O nor parsing (CPU work, OCR) stalls the
-crawl or takes its interpreter lock.
+status, headers and body :class:`crawler.middlewares.raw.RawResponseMiddleware` kept, and queues it
+for :class:`archive.write_service.WriteService`: a writer process, which runs a lower-priority parse
+process, so neither disk I/O nor parsing (CPU work, OCR) stalls the crawl or takes its interpreter
+lock.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import re
-import threading
 import time
 from collections import Counter
-from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.http import Request, Response
 
-from archive import Archive, Capture, RedirectHop
+from archive import Capture, RedirectHop
 from archive.capture import header
-from archive.parse_service import ParseService
+from archive.write_service import WriteService
 
 log = logging.getLogger(__name__)
-STOP = object()
 SITE_ID = re.compile(rb'name=["\']SiteIDCode["\']\s+content=["\']([0-9A-Za-z]+)')
 
 
@@ -69,92 +65,35 @@ def to_capture(response: Response, request: Request) -> Capture:
 
 
 class ArchiveWorker:
-    """A writer thread (captures -> archive) and a parse process (new originals -> reports)."""
+    """The crawl's side of the archive: captures go to a writer process, which runs a parse process."""
 
     def __init__(self, archive_dir: str, portals: list[str], jobs: int = 1, drain_jobs: int | None = None) -> None:
         self.archive_dir = archive_dir
-        self.portals = portals
-        self.queue: queue.Queue = queue.Queue(maxsize=128)  # back-pressure on the reactor if disks lag
-        self.ready = threading.Event()
-        self.counts: Counter[str] = Counter()
-        self.per_host: Counter[str] = Counter()
-        self.reports: set[int] = set()
+        self.service = WriteService(archive_dir, portals, jobs=jobs, drain_jobs=drain_jobs)
+        self.counts: Counter[str] = self.service.counts
+        self.reports: set[int] = self.service.reports
         self.run_id: int | None = None
-        self.error: str | None = None
-        self.extra: dict = {}
-        self.status = "ok"
-        self.parser = ParseService(archive_dir, jobs=jobs, drain_jobs=drain_jobs)
-        self._writer_thread = threading.Thread(target=self._write, name="nianbao-writer", daemon=True)
+
+    @property
+    def per_host(self) -> dict[str, int]:
+        return self.service.per_host
 
     def start(self) -> None:
-        self._writer_thread.start()
-        self.ready.wait(60)
-        if self.error:
-            raise RuntimeError(self.error)
-        self.parser.start()
+        self.run_id = self.service.start()
 
     def progress(self) -> None:
-        """Bring in the parse process's findings so far (reports found), for the live display."""
-        found = self.parser.progress()
-        self.reports.update(found["reports"])
+        """Bring in the writer's and parser's counts so far, for the live display."""
+        self.service.progress()
 
     def put(self, capture: Capture) -> None:
-        self.queue.put(capture)
+        self.service.put(capture)
 
     def finish(self, status: str, extra: dict) -> None:
         """Write what is queued, then let parsing finish (a crawl that was stopped leaves the rest pending
         for the next run, so Ctrl-C is not kept waiting)."""
-        self.status = status
-        self.extra = extra
-        self.queue.put(STOP)
-        self._writer_thread.join()
-        parsed = self.parser.finish(drain=status == "ok")
-        if parsed.get("error"):
-            log.error("%s", parsed["error"])
-        self.reports.update(parsed.get("reports", []))
-        for key in ("new_documents", "new_reports", "parsed"):
-            self.counts[key] += parsed.get(key, 0)
-        if self.run_id is not None:  # parsing happened beside the writer: record what it found
-            with Archive.open(self.archive_dir) as archive, archive.catalog.transaction() as db:
-                db["runs"].update(self.run_id, {"new_documents": self.counts["new_documents"],
-                                                "new_reports": self.counts["new_reports"]})
-
-    def _write(self) -> None:
-        try:
-            archive = Archive.open(self.archive_dir)
-            writer = archive.writer(kind="crawl", portals=self.portals, examine=False, batch_seconds=2.0)
-        except Exception as e:  # reported to the caller of start()
-            self.error = f"cannot open the archive {self.archive_dir}: {e}"
-            self.ready.set()
-            return
-        self.run_id = writer.run_id
-        self.ready.set()
-        with archive:
-            while True:
-                try:
-                    item = self.queue.get(timeout=1.0)
-                except queue.Empty:
-                    if writer._captures:
-                        writer.commit()
-                        self.parser.committed()
-                    continue
-                if item is STOP:
-                    break
-                try:
-                    added = writer.add(item)
-                    self.counts["captures"] += 1
-                    self.counts["new_blobs"] += int(added.new_blob)
-                    self.counts["not_modified"] += int(item.status == 304)
-                    self.per_host[urlsplit(item.final_url or item.url).netloc] += 1
-                except Exception as e:  # one capture failing must not lose the others
-                    self.counts["errors"] += 1
-                    log.error("could not archive %s: %s", item.url, e)
-                if not writer._captures:  # the batch was just committed
-                    self.parser.committed()
-            writer.stats.extra.update(self.extra)
-            writer.stats.blocked = len(self.extra.get("blocked", []))
-            writer.stats.errors += self.counts["errors"]
-            writer.close(status=self.status, error=None if self.status == "ok" else self.status)
+        result = self.service.finish(status, extra)
+        if result.get("error"):
+            log.error("%s", result["error"])
 
 
 class ArchiveExtension:
@@ -171,6 +110,7 @@ class ArchiveExtension:
         self.blocked: list[tuple[str, str | None, str]] = []
         self.resumed = 0
         self.started = time.monotonic()
+        self.first_response = self.last_response = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -186,6 +126,8 @@ class ArchiveExtension:
         spider.archive_worker = self.worker
 
     def response_received(self, response: Response, request: Request, spider) -> None:
+        self.last_response = time.monotonic()
+        self.first_response = self.first_response or self.last_response
         if request.meta.get("nianbao_from_archive") == "resumed":
             self.resumed += 1
             return
@@ -205,4 +147,5 @@ class ArchiveExtension:
             "blocked": [{"url": u, "portal": p, "reason": r} for u, p, r in self.blocked],
             "failed": [{"url": u, "portal": p, "reason": r} for u, p, r in getattr(spider, "failures", [])],
             "resumed_from_archive": self.resumed, "reason": reason,
-            "seconds": round(time.monotonic() - self.started, 1)})
+            "seconds": round(time.monotonic() - self.started, 1),
+            "fetch_seconds": round(self.last_response - self.first_response, 3)})
