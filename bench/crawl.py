@@ -12,8 +12,9 @@ host from 127.0.0.2. For each portal count, in the same run:
   methods, URLs and POST bodies, redirects not followed, every status accepted), with the same
   politeness settings (robots.txt, 2 per host, AutoThrottle, 16 at once) and nothing done with the bodies.
 
-pages/s is responses over the time from the spider opening to its closing; parsing that is still
-queued when the last page is in is reported on its own line (``drain``). Peak memory is the crawl
+pages/s is responses over the time from the first response to the last, in both (start-up, such as
+starting the writer and parse processes, and closing are left out of both); the wall time with
+start-up and the parse drain is printed beside it. Peak memory is the crawl
 process's maximum RSS (and the largest parse worker's). Ratios are full/floor; no absolute time is
 asserted anywhere, the machine is shared.
 """
@@ -85,7 +86,7 @@ def fetch_only(job_path: str, result_path: str) -> None:
     for ours in ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS"):
         settings.pop(ours)
     settings.update({"REDIRECT_ENABLED": False, "HTTPERROR_ALLOW_ALL": True, "RETRY_ENABLED": False})
-    counts = {"responses": 0, "bytes": 0, "opened": 0.0, "closed": 0.0}
+    counts = {"responses": 0, "bytes": 0, "opened": 0.0, "closed": 0.0, "first": 0.0, "last": 0.0}
 
     class FetchOnly(scrapy.Spider):
         name = "fetch-only"
@@ -110,6 +111,8 @@ def fetch_only(job_path: str, result_path: str) -> None:
                                      headers=headers, dont_filter=True, callback=self.parse)
 
         def parse(self, response):
+            counts["last"] = time.monotonic()
+            counts["first"] = counts["first"] or counts["last"]
             counts["responses"] += 1
             counts["bytes"] += len(response.body)
 
@@ -117,7 +120,7 @@ def fetch_only(job_path: str, result_path: str) -> None:
     process.crawl(FetchOnly)
     process.start()
     me = resource.getrusage(resource.RUSAGE_SELF)
-    Path(result_path).write_text(json.dumps({**counts, "seconds": counts["closed"] - counts["opened"],
+    Path(result_path).write_text(json.dumps({**counts, "seconds": counts["last"] - counts["first"],
                                              "peak_rss_kb": me.ru_maxrss, "cpu_s": me.ru_utime + me.ru_stime}))
 
 
@@ -146,8 +149,9 @@ def measure(n: int, portals: list[Portal], servers: list[PortalServer], root: Pa
     reports = sum(len(ys) for r in full["portals"] for ys in r["reports"].values())
     floor = run_floor(root / "unused", profiles, requests)
     return {"portals": n, "responses": full["responses"], "attachments": attachments, "reports_found": reports,
-            "reports_published": sum(len(p.reports) for p in mine), "full_s": full["seconds"], "full_wall_s": wall,
-            "full_rate": full["responses"] / full["seconds"], "floor_responses": floor["responses"],
+            "reports_published": sum(len(p.reports) for p in mine), "full_s": full["fetch_seconds"],
+            "full_wall_s": wall,
+            "full_rate": full["responses"] / full["fetch_seconds"], "floor_responses": floor["responses"],
             "floor_s": floor["seconds"], "floor_rate": floor["responses"] / floor["seconds"],
             "rss_mb": full["peak_rss_kb"]["crawler"] / 1024, "parser_rss_mb": full["peak_rss_kb"]["parsers"] / 1024,
             "floor_rss_mb": floor["peak_rss_kb"] / 1024,

@@ -49,6 +49,7 @@ class CrawlSummary:
     seconds: float
     resumed_from_archive: int
     portals: list[PortalResult]
+    fetch_seconds: float = 0.0  # first response to last: the crawl's own pace, without start-up and close
     # Resource use of the crawl process and its parse workers, when it ran in a subprocess (KiB, seconds).
     peak_rss_kb: dict | None = None
     cpu_s: dict | None = None
@@ -150,7 +151,8 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         bytes=run["bytes"] if run else 0, new_blobs=run["new_blobs"] if run else 0,
         new_documents=run["new_documents"] if run else 0, new_reports=run["new_reports"] if run else 0,
         not_modified=run["not_modified"] if run else 0, seconds=stats.get("seconds", 0.0),
-        resumed_from_archive=stats.get("resumed_from_archive", 0), portals=results)
+        fetch_seconds=stats.get("fetch_seconds", 0.0), resumed_from_archive=stats.get("resumed_from_archive", 0),
+        portals=results)
 
 
 def crawl_in_subprocess(archive_dir: Path | str, portals: list[PortalProfile], *, timeout: float | None = None,
