@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -75,18 +76,26 @@ class WriteService:
 
     def finish(self, status: str = "ok", extra: dict | None = None, timeout: float | None = None) -> dict:
         """Write what is queued, close the run with ``status``; parse what is pending if it ended ok."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             self._inbox.put((STOP, status, extra or {}))
             while self._final is None:
-                self._take(self._outbox.get(timeout=timeout))
-        except (queue.Empty, OSError, EOFError, ValueError):
+                try:
+                    self._take(self._outbox.get(timeout=1.0))
+                except queue.Empty:  # a writer that died says nothing more: do not wait for it forever
+                    if not self._proc.is_alive() or (deadline is not None and time.monotonic() > deadline):
+                        break
+        except (OSError, EOFError, ValueError):
             pass
         self._proc.join(10)
         if self._proc.is_alive():
             self._proc.kill()
             self._proc.join()
         self._inbox.close()
-        self._inbox.join_thread()
+        if self._final is None:
+            self._inbox.cancel_join_thread()  # nobody reads what is left in the pipe
+        else:
+            self._inbox.join_thread()
         if self._final is None:
             return {"counts": dict(self.counts), "reports": sorted(self.reports),
                     "error": "the archive writer ended without reporting"}
