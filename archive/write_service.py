@@ -25,6 +25,9 @@ from archive.capture import Capture
 from archive.examine import _die_with_parent
 
 STOP = "stop"
+# A little below the crawl: the writer's work can wait a moment (the queue holds it), the crawl's
+# event loop should not. The parse process sits lower still (nice 10).
+WRITER_NICE = 5
 
 
 class WriteService:
@@ -108,7 +111,7 @@ def _serve(archive_dir: str, portals: list[str], jobs: int, drain_jobs: int | No
     from archive.archive import Archive
     from archive.parse_service import ParseService
 
-    _die_with_parent(parent)
+    _die_with_parent(parent, nice=WRITER_NICE)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle; it tells us to stop
     try:
         archive = Archive.open(archive_dir)
