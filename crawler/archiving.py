@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import time
-from collections import Counter
 
 from scrapy import signals
 from scrapy.http import Request, Response
@@ -64,40 +63,9 @@ def to_capture(response: Response, request: Request) -> Capture:
         filename=content_disposition_name(headers))
 
 
-class ArchiveWorker:
-    """The crawl's side of the archive: captures go to a writer process, which runs a parse process."""
-
-    def __init__(self, archive_dir: str, portals: list[str], jobs: int = 1, drain_jobs: int | None = None) -> None:
-        self.archive_dir = archive_dir
-        self.service = WriteService(archive_dir, portals, jobs=jobs, drain_jobs=drain_jobs)
-        self.counts: Counter[str] = self.service.counts
-        self.reports: set[int] = self.service.reports
-        self.run_id: int | None = None
-
-    @property
-    def per_host(self) -> dict[str, int]:
-        return self.service.per_host
-
-    def start(self) -> None:
-        self.run_id = self.service.start()
-
-    def progress(self) -> None:
-        """Bring in the writer's and parser's counts so far, for the live display."""
-        self.service.progress()
-
-    def put(self, capture: Capture) -> None:
-        self.service.put(capture)
-
-    def finish(self, status: str, extra: dict) -> None:
-        """Write what is queued, then let parsing finish (a crawl that was stopped leaves the rest pending
-        for the next run, so Ctrl-C is not kept waiting)."""
-        result = self.service.finish(status, extra)
-        if result.get("error"):
-            log.error("%s", result["error"])
-
-
 class ArchiveExtension:
-    """Scrapy extension: opens the worker with the spider, feeds it every response, closes it."""
+    """Scrapy extension: opens the archive's writer process with the spider, queues every response to it,
+    closes it (a crawl that was stopped leaves unparsed originals pending, so Ctrl-C is not kept waiting)."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
@@ -106,7 +74,7 @@ class ArchiveExtension:
         cores = os.cpu_count() or 2
         self.jobs = crawler.settings.getint("NIANBAO_PARSE_JOBS", max(1, cores - 1))
         self.drain_jobs = max(self.jobs, cores)
-        self.worker: ArchiveWorker | None = None
+        self.worker: WriteService | None = None
         self.blocked: list[tuple[str, str | None, str]] = []
         self.resumed = 0
         self.started = time.monotonic()
@@ -121,7 +89,7 @@ class ArchiveExtension:
         return ext
 
     def spider_opened(self, spider) -> None:
-        self.worker = ArchiveWorker(self.archive_dir, sorted(spider.portals), self.jobs, self.drain_jobs)
+        self.worker = WriteService(self.archive_dir, sorted(spider.portals), jobs=self.jobs, drain_jobs=self.drain_jobs)
         self.worker.start()
         spider.archive_worker = self.worker
 
@@ -143,9 +111,11 @@ class ArchiveExtension:
         for url, portal, why in getattr(spider, "failures", []):
             if "blocked" in why:
                 self.blocked.append((url, portal, why))
-        self.worker.finish(status, {
+        result = self.worker.finish(status, {
             "blocked": [{"url": u, "portal": p, "reason": r} for u, p, r in self.blocked],
             "failed": [{"url": u, "portal": p, "reason": r} for u, p, r in getattr(spider, "failures", [])],
             "resumed_from_archive": self.resumed, "reason": reason,
             "seconds": round(time.monotonic() - self.started, 1),
             "fetch_seconds": round(self.last_response - self.first_response, 3)})
+        if result.get("error"):
+            log.error("%s", result["error"])
