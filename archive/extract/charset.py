@@ -8,7 +8,13 @@ that does not decode cleanly (a GBK body sent as ``charset=utf-8`` is common) is
 from __future__ import annotations
 
 import charset_normalizer
-from w3lib.encoding import html_body_declared_encoding, html_to_unicode, resolve_encoding
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
 GB_ALIASES = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "csgb2312", "euc-cn", "cp936", "hz-gb-2312"}
 
@@ -32,6 +38,15 @@ def _clean(data: bytes, encoding: str) -> bool:
         return True
     except (UnicodeDecodeError, LookupError):
         return False
+
+
+def declared_encoding(body: bytes, content_type: str | None) -> str | None:
+    """The charset a page declares (BOM, header, ``<meta>``), resolved as Scrapy and w3lib resolve it, if
+    it decodes the body cleanly; None when nothing is declared (detection is :func:`decode_html`'s job)."""
+    name = read_bom(body)[0] or http_content_type_encoding(content_type or "") or html_body_declared_encoding(body)
+    enc = resolve_encoding(name) if name else None
+    # a GBK body sent as charset=utf-8 is common: a declaration that does not decode is overruled
+    return enc if enc is not None and _clean(body, enc) else None
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]:

@@ -10,22 +10,8 @@ shares one decoded text.
 from __future__ import annotations
 
 from scrapy.http import HtmlResponse, Request, Response
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
-from archive.extract.charset import decode_html
-
-
-def declared(body: bytes, content_type: str) -> str | None:
-    """The charset a page declares (BOM, header, ``<meta>``), in Scrapy's order, if it decodes the body."""
-    name = read_bom(body)[0] or http_content_type_encoding(content_type) or html_body_declared_encoding(body)
-    enc = resolve_encoding(name) if name else None
-    if enc is None:
-        return None
-    try:
-        body.decode(enc)  # C speed; a GBK body sent as charset=utf-8 is common and must be overruled
-    except (UnicodeDecodeError, LookupError):
-        return None
-    return enc
+from archive.extract.charset import declared_encoding, decode_html
 
 
 class EncodingMiddleware:
@@ -36,7 +22,7 @@ class EncodingMiddleware:
             request.meta["nianbao_charset"] = response.encoding  # the browser's DOM, re-encoded by scrapy-playwright
             return response
         ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-        if enc := declared(response.body, ctype):
+        if enc := declared_encoding(response.body, ctype):
             request.meta["nianbao_charset"] = enc
             return response  # Scrapy reads it the same way
         _, enc = decode_html(response.body, ctype)
