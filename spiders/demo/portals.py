@@ -120,17 +120,22 @@ def _files(site: Site, base: str, rep: GenReport, att: Attachments) -> list[tupl
 
 # -- styles ---------------------------------------------------------------------------------------
 
+def _new_portal(style: str, seed: int, years: list[int], **attachments) -> tuple[Portal, list[Attachments]]:
+    """An empty site of a style, named ``style-seed``, with its agency's reports and their files."""
+    agency = agency_name(seed)
+    reports = make_reports(seed, years, agency)
+    site = Site(name=f"{style}-{seed}")
+    return Portal(f"{style}-{seed}", style, agency, site, reports), make_attachments(reports, **attachments)
+
+
 def build_static(seed: int, years: list[int], *, traps: bool = True, scanned: bool = False,
                  per_page: int = 2, filler: int = 0, office: bool = True) -> Portal:
     """A plain static site: front page, 政务公开 hub, a paged 年报 column, report pages with files;
     ``filler`` adds that many short 年报解读 pages to the column (for benchmarks' page counts);
     ``office`` adds a DOCX and a DOC rendition beside the PDFs."""
-    agency = agency_name(seed)
-    reports = make_reports(seed, years, agency)
     extra = {"docx_years": years[:1], "doc_years": years[1:2] if len(years) > 1 else ()} if office else {}
-    atts = make_attachments(reports, scanned_years=years[-1:] if scanned else (), **extra)
-    site = Site(name=f"static-{seed}")
-    p = Portal(f"static-{seed}", "static", agency, site, reports)
+    p, atts = _new_portal("static", seed, years, scanned_years=years[-1:] if scanned else (), **extra)
+    agency, site, reports = p.agency, p.site, p.reports
     site.add("/robots.txt", Page(b"User-agent: *\nDisallow: /private/\n", "text/plain"))
     site.add("/", Page(_page(f"{agency}门户网站", '<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> '
                                               '<a href="/news/">新闻中心</a> <a href="/hdjl/">互动交流</a></div>')))
@@ -193,11 +198,8 @@ def _calendar(req: Request) -> Page:
 
 def build_trs(seed: int, years: list[int], *, per_page: int = 2) -> Portal:
     """A GBK TRS site: pages numbered index_N.html, announced only by createPageHTML()."""
-    agency = agency_name(seed)
-    reports = make_reports(seed, years, agency)
-    atts = make_attachments(reports)
-    site = Site(name=f"trs-{seed}")
-    p = Portal(f"trs-{seed}", "trs", agency, site, reports)
+    p, atts = _new_portal("trs", seed, years)
+    agency, site, reports = p.agency, p.site, p.reports
     sid = f"61{seed:08d}"
     gbk = {"content_type": "text/html"}  # no charset in the header: the page's <meta> or detection decides
     site.add("/", Page(_page(f"{agency}", '<a href="/xxgk/">信息公开</a>', charset="gb2312", site_id=sid), **gbk))
@@ -230,11 +232,8 @@ def build_trs(seed: int, years: list[int], *, per_page: int = 2) -> Portal:
 
 def build_hanweb(seed: int, years: list[int], *, per_page: int = 2) -> Portal:
     """A Hanweb column: records in a <script type="text/xml"> datastore, more through dataproxy.jsp."""
-    agency = agency_name(seed)
-    reports = make_reports(seed, years, agency)
-    atts = make_attachments(reports)
-    site = Site(name=f"hanweb-{seed}")
-    p = Portal(f"hanweb-{seed}", "hanweb", agency, site, reports)
+    p, atts = _new_portal("hanweb", seed, years)
+    agency, site, reports = p.agency, p.site, p.reports
     col = 1000 + seed
     site.add("/", Page(_page(agency, '<a href="/col/col100/index.html">政务公开</a>')))
     hub = f'<a href="/col/col{col}/index.html">政府信息公开年报</a>'
@@ -275,11 +274,9 @@ def build_hanweb(seed: int, years: list[int], *, per_page: int = 2) -> Portal:
 
 def build_jsonapi(seed: int, years: list[int]) -> Portal:
     """A newer platform: the list page is an empty shell that script fills from a JSON API."""
-    agency = agency_name(seed)
-    reports = make_reports(seed, years, agency)
-    atts = make_attachments(reports)
-    site = Site(name=f"jsonapi-{seed}")
-    p = Portal(f"jsonapi-{seed}", "jsonapi", agency, site, reports, needs_browser=True)
+    p, atts = _new_portal("jsonapi", seed, years)
+    p.needs_browser = True
+    agency, site, reports = p.agency, p.site, p.reports
     site.add("/", Page(_page(agency, '<a href="/zwgk/">政务公开</a>')))
     site.add("/zwgk/", Page(_page("政务公开", '<a href="/zwgk/ndbg/">政府信息公开年度报告</a>')))
     items = []
@@ -339,11 +336,8 @@ def build_yearly(seed: int, years: list[int], *, per_page: int = 3) -> Portal:
     """A column split into per-year sub-columns (``gknb2023/``, ``2022n/`` named only by "2022年度"),
     each paged by numbers (``?page=N``, "1 2 尾页", no 下一页), whose report link is a
     ``location.replace`` shell in front of the real page."""
-    agency = agency_name(seed)
-    reports = make_reports(seed, years, agency)
-    atts = make_attachments(reports)
-    site = Site(name=f"yearly-{seed}")
-    p = Portal(f"yearly-{seed}", "yearly", agency, site, reports)
+    p, atts = _new_portal("yearly", seed, years)
+    agency, site, reports = p.agency, p.site, p.reports
     site.add("/", Page(_page(agency, '<a href="/zfxxgk/">政府信息公开</a> <a href="/xwzx/">新闻中心</a>')))
     site.add("/zfxxgk/", Page(_page("政府信息公开", '<a href="/zfxxgk/gzbg/">政府信息公开工作年度报告</a>')))
     subs = []
@@ -374,11 +368,8 @@ def build_yearly(seed: int, years: list[int], *, per_page: int = 3) -> Portal:
 def build_hidden(seed: int, years: list[int]) -> Portal:
     """A site the heuristics miss: the column is "专题专栏" at ``/special/list/`` and its links say
     "工作情况（2023）". Only a profile's hints (``url_patterns``, ``list_selector``) find the reports."""
-    agency = agency_name(seed)
-    reports = make_reports(seed, years, agency)
-    atts = make_attachments(reports)
-    site = Site(name=f"hidden-{seed}")
-    p = Portal(f"hidden-{seed}", "hidden", agency, site, reports)
+    p, atts = _new_portal("hidden", seed, years)
+    agency, site, reports = p.agency, p.site, p.reports
     site.add("/", Page(_page(agency, '<a href="/special/list/">专题专栏</a> <a href="/about/">本站介绍</a>')))
     site.add("/about/", Page(_page("本站介绍", "<p>本站由人民政府办公室主办。</p>")))
     lis = []
