@@ -70,11 +70,16 @@ class ParseService:
                 result = self._final
         except (BrokenPipeError, EOFError, OSError):
             pass
-        self._proc.join(5)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join()
+        end_process(self._proc, grace=5)
         return result
+
+
+def end_process(proc, grace: float) -> None:
+    """Wait ``grace`` seconds for a service process that was told to stop, then kill it."""
+    proc.join(grace)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
 
 
 def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent: int) -> None:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from archive.capture import Capture
 from archive.examine import _die_with_parent
+from archive.parse_service import ParseService, end_process
 
 STOP = "stop"
 # A little below the crawl: the writer's work can wait a moment (the queue holds it), the crawl's
@@ -90,10 +91,7 @@ class WriteService:
                         break
         except (OSError, EOFError, ValueError):
             pass
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join()
+        end_process(self._proc, grace=10)
         self._inbox.close()
         if self._final is None:
             self._inbox.cancel_join_thread()  # nobody reads what is left in the pipe
@@ -109,7 +107,6 @@ def _serve(archive_dir: str, portals: list[str], jobs: int, drain_jobs: int | No
            inbox, outbox, parent: int) -> None:
     """The writer's main loop (in the child process)."""
     from archive.archive import Archive
-    from archive.parse_service import ParseService
 
     _die_with_parent(parent, nice=WRITER_NICE)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle; it tells us to stop
