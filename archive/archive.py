@@ -1,7 +1,7 @@
 """The archive as one object: a directory holding ``catalog.db``, ``blobs/`` and ``warc/``.
 
 The Python API the CLI mirrors, name for name: ``stats``, ``reports``, ``show``, ``export``,
-``verify``, ``ingest``, ``reparse``; ``writer()`` is what the crawler's pipeline uses.
+``verify``, ``ingest``, ``reparse``, ``coverage``, ``harvests``; ``writer()`` is what the crawler's pipeline uses.
 """
 
 from __future__ import annotations
@@ -106,6 +106,18 @@ class Archive:
         from archive.verify import verify
 
         return verify(self, **kwargs)
+
+    def coverage(self, portals, **kwargs) -> list:
+        """Per portal, agency and year: on time, late or missing (see :mod:`archive.coverage`)."""
+        from archive.coverage import coverage
+
+        return coverage(self, portals, **kwargs)
+
+    def harvests(self, portal: str | None = None, limit: int = 50) -> list[dict]:
+        """The scheduler's harvest history, newest first."""
+        from archive.harvests import history
+
+        return history(self.catalog, portal, limit)
 
     def read_blob(self, sha256: str) -> bytes:
         return self.store.read(sha256)

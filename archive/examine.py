@@ -86,17 +86,18 @@ def convert_office(store: BlobStore, items: list[tuple[str, dict]]) -> None:
                 hint["docx"] = res
 
 
-def _die_with_parent(parent: int, nice: int = 0) -> None:
+def _die_with_parent(parent: int, nice: int = 0, sig: int = signal.SIGKILL) -> None:
     """Worker initializer: end this worker when the process that started it dies, even by kill -9;
     ``nice`` lowers its CPU priority so background parsing yields to a crawl on the same cores.
 
     ProcessPoolExecutor has no such guard; an orphaned worker would linger holding pipes open.
+    A crawl process asks for SIGTERM instead, so that it stops gracefully and saves what it fetched.
     """
     if nice:
         os.nice(nice)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        libc.prctl(1, int(sig))  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 

@@ -107,8 +107,21 @@ def m002_capture_host_and_site(db: sqlite_utils.Database) -> None:
     db["captures"].create_index(["host"])
 
 
+def m003_harvests(db: sqlite_utils.Database) -> None:
+    """The scheduler's run history: one row per harvest of one portal, whatever became of it (a crawl
+    that crashed before it could open a ``runs`` row is still recorded here, with its reason)."""
+    db["harvests"].create({
+        "id": int, "portal": str, "trigger": str, "scheduled_for": str, "started_at": str, "ended_at": str,
+        "outcome": str, "reason": str, "run_id": int, "pid": int, "host": str, "pages": int, "new_documents": int,
+        "new_reports": int, "blocked": int, "errors": int, "seconds": float,
+    }, pk="id", foreign_keys=[("run_id", "runs", "id")],
+        defaults={"pages": 0, "new_documents": 0, "new_reports": 0, "blocked": 0, "errors": 0})
+    db["harvests"].create_index(["portal", "started_at"])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
+    (3, "harvest history", m003_harvests),
 ]
 LATEST = MIGRATIONS[-1][0]

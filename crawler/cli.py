@@ -11,34 +11,14 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from archive.archive import ENV_VAR, Archive, ArchiveError, default_path
-from archive.catalog import CatalogError
+from archive.archive import default_path
 from archive.export import FORMATS
 from archive.views import NotFound
+from crawler.cli_base import archive_option, emit_json, err, open_archive, out
 from crawler.progress import progress_bar
-
-err = Console(stderr=True)
-out = Console()
-
-
-def archive_option(f):
-    return click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
-                        envvar=ENV_VAR, default=None, show_default=f"${ENV_VAR} or ./nianbao-archive",
-                        help="Archive directory.")(f)
-
-
-def open_archive(path: Path | None, *, readonly: bool = False) -> Archive:
-    try:
-        return Archive.open(path or default_path(), readonly=readonly)
-    except (ArchiveError, CatalogError) as e:
-        raise click.ClickException(str(e)) from e
-
-
-def emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+from crawler.schedule_cli import coverage, schedule
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -337,6 +317,10 @@ def demo(archive_dir: Path | None, browser: str) -> None:
     from crawler.demo import run_demo
 
     run_demo(archive_dir or Path("nianbao-demo"), console=out, browser=browser)
+
+
+cli.add_command(schedule)
+cli.add_command(coverage)
 
 
 def main() -> None:

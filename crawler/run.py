@@ -183,7 +183,14 @@ def _main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--job", required=True)
     ap.add_argument("--result", required=True)
+    ap.add_argument("--parent", type=int, help="Stop gracefully (SIGTERM) when this process dies.")
     args = ap.parse_args(argv)
+    if args.parent:
+        import signal
+
+        from archive.examine import _die_with_parent
+
+        _die_with_parent(args.parent, sig=signal.SIGTERM)
     job = json.loads(Path(args.job).read_text("utf-8"))
     try:
         summary = crawl(job["archive"], [PortalProfile(**p) for p in job["portals"]], **job["kwargs"])

@@ -12,6 +12,8 @@ pages need a browser, the politeness settings, and optional hints for a site the
     delay = 1.0              # seconds between requests to a host (AutoThrottle starts here)
     concurrency = 2          # at most this many requests at once per host
     max_pages = 2000
+    schedule = ["0 6 * 1-3 *"]  # crontab lines overriding the scheduler's default (spiders/cron.py)
+    deadline = "03-31"          # MM-DD the report is due, overriding the law's (archive/coverage.py)
     [hints]
     list_selector = "ul.list a"       # links inside are report candidates, whatever they say
     url_patterns = ["/zfxxgknb/"]     # regular expressions: matching URLs are followed as columns
@@ -51,6 +53,8 @@ class PortalProfile:
     concurrency: int = 2
     max_pages: int = 2000
     hints: dict = field(default_factory=dict)
+    schedule: list[str] | None = None
+    deadline: str | None = None
 
     def __post_init__(self) -> None:
         if not self.start_urls:
@@ -63,6 +67,27 @@ class PortalProfile:
         if not self.allowed_hosts:
             self.allowed_hosts = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
         self._check_hints()
+        self._check_schedule()
+
+    def _check_schedule(self) -> None:
+        from datetime import date
+
+        from spiders.cron import ScheduleError, trigger
+
+        if isinstance(self.schedule, str):
+            self.schedule = [self.schedule]
+        if self.schedule is not None:
+            try:
+                trigger(self.schedule, self.name)
+            except ScheduleError as e:
+                raise ProfileError(f"portal {self.name!r}: schedule: {e}") from e
+        if self.deadline is not None:
+            try:
+                month, day = (int(x) for x in str(self.deadline).split("-"))
+                date(2001, month, day)
+            except ValueError:
+                raise ProfileError(f"portal {self.name!r}: deadline {self.deadline!r} should be MM-DD, "
+                                   f"e.g. \"01-31\"") from None
 
     def _check_hints(self) -> None:
         """Wrong hints fail when the profile loads, in words, not mid-crawl."""

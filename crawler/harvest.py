@@ -1,0 +1,182 @@
+"""One harvest: a crawl of one or a few portals in its own process, bounded in time, put on record.
+
+The scheduler and ``nianbao schedule run-now`` both come here. Around :mod:`crawler.run` this adds what
+a service needs: a lock per portal (no two harvests of a portal at once, across processes), a row in
+the harvest history opened before the crawl starts and closed with its outcome whatever happens, a time
+limit (SIGTERM so the crawl saves what it fetched, then SIGKILL of its process group after a grace
+period), a stop on request (the same, when the scheduler is stopped), and a log file per harvest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from archive import Archive, harvests
+from archive.locks import FileLock, LockHeld
+from spiders.profiles import PortalProfile, slug
+
+log = logging.getLogger("nianbao.harvest")
+GRACE_S = 120.0  # after SIGTERM: Scrapy finishes the requests in flight and the archive commits
+
+
+def portal_lock(archive_dir: Path, portal: str) -> FileLock:
+    return FileLock(Path(archive_dir) / "locks" / f"portal-{slug(portal)}.lock", f"the harvest of portal {portal!r}")
+
+
+def harvest(archive_dir: Path | str, portals: list[PortalProfile], *, trigger: str = "run-now",
+            scheduled_for: str | None = None, timeout: float | None = None, grace: float = GRACE_S,
+            stop: threading.Event | None = None, lock_wait: float = 0.0,
+            crawl_kwargs: dict | None = None) -> list[dict]:
+    """Crawl ``portals`` in a child process; return their harvest rows (outcome, reason, numbers).
+
+    A portal already being harvested is waited for up to ``lock_wait`` seconds, then recorded as
+    ``skipped``. Nothing here raises for a failed crawl: the outcome says what happened.
+    """
+    archive_dir = Path(archive_dir)
+    locks, busy = [], []
+    for p in portals:
+        lock = portal_lock(archive_dir, p.name)
+        try:
+            locks.append(lock.wait(lock_wait, trigger=trigger) if lock_wait else lock.acquire(trigger=trigger))
+        except LockHeld as e:
+            busy.append((p, e))
+    try:
+        with Archive.open(archive_dir) as a:
+            rows = [harvests.skipped(a.catalog, p.name, trigger, f"{e} (already being harvested)", scheduled_for)
+                    for p, e in busy]
+            busy_names = {p.name for p, _ in busy}
+            todo = [p for p in portals if p.name not in busy_names]
+            ids = {p.name: harvests.begin(a.catalog, p.name, trigger, scheduled_for) for p in todo}
+        if todo:
+            _run(archive_dir, todo, ids, locks, timeout, grace, stop, crawl_kwargs or {})
+        with Archive.open(archive_dir, readonly=True) as a:
+            return [a.catalog.one("SELECT * FROM harvests WHERE id = ?", (i,)) for i in [*rows, *ids.values()]]
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], locks: list[FileLock],
+         timeout: float | None, grace: float, stop: threading.Event | None, crawl_kwargs: dict) -> None:
+    logs = archive_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"harvest-{min(ids.values())}.log"
+    started = time.monotonic()
+    # The log file gets Scrapy's INFO lines (spider opened/closed, a stats line a minute, the final stats).
+    kwargs = {"progress": False, **crawl_kwargs,
+              "overrides": {"LOG_LEVEL": "INFO", **crawl_kwargs.get("overrides", {})}}
+    with tempfile.TemporaryDirectory(prefix="nianbao-harvest-") as tmp, open(log_path, "ab") as log_file:
+        job, result = Path(tmp, "job.json"), Path(tmp, "result.json")
+        job.write_text(json.dumps({"archive": str(archive_dir), "portals": [asdict(p) for p in portals],
+                                   "kwargs": kwargs}, ensure_ascii=False), "utf-8")
+        cmd = [sys.executable, "-m", "crawler.run", "--job", str(job), "--result", str(result),
+               "--parent", str(os.getpid())]
+        # Its own session: a time-out can end the crawl and the writer and parsers it started, together.
+        # The portal locks go with it, so they hold until the crawl is gone even if we are killed first.
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=log_file, stdin=subprocess.DEVNULL,
+                                start_new_session=True, pass_fds=[lk.fd for lk in locks if lk.fd is not None])
+        names = ", ".join(p.name for p in portals)
+        log.info("harvest of %s started (crawl pid %d, log %s)", names, proc.pid, log_path)
+        ended_by = _wait(proc, timeout, grace, stop)
+        data = json.loads(result.read_text("utf-8")) if result.exists() else None
+    seconds = round(time.monotonic() - started, 1)
+    outcome, reason, summary = _judge(proc.returncode, ended_by, data, timeout, log_path)
+    with Archive.open(archive_dir) as a:
+        # Without a summary (the crawl died), its run is the one of these portals begun since we began:
+        # the portal locks let no other crawl of them start meanwhile.
+        marks = ",".join("?" * len(ids))
+        begun = a.catalog.scalar(f"SELECT min(started_at) FROM harvests WHERE id IN ({marks})", tuple(ids.values()))
+        run_id = (summary or {}).get("run_id") or a.catalog.scalar(
+            "SELECT max(id) FROM runs WHERE kind = 'crawl' AND started_at >= ? AND EXISTS "
+            "(SELECT 1 FROM json_each(runs.portals) WHERE value = ?)", (begun, portals[0].name))
+        by_name = {r["name"]: r for r in (summary or {}).get("portals", [])}
+        for p in portals:
+            numbers = harvests.portal_numbers(a.catalog, run_id, p.allowed_hosts) if run_id else {}
+            res = by_name.get(p.name, {})
+            mine_outcome, mine_reason = outcome, reason
+            if outcome == "ok" and not res.get("responses"):
+                mine_outcome, mine_reason = "failed", _nothing_reached(res)
+            harvests.finish(a.catalog, ids[p.name], mine_outcome, mine_reason, seconds=seconds, run_id=run_id,
+                            blocked=len(res.get("blocked", [])), errors=len(res.get("failed", [])), **numbers)
+            log.info("harvest of %s: %s%s", p.name, mine_outcome, f" ({mine_reason})" if mine_reason else "")
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None, grace: float, stop: threading.Event | None) -> str | None:
+    """Wait for the crawl; on time-out or stop, SIGTERM it, then SIGKILL its group after ``grace``."""
+    start = time.monotonic()
+    ended_by = None
+    while proc.poll() is None:
+        if ended_by is None:
+            if stop is not None and stop.is_set():
+                ended_by = "stop"
+            elif timeout is not None and time.monotonic() - start > timeout:
+                ended_by = "timeout"
+            if ended_by:
+                log.warning("ending the crawl (pid %d): %s", proc.pid,
+                            "the scheduler is stopping" if ended_by == "stop" else f"time limit of {timeout:.0f} s")
+                _signal(proc, signal.SIGTERM, group=False)
+                term_at = time.monotonic()
+        elif time.monotonic() - term_at > grace:
+            log.warning("the crawl (pid %d) did not stop within %.0f s; killing it", proc.pid, grace)
+            _signal(proc, signal.SIGKILL, group=True)
+            proc.wait()
+            break
+        time.sleep(0.2)
+    # Its writer and parsers end with it (PDEATHSIG); sweep any that remain in its session.
+    _signal(proc, signal.SIGKILL, group=True)
+    return ended_by
+
+
+def _signal(proc: subprocess.Popen, sig: int, group: bool) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
+
+
+def _judge(rc: int | None, ended_by: str | None, data: dict | None, timeout: float | None,
+           log_path: Path) -> tuple[str, str | None, dict | None]:
+    """(outcome, reason in plain words, crawl summary) from how the crawl process ended."""
+    summary = data.get("summary") if data and data.get("ok") else None
+    if ended_by == "stop":
+        return "stopped", "the scheduler was stopped; what was fetched is saved and the next start resumes it", summary
+    if ended_by == "timeout":
+        return "timeout", (f"still running after the time limit of {timeout / 60:.0f} min; ended, what was "
+                           f"fetched is saved and the next run resumes it"), summary
+    if data is not None and not data.get("ok"):
+        return "failed", data.get("error") or "the crawl reported an error", None
+    if data is None:
+        if rc is not None and rc < 0:
+            try:
+                name = signal.Signals(-rc).name
+            except ValueError:
+                name = f"signal {-rc}"
+            why = f"the crawl process was killed by {name}"
+        else:
+            why = f"the crawl process exited with status {rc} before reporting"
+        return "crashed", f"{why}; its log: {log_path}{_tail(log_path)}", None
+    return "ok", None, summary
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text("utf-8", "replace").strip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return (" — last lines: " + " / ".join(t.strip() for t in text)) if text else ""
+
+
+def _nothing_reached(res: dict) -> str:
+    first = (res.get("blocked") or res.get("failed") or [{}])[0]
+    if first:
+        return f"no page of the portal could be fetched: {first.get('url')}: {first.get('reason')}"
+    return "no page of the portal could be fetched"

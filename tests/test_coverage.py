@@ -1,0 +1,107 @@
+"""Compliance view: deadlines by the law, publication dates read from the pages, and the verdicts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from lxml import html as lxml_html
+
+from archive.coverage import PortalScope, deadline
+from archive.published import link_date, page_date, plausible
+from conftest import http_capture
+from spiders.demo.generator import generate, to_docx, to_html
+
+HOST = "127.0.0.70"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def root(text: str):
+    return lxml_html.document_fromstring(text)
+
+
+def test_deadlines_follow_the_regulation_and_a_profile_overrides_them():
+    assert deadline("某市财政局", 2021) == date(2022, 1, 31)  # departments: 31 January
+    assert deadline("某市人民政府", 2021) == date(2022, 3, 31)  # 县级以上人民政府: 31 March
+    assert deadline("某县政府", 2021) == date(2022, 3, 31)
+    assert deadline("某某镇人民政府", 2021) == date(2022, 1, 31)  # a township is an agency like any other
+    assert deadline("某市人民政府办公室", 2021) == date(2022, 1, 31)  # the office's own report
+    assert deadline("某市财政局", 2018) == date(2019, 3, 31)  # the 2008 条例: 31 March for all
+    assert deadline("某市财政局", 2021, "02-28") == date(2022, 2, 28)
+
+
+def test_publication_dates_are_read_from_meta_info_line_and_list_rows():
+    assert page_date(root('<html><head><meta name="PubDate" content="2022-01-20 09:30"></head><body>x</body></html>')) \
+        == (date(2022, 1, 20), "meta PubDate")
+    assert page_date(root("<html><body><div>发布时间：2023年2月15日 来源：办公室</div></body></html>")) \
+        == (date(2023, 2, 15), "page info line")
+    # 成文日期 is when it was written, not published; the labelled 发布日期 wins wherever it stands.
+    got = page_date(root("<html><body><p>成文日期：2022-01-05</p><p>发布日期：2022-01-25</p></body></html>"))
+    assert got == (date(2022, 1, 25), "page info line")
+    assert page_date(root("<html><body><p>成文日期：2022-01-05</p></body></html>")) is None
+    lst = root('<html><body><ul><li><a href="/a.html">其他</a><span>2022-03-01</span></li>'
+               '<li><a href="/nb/2021.docx">2021年度报告</a><span>2022-01-18</span></li></ul></body></html>')
+    assert link_date(lst, "http://h/zwgk/", "http://h/nb/2021.docx") == (date(2022, 1, 18), "date beside the link")
+    assert link_date(lst, "http://h/zwgk/", "http://h/nb/none.docx") is None
+    assert plausible(date(2022, 1, 18), 2021, date(2025, 1, 1))
+    assert not plausible(date(2021, 3, 1), 2021, date(2025, 1, 1))  # before the year ended: another date
+
+
+def _page(rep, extra_head: str = "", info: str = "") -> bytes:
+    page = to_html(rep).decode()
+    page = page.replace("<head>", f"<head>{extra_head}", 1).replace("</h1>", f"</h1>{info}", 1)
+    return page.encode()
+
+
+def _finished_crawl(archive, portal: str, ended: str) -> None:
+    with archive.catalog.transaction() as db:
+        db["runs"].insert({"kind": "crawl", "status": "ok", "portals": json.dumps([portal]),
+                           "started_at": ended, "ended_at": ended})
+
+
+def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive):
+    dept, gov = "测试市财政局", "测试市人民政府"
+    on_time = generate(701, year=2021, agency=dept)
+    late = generate(702, year=2022, agency=dept)
+    attached = generate(703, year=2023, agency=dept)
+    undated = generate(704, year=2023, agency=gov)
+    with archive.writer() as w:
+        w.add(http_capture(f"http://{HOST}/nb/2021.html",
+                           _page(on_time, '<meta name="PubDate" content="2022-01-20 10:00">')))
+        w.add(http_capture(f"http://{HOST}/nb/2022.html", _page(late, info="<div>发布时间：2023-02-15</div>")))
+        w.add(http_capture(f"http://{HOST}/nb/", '<html><body><ul><li><a href="/nb/2023.docx">2023年年报</a>'
+                           '<span>2024-01-10</span></li></ul></body></html>'.encode()))
+        w.add(http_capture(f"http://{HOST}/nb/2023.docx", to_docx(attached), content_type=DOCX,
+                           referrer=f"http://{HOST}/nb/", link_text="2023年年报"))
+        w.add(http_capture(f"http://{HOST}/gov/2023.html", _page(undated),
+                           fetched_at=datetime(2024, 5, 6, 2, 0, tzinfo=UTC)))
+    scope = [PortalScope("cov", [HOST], agency=dept)]
+    today = date(2025, 6, 1)
+
+    got = {(v.agency, v.year): v for v in archive.coverage(scope, today=today)}
+    assert set(got) == {(dept, 2021), (dept, 2022), (dept, 2023), (dept, 2024), (gov, 2023), (gov, 2024)}
+    v = got[(dept, 2021)]
+    assert (v.status, v.published, v.deadline) == ("on_time", "2022-01-20", "2022-01-31")
+    assert v.source.startswith("meta PubDate of http://127.0.0.70/nb/2021.html")
+    v = got[(dept, 2022)]
+    assert (v.status, v.published, v.days_late) == ("late", "2023-02-15", 15)
+    v = got[(dept, 2023)]
+    assert (v.status, v.published) == ("on_time", "2024-01-10")
+    assert v.source == f"date beside the link of http://{HOST}/nb/"
+    # No date printed, first seen after the deadline, and no harvest in between to prove absence.
+    v = got[(gov, 2023)]
+    assert (v.status, v.published, v.deadline) == ("undated", "2024-05-06", "2024-03-31")
+    # Nothing for 2024, and no harvest since its deadline: not checked, not "missing".
+    assert got[(dept, 2024)].status == "unchecked"
+
+    # A finished harvest after the deadlines changes both verdicts: it looked and did not find them.
+    _finished_crawl(archive, "cov", "2024-04-20T03:00:00.000000Z")
+    _finished_crawl(archive, "cov", "2025-02-10T03:00:00.000000Z")
+    got = {(v.agency, v.year): v for v in archive.coverage(scope, today=today)}
+    assert (got[(gov, 2023)].status, got[(gov, 2023)].days_late) == ("late", 36)
+    assert got[(dept, 2024)].status == "missing"
+    assert got[(gov, 2024)].status == "unchecked"  # the government's deadline (31 March) is after that harvest
+
+    # Before the deadline a missing report is only not due yet; --year narrows to one year.
+    early = archive.coverage(scope, year=2024, today=date(2025, 1, 20))
+    assert {(v.agency, v.status) for v in early} == {(dept, "not_due"), (gov, "not_due")}
