@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -50,16 +51,19 @@ class FileLock:
         self.fd = fd
         return self
 
-    def wait(self, seconds: float, poll: float = 1.0, **info) -> FileLock:
-        """Acquire, retrying for up to ``seconds``; the last refusal is raised."""
+    def wait(self, seconds: float, poll: float = 1.0, stop: threading.Event | None = None, **info) -> FileLock:
+        """Acquire, retrying for up to ``seconds`` (or until ``stop`` is set); the last refusal is raised."""
         end = time.monotonic() + seconds
         while True:
             try:
                 return self.acquire(**info)
             except LockHeld:
-                if time.monotonic() >= end:
+                if time.monotonic() >= end or (stop is not None and stop.is_set()):
                     raise
-                time.sleep(poll)
+                if stop is not None:
+                    stop.wait(poll)
+                else:
+                    time.sleep(poll)
 
     def release(self) -> None:
         if self.fd is not None:

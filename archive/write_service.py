@@ -46,6 +46,7 @@ class WriteService:
         self.per_host: dict[str, int] = {}
         self.run_id: int | None = None
         self._final: dict | None = None
+        self.finished = False
 
     def start(self, timeout: float = 60) -> int:
         self._proc.start()
@@ -92,6 +93,7 @@ class WriteService:
         except (OSError, EOFError, ValueError):
             pass
         end_process(self._proc, grace=10)
+        self.finished = True
         self._inbox.close()
         if self._final is None:
             self._inbox.cancel_join_thread()  # nobody reads what is left in the pipe

@@ -9,11 +9,13 @@ stores nothing new.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
 
 from archive import Archive
+from archive.coverage import PortalScope
 from crawler.run import CrawlSummary, PortalResult, crawl_in_subprocess
 from crawler.summary import print_crawl_summary
 from spiders.demo.portals import Portal, build
@@ -79,18 +81,23 @@ def run_demo(archive_dir: Path, *, console: Console | None = None, browser: str 
                       f"{bytes_first:,} the first time")
         with Archive.open(archive_dir) as a:
             stats, ok = a.stats(), a.verify().ok
+            verdicts = a.coverage([PortalScope(p.name, p.allowed_hosts, p.agency, p.deadline) for p in profiles])
         found = {(r.agency, r.year) for p in portals for r in p.reports}
         console.print(f"verify: {'OK' if ok else 'PROBLEMS'}; the archive holds {stats['reports']} reports "
                       f"({len(found)} published), {stats['documents']} documents, {stats['captures']} captures")
+        counts = Counter(v.status for v in verdicts)
+        console.print("compliance (was each year's report published by its deadline?): "
+                      + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
         where = archive_dir
         console.print("next:\n"
                       f"  nianbao reports --archive {where}          # one line per report\n"
                       f"  nianbao show 1 --archive {where}           # a report's tables, checks, documents\n"
                       f"  nianbao export --format csv --archive {where} -o cells.csv\n"
+                      f"  nianbao portals add URL --archive {where}  # then `nianbao schedule start` harvests it\n"
                       f"  datasette serve {where}/catalog.db         # browse and query it in a web page")
         return {"first": first.as_dict(), "second": second.as_dict(), "bytes_first": bytes_first,
                 "bytes_second": bytes_second, "stats": stats, "verify_ok": ok,
-                "expected": sorted(found), "portals": portals}
+                "expected": sorted(found), "portals": portals, "coverage": [v.as_dict() for v in verdicts]}
     finally:
         for s in servers:
             s.stop()

@@ -48,7 +48,8 @@ def harvest(archive_dir: Path | str, portals: list[PortalProfile], *, trigger: s
     for p in portals:
         lock = portal_lock(archive_dir, p.name)
         try:
-            locks.append(lock.wait(lock_wait, trigger=trigger) if lock_wait else lock.acquire(trigger=trigger))
+            held = lock.wait(lock_wait, stop=stop, trigger=trigger) if lock_wait else lock.acquire(trigger=trigger)
+            locks.append(held)
         except LockHeld as e:
             busy.append((p, e))
     try:

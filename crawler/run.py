@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -106,7 +107,12 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
     for noisy in ("scrapy-playwright", "playwright", "asyncio"):  # their failures are in the summary
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     process.start()
-    run_id = getattr(getattr(crawler.spider, "archive_worker", None), "run_id", None)
+    worker = getattr(crawler.spider, "archive_worker", None)
+    if worker is not None and not worker.finished:
+        # A forced shutdown (a second Ctrl-C) stops the reactor before the spider closes: close the
+        # run here, or the writer process would keep this one from ever exiting.
+        worker.finish("interrupted", {"reason": "forced shutdown"}, timeout=60)
+    run_id = getattr(worker, "run_id", None)
     with Archive.open(archive_dir) as a:
         return summarize(a, run_id, portals)
 
@@ -176,6 +182,25 @@ def crawl_in_subprocess(archive_dir: Path | str, portals: list[PortalProfile], *
     return {**data["summary"], "peak_rss_kb": data.get("peak_rss_kb"), "cpu_s": data.get("cpu_s")}
 
 
+def _stop_with_parent(parent: int) -> None:
+    """Stop gracefully, once, when ``parent`` dies. The kernel's parent-death signal can come several
+    times (once per thread of a multi-threaded parent as they exit), and a second SIGTERM makes Scrapy
+    force an unclean shutdown; so it is SIGHUP here, turned into one SIGTERM to ourselves."""
+    import signal
+
+    from archive.examine import _die_with_parent
+
+    fired = []
+
+    def on_hup(signum, frame) -> None:
+        if not fired:
+            fired.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGHUP, on_hup)
+    _die_with_parent(parent, sig=signal.SIGHUP)
+
+
 def _main(argv: list[str]) -> int:
     """``python -m crawler.run --job JOB.json --result RESULT.json`` (what crawl_in_subprocess runs)."""
     import argparse
@@ -186,11 +211,7 @@ def _main(argv: list[str]) -> int:
     ap.add_argument("--parent", type=int, help="Stop gracefully (SIGTERM) when this process dies.")
     args = ap.parse_args(argv)
     if args.parent:
-        import signal
-
-        from archive.examine import _die_with_parent
-
-        _die_with_parent(args.parent, sig=signal.SIGTERM)
+        _stop_with_parent(args.parent)
     job = json.loads(Path(args.job).read_text("utf-8"))
     try:
         summary = crawl(job["archive"], [PortalProfile(**p) for p in job["portals"]], **job["kwargs"])

@@ -27,7 +27,8 @@ class ScheduleError(ValueError):
 
 
 def expand(line: str, seed: str) -> str:
-    """Replace ``H`` (0–59 minutes, 0–23 hours) and ``H(a-b)`` by numbers drawn from ``seed``."""
+    """Replace ``H`` (0–59 minutes, 0–23 hours) and ``H(a-b)`` by numbers drawn from ``seed``; write
+    weekday numbers as names."""
     fields = line.split()
     if len(fields) != 5:
         raise ScheduleError(f"{line!r} is not a crontab line (minute hour day month weekday)")
@@ -44,7 +45,33 @@ def expand(line: str, seed: str) -> str:
             lo, hi = span
             f = str(lo + zlib.crc32(f"{seed}/{i}".encode()) % (hi - lo + 1))
         out.append(f)
-    return " ".join(out + fields[2:])
+    return " ".join([*out, *fields[2:4], weekdays(fields[4])])
+
+
+DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekdays(field: str) -> str:
+    """Crontab weekday numbers (0 or 7 = Sunday) as names. APScheduler 3 numbers weekdays from Monday
+    = 0, so ``from_crontab("… 1")`` would fire on Tuesdays; names mean the same to both."""
+    if field == "*" or any(ch.isalpha() for ch in field):
+        return field
+    days: list[int] = []
+    for item in field.split(","):
+        base, _, step = item.partition("/")
+        if base == "*":
+            lo, hi = 0, 6
+        elif "-" in base:
+            lo, hi = (int(x) for x in base.split("-"))
+        else:
+            lo = hi = int(base)
+            if step:
+                hi = 6
+        if not (0 <= lo <= 7 and 0 <= hi <= 7 and lo <= hi):
+            raise ScheduleError(f"weekday field {field!r}: days run from 0 (Sunday) to 7 (Sunday)")
+        days += range(lo, hi + 1, int(step) if step else 1)
+    names = dict.fromkeys(DAY_NAMES[d] for d in days)
+    return ",".join(names)
 
 
 def trigger(lines: list[str] | tuple[str, ...], seed: str, timezone: str = DEFAULT_TIMEZONE) -> BaseTrigger:

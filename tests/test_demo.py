@@ -16,5 +16,9 @@ def test_demo_finds_every_report_and_recrawls_for_almost_nothing(tmp_path):
     assert result["stats"]["reports"] == len(result["expected"]) and result["verify_ok"]
     assert second["new_blobs"] == 0 and second["not_modified"] > 0
     assert result["bytes_second"] < 0.1 * result["bytes_first"]
+    # Every published report is judged on the date its page printed (demo pages say 发布时间 …-01-20).
+    judged = {(v["agency"], v["year"]): v for v in result["coverage"]}
+    assert all(judged[k]["status"] == "on_time" and judged[k]["source"].startswith(("page info line", "date beside"))
+               for k in result["expected"])
     text = (tmp_path / "out.txt").read_text()
     assert "datasette serve" in text and "report 2023" in text
