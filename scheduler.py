@@ -29,6 +29,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -219,6 +220,24 @@ class Service:
         self.lock = FileLock(self.archive_dir / LOCK_FILE, f"the scheduler of the archive {self.archive_dir}")
         self.scheduler: _Scheduler | None = None
         self.running: set[str] = set()
+        self._portals: tuple[tuple, dict[str, PortalProfile]] = ((), {})
+        self._portals_lock = threading.Lock()
+        self._portals_checked = float("-inf")
+
+    def portals(self) -> dict[str, PortalProfile]:
+        """The scheduled profiles, re-read only when a profile file changed (a due burst of a thousand
+        harvests would otherwise read a thousand files a thousand times)."""
+        from spiders.profiles import BUNDLED
+
+        with self._portals_lock:
+            if time.monotonic() - self._portals_checked < 1.0:  # a burst looks once, not once per job
+                return self._portals[1]
+            key = tuple((e.path, e.stat().st_mtime_ns) for d in (self.archive_dir / "portals", BUNDLED)
+                        if d.is_dir() for e in os.scandir(d) if e.name.endswith(".toml"))
+            if key != self._portals[0]:
+                self._portals = (key, scheduled_portals(self.archive_dir, self.config))
+            self._portals_checked = time.monotonic()
+            return self._portals[1]
 
     # start and stop
     def start(self) -> Service:
@@ -282,7 +301,7 @@ class Service:
         """Make the job store match the profiles, keeping stored next run times (that is what makes a
         missed run visible after a restart); a changed schedule is rescheduled from now."""
         assert self.scheduler is not None
-        portals = scheduled_portals(self.archive_dir, self.config)
+        portals = self.portals()
         with Archive.open(self.archive_dir) as a:
             last = harvests.last(a.catalog, portals)
         changes: dict[str, list[str]] = {"added": [], "rescheduled": [], "removed": [], "resumed": []}
@@ -320,7 +339,7 @@ class Service:
             trigger = "resume"
         else:
             trigger = "catch-up" if when is not None and now - when > CATCH_UP_AFTER else "schedule"
-        profile = scheduled_portals(self.archive_dir, self.config).get(portal)
+        profile = self.portals().get(portal)
         if profile is None:
             log.warning("portal %s has no profile any more; not harvested", portal)
             return
@@ -413,7 +432,7 @@ def run_now(archive_dir: Path | str, names: list[str], *, config: ScheduleConfig
     missing = [n for n in names if n not in known]
     if missing:
         raise ProfileError(f"no portal profile named {', '.join(missing)}; known: {', '.join(sorted(known)) or 'none'}")
-    return harvest(archive_dir, [known[n] for n in names], trigger="run-now",
+    return harvest(archive_dir, [known[n] for n in names], trigger="run-now", lock_wait=0,
                    timeout=config.timeout_minutes * 60,
                    crawl_kwargs={"browser": config.browser, **(crawl_kwargs or {})})
 

@@ -143,8 +143,12 @@ def coverage(archive, portals: list[PortalScope], *, year: int | None = None,
         for key, name in agencies.items():
             mine = {r["year"]: r for r in found if (r["agency_key"] or r["agency"] or "?") == key}
             years = [year] if year is not None else list(range(min(mine, default=first_year), today.year))
+            others = sorted({r["agency"] for r in found if r["agency"]} - {name}) if not mine and found else []
             for y in years:
-                out.append(_verdict(archive, p, name, y, mine.get(y), crawls, today))
+                v = _verdict(archive, p, name, y, mine.get(y), crawls, today)
+                if others:  # most often the profile spells the agency differently from its reports
+                    v.evidence.append(f"no report on this portal names {name}; they name {'、'.join(others[:5])}")
+                out.append(v)
     return out
 
 

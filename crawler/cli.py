@@ -251,10 +251,21 @@ def crawl(archive_dir: Path | None, urls: tuple[str, ...], portal_names: tuple[s
     for p in portals:
         if max_pages:
             p.max_pages = max_pages
-    try:
+    from archive.locks import LockHeld
+    from crawler.harvest import portal_lock
+
+    locks = []
+    try:  # the scheduler's portal locks: never two crawls of one portal at once
+        for p in portals:
+            locks.append(portal_lock(where, p.name).acquire(trigger="crawl"))
         summary = run_crawl(where, portals, browser=browser, progress=not as_json)
+    except LockHeld as e:
+        raise click.ClickException(f"{e}: that portal is being harvested now; try again when it is done") from e
     except RuntimeError as e:
         raise click.ClickException(str(e)) from e
+    finally:
+        for lock in locks:
+            lock.release()
     if as_json:
         emit_json(summary.as_dict())
     else:

@@ -74,9 +74,11 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"harvest-{min(ids.values())}.log"
     started = time.monotonic()
-    # The log file gets Scrapy's INFO lines (spider opened/closed, a stats line a minute, the final stats).
+    # The log file gets Scrapy's INFO lines (spider opened/closed, a stats line a minute, the final stats);
+    # with progress (``run-now`` at a terminal) the live display goes to our stderr instead.
+    live = bool(crawl_kwargs.get("progress"))
     kwargs = {"progress": False, **crawl_kwargs,
-              "overrides": {"LOG_LEVEL": "INFO", **crawl_kwargs.get("overrides", {})}}
+              "overrides": {**({} if live else {"LOG_LEVEL": "INFO"}), **crawl_kwargs.get("overrides", {})}}
     with tempfile.TemporaryDirectory(prefix="nianbao-harvest-") as tmp, open(log_path, "ab") as log_file:
         job, result = Path(tmp, "job.json"), Path(tmp, "result.json")
         job.write_text(json.dumps({"archive": str(archive_dir), "portals": [asdict(p) for p in portals],
@@ -85,7 +87,7 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
                "--parent", str(os.getpid())]
         # Its own session: a time-out can end the crawl and the writer and parsers it started, together.
         # The portal locks go with it, so they hold until the crawl is gone even if we are killed first.
-        proc = subprocess.Popen(cmd, stdout=log_file, stderr=log_file, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=None if live else log_file, stdin=subprocess.DEVNULL,
                                 start_new_session=True, pass_fds=[lk.fd for lk in locks if lk.fd is not None])
         names = ", ".join(p.name for p in portals)
         log.info("harvest of %s started (crawl pid %d, log %s)", names, proc.pid, log_path)
@@ -118,22 +120,31 @@ def _wait(proc: subprocess.Popen, timeout: float | None, grace: float, stop: thr
     start = time.monotonic()
     ended_by = None
     while proc.poll() is None:
-        if ended_by is None:
-            if stop is not None and stop.is_set():
-                ended_by = "stop"
-            elif timeout is not None and time.monotonic() - start > timeout:
-                ended_by = "timeout"
-            if ended_by:
-                log.warning("ending the crawl (pid %d): %s", proc.pid,
-                            "the scheduler is stopping" if ended_by == "stop" else f"time limit of {timeout:.0f} s")
-                _signal(proc, signal.SIGTERM, group=False)
-                term_at = time.monotonic()
-        elif time.monotonic() - term_at > grace:
-            log.warning("the crawl (pid %d) did not stop within %.0f s; killing it", proc.pid, grace)
-            _signal(proc, signal.SIGKILL, group=True)
-            proc.wait()
-            break
-        time.sleep(0.2)
+        try:
+            if ended_by is None:
+                if stop is not None and stop.is_set():
+                    ended_by = "stop"
+                elif timeout is not None and time.monotonic() - start > timeout:
+                    ended_by = "timeout"
+                if ended_by:
+                    log.warning("ending the crawl (pid %d): %s", proc.pid,
+                                "asked to stop" if ended_by == "stop" else f"time limit of {timeout:.0f} s")
+                    _signal(proc, signal.SIGTERM, group=False)
+                    term_at = time.monotonic()
+            elif time.monotonic() - term_at > grace:
+                log.warning("the crawl (pid %d) did not stop within %.0f s; killing it", proc.pid, grace)
+                _signal(proc, signal.SIGKILL, group=True)
+                proc.wait()
+                break
+            time.sleep(0.2)
+        except KeyboardInterrupt:  # Ctrl-C at a terminal: the crawl is in its own session, so pass it on
+            if ended_by is not None:  # a second Ctrl-C: do not wait out the grace period
+                _signal(proc, signal.SIGKILL, group=True)
+                proc.wait()
+                break
+            ended_by = "stop"
+            _signal(proc, signal.SIGTERM, group=False)
+            term_at = time.monotonic()
     # Its writer and parsers end with it (PDEATHSIG); sweep any that remain in its session.
     _signal(proc, signal.SIGKILL, group=True)
     return ended_by
@@ -149,7 +160,7 @@ def _judge(rc: int | None, ended_by: str | None, data: dict | None, timeout: flo
     """(outcome, reason in plain words, crawl summary) from how the crawl process ended."""
     summary = data.get("summary") if data and data.get("ok") else None
     if ended_by == "stop":
-        return "stopped", "the scheduler was stopped; what was fetched is saved and the next start resumes it", summary
+        return "stopped", "stopped on request; what was fetched is saved and the next run resumes it", summary
     if ended_by == "timeout":
         return "timeout", (f"still running after the time limit of {timeout / 60:.0f} min; ended, what was "
                            f"fetched is saved and the next run resumes it"), summary

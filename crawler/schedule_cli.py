@@ -110,7 +110,7 @@ def schedule_run_now(archive_dir: Path | None, portals: tuple[str, ...], as_json
     if not as_json:
         err.print(f"harvesting {', '.join(portals)} … (log in {where / 'logs'})")
     try:
-        rows = run_now(where, list(portals), config=_config(where))
+        rows = run_now(where, list(portals), config=_config(where), crawl_kwargs={"progress": not as_json})
     except ProfileError as e:
         raise click.ClickException(str(e)) from e
     if as_json:

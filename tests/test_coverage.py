@@ -105,3 +105,21 @@ def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive
     # Before the deadline a missing report is only not due yet; --year narrows to one year.
     early = archive.coverage(scope, year=2024, today=date(2025, 1, 20))
     assert {(v.agency, v.status) for v in early} == {(dept, "not_due"), (gov, "not_due")}
+
+    # A profile that spells the agency differently is told which names the reports carry.
+    (alias,) = [v for v in archive.coverage([PortalScope("cov", [HOST], agency="测试市财政厅")], year=2021, today=today)
+                if v.agency == "测试市财政厅"]
+    assert alias.status == "missing" and "they name 测试市人民政府、测试市财政局" in alias.evidence[-1]
+
+    # The command line: profiles in the archive's portals/ are matched to captures by host.
+    from click.testing import CliRunner
+
+    from crawler.cli import cli
+    from spiders.profiles import PortalProfile, save
+
+    save(PortalProfile(name="cov", start_urls=[f"http://{HOST}/"], agency=dept), archive.path / "portals")
+    res = CliRunner().invoke(cli, ["coverage", "--archive", str(archive.path), "--year", "2022", "--today",
+                                   "2025-06-01", "--json"])
+    assert res.exit_code == 0, res.output
+    got = {(v["agency"], v["status"], v["days_late"]) for v in json.loads(res.output)}
+    assert got == {(dept, "late", 15), (gov, "missing", None)}

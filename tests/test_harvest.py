@@ -101,3 +101,20 @@ def test_a_portal_being_harvested_is_not_harvested_twice(tmp_path):
     # Released, the same call goes ahead (and fails in plain words: nothing listens there).
     (r,) = harvest(archive_dir, [p], crawl_kwargs=FAST)
     assert r["outcome"] == "failed" and "no page of the portal could be fetched" in r["reason"]
+
+
+def test_a_manual_crawl_of_a_portal_being_harvested_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import cli
+    from spiders.profiles import save
+
+    archive_dir = tmp_path / "a"
+    save(PortalProfile(name="busy", start_urls=["http://127.0.0.75:9/"]), archive_dir / "portals")
+    held = portal_lock(archive_dir, "busy").acquire(trigger="schedule")
+    try:
+        res = CliRunner().invoke(cli, ["crawl", "--portal", "busy", "--archive", str(archive_dir),
+                                       "--browser", "never"])
+    finally:
+        held.release()
+    assert res.exit_code == 1 and "being harvested now" in res.output
