@@ -266,6 +266,9 @@ class Service:
             changes = self.sync_jobs()
             sched.resume()
         except BaseException:
+            if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+            _ACTIVE = None
             self.lock.release()
             raise
         log.info("scheduler started on %s (pid %d): %d portal(s); %s", self.archive_dir, os.getpid(),

@@ -185,3 +185,12 @@ def test_a_due_harvest_waits_for_a_busy_portal_but_not_past_a_stop(setup):
     with Archive.open(archive, readonly=True) as a:
         (row,) = a.harvests()
     assert row["outcome"] == "skipped" and "already being harvested" in row["reason"]
+
+
+def test_a_bad_profile_stops_the_start_in_words_and_leaves_no_lock(setup):
+    archive, clock = setup
+    (archive / "portals" / "bad.toml").write_text('name = "bad"\nstart_urls = ["ftp://127.0.0.9/"]\n')
+    with pytest.raises(ProfileError, match="not an http"):
+        Service(archive, clock=clock, runner=Recorder()).start()
+    (archive / "portals" / "bad.toml").unlink()
+    Service(archive, clock=clock, runner=Recorder()).start().stop()
