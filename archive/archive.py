@@ -1,7 +1,8 @@
 """The archive as one object: a directory holding ``catalog.db``, ``blobs/`` and ``warc/``.
 
 The Python API the CLI mirrors, name for name: ``stats``, ``reports``, ``show``, ``export``,
-``verify``, ``ingest``, ``reparse``, ``coverage``, ``harvests``; ``writer()`` is what the crawler's pipeline uses.
+``verify``, ``ingest``, ``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``;
+``writer()`` is what the crawler's pipeline uses.
 """
 
 from __future__ import annotations
@@ -74,12 +75,16 @@ class Archive:
     def ingest(self, paths, **kwargs):
         from archive.ingest import ingest
 
-        return ingest(self, paths, **kwargs)
+        res = ingest(self, paths, **kwargs)
+        self.reindex(only_pending=True)
+        return res
 
     def reparse(self, **kwargs):
         from archive.reparse import reparse
 
-        return reparse(self, **kwargs)
+        res = reparse(self, **kwargs)
+        self.reindex(only_pending=True)
+        return res
 
     # -- reading --------------------------------------------------------------------------------
     def stats(self) -> dict:
@@ -118,6 +123,22 @@ class Archive:
         from archive.harvests import history
 
         return history(self.catalog, portal, limit)
+
+    def search(self, query: str = "", **kwargs):
+        """Ranked full-text hits with snippets and facets (see :mod:`archive.search`)."""
+        from archive.search import search
+
+        if not self.readonly:
+            self.reindex(only_pending=True)
+        return search(self, query, **kwargs)
+
+    def reindex(self, *, only_pending: bool = False, progress=None) -> int:
+        """Bring the search index in step with the catalog (``only_pending``), or rebuild it."""
+        from archive.search_index import rebuild, sync
+
+        if self.readonly:
+            raise ArchiveError("the search index cannot be updated on an archive opened read-only")
+        return sync(self.catalog, progress) if only_pending else rebuild(self.catalog, progress)
 
     def read_blob(self, sha256: str) -> bytes:
         return self.store.read(sha256)

@@ -119,9 +119,42 @@ def m003_harvests(db: sqlite_utils.Database) -> None:
     db["harvests"].create_index(["portal", "started_at"])
 
 
+def m004_search(db: sqlite_utils.Database) -> None:
+    """The search index (archive/search_index.py): ``search_docs`` (one row per indexed text, its
+    facets, ``stale`` once replaced), the contentless FTS5 table ``search_fts`` of its two-character
+    pieces, and ``search_dirty``: documents to (re)index, queued by triggers in plain SQL, so every
+    writer (ours, Datasette, a script) keeps the index in step without knowing about it."""
+    db["search_docs"].create({
+        "id": int, "document_id": int, "report_id": int, "revision_id": int, "text_sha256": str, "stale": int,
+        "current": int, "is_primary": int, "agency": str, "region": str, "year": int, "template": str,
+        "kind": str, "failed_checks": int, "title": str, "indexed_at": str,
+    }, pk="id", defaults={"stale": 0, "current": 0, "is_primary": 0, "failed_checks": 0})
+    db["search_docs"].create_index(["document_id"])
+    db["search_docs"].create_index(["stale", "is_primary", "current", "year"])
+    db["search_docs"].create_index(["report_id"])
+    db.execute("CREATE VIRTUAL TABLE search_fts USING fts5(body, content='', tokenize='unicode61')")
+    db["search_dirty"].create({"document_id": int}, pk="document_id")
+    for sql in (
+        "CREATE TRIGGER search_doc_ins AFTER INSERT ON documents BEGIN "
+        "INSERT OR IGNORE INTO search_dirty(document_id) VALUES (NEW.id); END",
+        "CREATE TRIGGER search_doc_upd AFTER UPDATE ON documents BEGIN "
+        "INSERT OR IGNORE INTO search_dirty(document_id) VALUES (NEW.id); END",
+        "CREATE TRIGGER search_doc_del AFTER DELETE ON documents BEGIN "
+        "INSERT OR IGNORE INTO search_dirty(document_id) VALUES (OLD.id); END",
+        "CREATE TRIGGER search_rep_upd AFTER UPDATE OF current_revision_id ON reports BEGIN "
+        "INSERT OR IGNORE INTO search_dirty(document_id) SELECT id FROM documents WHERE report_id = NEW.id; END",
+        "CREATE TRIGGER search_rev_upd AFTER UPDATE OF primary_document_id ON revisions BEGIN "
+        "INSERT OR IGNORE INTO search_dirty(document_id) SELECT id FROM documents WHERE report_id = NEW.report_id; "
+        "END",
+    ):
+        db.execute(sql)
+    db.execute("INSERT OR IGNORE INTO search_dirty(document_id) SELECT id FROM documents")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
     (3, "harvest history", m003_harvests),
+    (4, "search index", m004_search),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -114,6 +114,7 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
         worker.finish("interrupted", {"reason": "forced shutdown"}, timeout=60)
     run_id = getattr(worker, "run_id", None)
     with Archive.open(archive_dir) as a:
+        a.reindex(only_pending=True)  # what the crawl added becomes searchable
         return summarize(a, run_id, portals)
 
 
