@@ -74,8 +74,12 @@ def _index(catalog: Catalog, ids: list[int]) -> None:
     conn = catalog.conn
     docs = {r["id"]: r for r in catalog.rows(DOC_SQL.format(marks=",".join("?" * len(ids))), tuple(ids))}
     now = iso(utcnow())
+    marks = ",".join("?" * len(ids))
+    lives = {r["document_id"]: r for r in catalog.rows(
+        f"SELECT id, document_id, text_sha256 FROM search_docs WHERE document_id IN ({marks}) AND stale = 0",
+        tuple(ids))}
     for did in ids:
-        live = catalog.one("SELECT id, text_sha256 FROM search_docs WHERE document_id = ? AND stale = 0", (did,))
+        live = lives.get(did)
         d = docs.get(did)
         if d is None or not d["text"]:
             if live:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from operator import add
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 RUN = re.compile(rf"[{CJK}]+|[0-9a-z]+")
@@ -36,12 +37,9 @@ def _run_pieces(run: str) -> list[str]:
 
 def pieces(text: str) -> str:
     """The text as index tokens, space-separated (what goes into the FTS5 column)."""
-    out: list[str] = []
-    for m in RUN.finditer(normalize(text)):
-        if out:
-            out.append(BOUNDARY)
-        out.extend(_run_pieces(m.group()))
-    return " ".join(out)
+    out = [run if run.isascii() or len(run) == 1 else " ".join(map(add, run, run[1:]))
+           for run in RUN.findall(normalize(text))]
+    return f" {BOUNDARY} ".join(out)
 
 
 class QueryError(ValueError):

@@ -114,3 +114,13 @@ ACTIVE_ROWS = {
 }
 MONEY_COLUMNS = frozenset({"fee_amount", "procurement_amount"})
 SIGNED_COLUMNS = frozenset({"change"})
+
+# The template's column headings, for showing cells (terminal, web).
+COLUMN_NAMES = {
+    "natural_person": "自然人", "business": "商业企业", "research": "科研机构", "public_interest": "社会公益组织",
+    "legal_service": "法律服务机构", "other_org": "其他", "total": "总计", "upheld": "结果维持",
+    "corrected": "结果纠正", "other": "其他结果", "pending": "尚未审结",
+    "issued": "制发", "repealed": "废止", "in_force": "现行有效", "decisions": "处理决定", "fee_amount": "收费(万元)",
+    "new_made": "新制作", "new_published": "新公开", "total_published": "公开总数", "prev_year_items": "上一年",
+    "change": "增/减", "procurement_items": "采购项目", "procurement_amount": "采购金额",
+}
