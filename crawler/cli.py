@@ -19,7 +19,7 @@ from archive.views import NotFound
 from crawler.cli_base import archive_option, emit_json, err, open_archive, out
 from crawler.progress import progress_bar
 from crawler.schedule_cli import coverage, schedule
-from crawler.search_cli import reindex, search
+from crawler.search_cli import reindex, search, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -335,6 +335,7 @@ cli.add_command(schedule)
 cli.add_command(coverage)
 cli.add_command(search)
 cli.add_command(reindex)
+cli.add_command(serve)
 
 
 def main() -> None:

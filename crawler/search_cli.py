@@ -92,3 +92,36 @@ def reindex(archive_dir: Path | None, only_pending: bool, as_json: bool) -> None
         emit_json({"indexed": n, "seconds": round(seconds, 2)})
     else:
         out.print(f"indexed {n:,} document(s) in {seconds:.1f} s")
+
+
+@click.command()
+@archive_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 exposes it).")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--writable", is_flag=True, help="Open the archive for writing (keeps the search index current); "
+              "read-only by default.")
+def serve(archive_dir: Path | None, host: str, port: int, writable: bool) -> None:
+    """Serve the archive: search, report pages, coverage, and the JSON API under /api."""
+    import uvicorn
+
+    from archive.archive import ArchiveError, default_path
+    from archive.coverage import PortalScope
+    from archive.web import create_app
+    from crawler.schedule_cli import _config
+    from scheduler import scheduled_portals
+    from spiders.profiles import ProfileError, load_all
+
+    where = archive_dir or default_path()
+    try:
+        known = load_all(where / "portals")
+        scheduled = scheduled_portals(where, _config(where))
+        with open_archive(where, readonly=True) as a:
+            hosts = {r["host"] for r in a.catalog.rows("SELECT DISTINCT host FROM captures WHERE host IS NOT NULL")}
+        scopes = [PortalScope(p.name, p.allowed_hosts, p.agency, p.deadline) for n, p in known.items()
+                  if n in scheduled or hosts & set(p.allowed_hosts)]
+        app = create_app(where, portals=scopes, readonly=not writable)
+    except (ProfileError, ArchiveError) as e:
+        raise click.ClickException(str(e)) from e
+    out.print(f"serving {where} on [bold]http://{host}:{port}/[/bold] ({'writable' if writable else 'read-only'}; "
+              f"API description at /openapi.json); Ctrl-C stops")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

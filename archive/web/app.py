@@ -1,0 +1,85 @@
+"""``nianbao serve``: the archive as web pages (server-rendered, Chinese, no CDN, no script needed) and
+as a JSON API under ``/api`` with an OpenAPI description at ``/openapi.json``.
+
+Safety: the archive is opened read-only unless asked; archived HTML is never run in our origin (it is
+served with ``Content-Security-Policy: sandbox`` and shown in a sandboxed frame); every field is
+escaped by Jinja2's autoescape; ids and digests are validated by their types and patterns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from archive import Archive
+from archive.archive import ArchiveError
+from archive.catalog import CatalogError
+from archive.coverage import PortalScope
+
+HERE = Path(__file__).parent
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src 'self'; "
+            "object-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+# Archived HTML: a unique origin with no script, no forms, no plugins, and nothing fetched but its own images.
+ORIGINAL_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+PDF_CSP = "default-src 'none'; object-src 'self'; frame-ancestors 'self'"
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+
+class ArchiveAccess:
+    """Opens the archive per request (SQLite connections are per thread; opening is ~1 ms)."""
+
+    def __init__(self, path: Path, readonly: bool) -> None:
+        self.path, self.readonly = path, readonly
+
+    def __call__(self) -> Iterator[Archive]:
+        a = Archive.open(self.path, readonly=self.readonly)
+        try:
+            yield a
+        finally:
+            a.close()
+
+
+def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = None,
+               readonly: bool = True) -> FastAPI:
+    """The web app over one archive; ``portals`` (from the profiles) feed the coverage page."""
+    from archive.web import api, pages
+
+    archive_dir = Path(archive_dir)
+    try:  # fail at start, in words, rather than on the first request
+        Archive.open(archive_dir, readonly=True).close()
+    except (ArchiveError, CatalogError) as e:
+        raise ArchiveError(str(e)) from e
+    app = FastAPI(title="nianbao", version="1", docs_url=None, redoc_url=None,
+                  description="The archive of 政府信息公开工作年度报告: reports, their cells and checks, search, "
+                              "coverage, originals by SHA-256, and streamed exports.")
+    app.state.archive = ArchiveAccess(archive_dir, readonly)
+    app.state.portals = portals or []
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc) -> HTMLResponse | JSONResponse:
+        detail = getattr(exc, "detail", None) or "not found"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": detail}, status_code=404)
+        return app.state.templates.TemplateResponse(request, "error.html", {"message": detail}, status_code=404)
+
+    return app

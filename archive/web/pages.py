@@ -1,0 +1,123 @@
+"""The HTML pages: search, a report, an agency, coverage, and originals shown safely."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from archive import Archive
+from archive.parser import agency_key as key_of
+from archive.search_text import QueryError
+from archive.views import NotFound
+from archive.web.api import MEDIA, SHA256, get_archive
+from archive.web.app import ORIGINAL_CSP, PDF_CSP
+from archive.web.report_view import SERIES, chart_svg, grids, text_diff
+
+router = APIRouter(include_in_schema=False)
+ArchiveDep = Annotated[Archive, Depends(get_archive)]
+FILTERS = ("agency", "region", "year", "template", "kind", "failed_checks")
+
+
+def render(request: Request, name: str, **context) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(request, name, context)
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(request: Request, a: ArchiveDep, q: Annotated[str, Query(max_length=200)] = "",
+                agency: Annotated[str | None, Query(max_length=100)] = None,
+                region: Annotated[str | None, Query(max_length=50)] = None,
+                year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+                template: Annotated[str | None, Query(pattern="^(2019|2021|legacy|unknown)$")] = None,
+                kind: Annotated[str | None, Query(pattern="^[a-z]{2,8}$")] = None, failed_checks: bool = False,
+                page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+    chosen = {"agency": agency, "region": region, "year": year, "template": template, "kind": kind,
+              "failed_checks": failed_checks or None}
+    error = None
+    try:
+        res = a.search(q, agency=agency, region=region, year=year, template=template, kind=kind,
+                       failed_checks=failed_checks, page=page, per_page=20)
+    except QueryError as e:
+        res, error = None, str(e)
+
+    def link(**change) -> str:
+        params = {"q": q, **chosen, **change}
+        return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "", False)})
+
+    pending = a.catalog.scalar("SELECT count(*) FROM search_dirty") if a.readonly else 0
+    return render(request, "search.html", q=q, res=res, error=error, chosen=chosen, link=link,
+                  mark=lambda s: Markup(s), pending=pending, stats=a.stats())
+
+
+@router.get("/report/{report_id}", response_class=HTMLResponse)
+def report_page(request: Request, a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**62)]) -> HTMLResponse:
+    try:
+        rep = a.show(report_id)
+    except NotFound as e:
+        raise HTTPException(404, str(e)) from e
+    failed = [c for c in rep["checks"] if not c["ok"]]
+    texts = {}
+    for v in rep["revisions"]:
+        if v["primary_sha256"]:
+            texts[v["number"]] = a.catalog.scalar("SELECT text FROM documents WHERE sha256 = ?",
+                                                  (v["primary_sha256"],)) or ""
+    diffs = []
+    numbers = sorted(texts)
+    for old, new in itertools.pairwise(numbers):
+        diffs.append({"old": old, "new": new, "lines": text_diff(texts[old], texts[new])[:400]})
+    primary = next((d for d in rep["documents"] if d["sha256"] == rep["source_sha256"]), None)
+    key = a.catalog.scalar("SELECT agency_key FROM reports WHERE id = ?", (report_id,))
+    return render(request, "report.html", rep=rep, grids=grids(rep), failed=failed, diffs=diffs, primary=primary,
+                  agency_key=key)
+
+
+@router.get("/agency/{agency}", response_class=HTMLResponse)
+def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max_length=100)]) -> HTMLResponse:
+    key = key_of(agency) or agency
+    rows = list(a.catalog.rows("SELECT id, agency, year, template FROM reports WHERE agency_key = ? ORDER BY year",
+                               (key,)))
+    if not rows:
+        raise HTTPException(404, f"no reports of {agency}")
+    points: dict[int, dict] = {}
+    for r in rows:
+        pts = points.setdefault(r["year"], {})
+        for c in a.catalog.rows("SELECT table_id, row_id, column_id, value FROM report_cells WHERE report_id = ?",
+                                (r["id"],)):
+            pts[(c["table_id"], c["row_id"], c["column_id"])] = c["value"]
+    table = [{"year": y, "values": [points[y].get(s[:3]) for s in SERIES]} for y in sorted(points)]
+    return render(request, "agency.html", agency=rows[-1]["agency"], reports=rows, chart=Markup(chart_svg(points)),
+                  series=[s[3] for s in SERIES], table=table)
+
+
+@router.get("/coverage", response_class=HTMLResponse)
+def coverage_page(request: Request, a: ArchiveDep,
+                  year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> HTMLResponse:
+    verdicts = a.coverage(request.app.state.portals, year=year)
+    return render(request, "coverage.html", verdicts=verdicts, year=year, portals=request.app.state.portals)
+
+
+@router.get("/original/{sha256}")
+def original(a: ArchiveDep, sha256: SHA256) -> Response:
+    """An original shown inline, never as part of our origin: HTML and text get a CSP sandbox (a unique
+    origin, no script); PDFs are shown by the browser's viewer; other formats are downloads."""
+    row = a.catalog.one("SELECT kind FROM blobs WHERE sha256 = ?", (sha256,))
+    if row is None:
+        raise HTTPException(404, f"no original with SHA-256 {sha256}")
+    kind = row["kind"] or "bin"
+    data = a.read_blob(sha256)
+    if kind == "pdf":
+        return Response(data, media_type=MEDIA["pdf"], headers={"Content-Security-Policy": PDF_CSP})
+    if kind in ("html", "text"):
+        media = "text/html" if kind == "html" else "text/plain"
+        enc = a.catalog.scalar("SELECT content_type FROM captures WHERE sha256 = ? AND content_type IS NOT NULL",
+                               (sha256,)) or ""
+        charset = enc.split("charset=")[-1].strip() if "charset=" in enc else None
+        return Response(data, media_type=f"{media}; charset={charset}" if charset else media,
+                        headers={"Content-Security-Policy": ORIGINAL_CSP})
+    return Response(data, media_type=MEDIA.get(kind, "application/octet-stream"),
+                    headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{kind}"',
+                             "Content-Security-Policy": ORIGINAL_CSP})
