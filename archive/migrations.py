@@ -151,10 +151,45 @@ def m004_search(db: sqlite_utils.Database) -> None:
     db.execute("INSERT OR IGNORE INTO search_dirty(document_id) SELECT id FROM documents")
 
 
+def m005_search_v2(db: sqlite_utils.Database) -> None:
+    """Search index, second form (archive/search_index.py): two- and four-character pieces of the text
+    (``body``, ``quad``), and facets as tokens of a ``meta`` column of the FTS5 table, so a filtered
+    search is answered inside FTS5 without a join, and the FTS rowid orders
+    by year (``year * 10**10 + document id``). Rows are deleted for real (a contentless table needs the
+    indexed text to delete a row: the triggers keep a changed or deleted document's old text in
+    ``search_retired`` until the index has let go of it). Everything is indexed again on the next sync."""
+    for t in ("search_fts", "search_docs"):
+        db.execute(f"DROP TABLE IF EXISTS {t}")
+    db["search_docs"].create({
+        "fts_rowid": int, "document_id": int, "report_id": int, "revision_id": int, "indexed_sha": str,
+        "meta": str, "current": int, "is_primary": int, "agency": str, "region": str, "year": int,
+        "template": str, "kind": str, "failed_checks": int, "title": str, "indexed_at": str,
+    }, pk="fts_rowid", defaults={"current": 0, "is_primary": 0, "failed_checks": 0})
+    db["search_docs"].create_index(["document_id"], unique=True)
+    db["search_docs"].create_index(["report_id"])
+    # facet counts read this narrow index instead of the rows (which carry titles and agency pieces)
+    db["search_docs"].create_index(["fts_rowid", "year", "region", "template", "kind", "failed_checks"],
+                                   index_name="search_docs_facets")
+    db.execute("CREATE VIRTUAL TABLE search_fts USING fts5(body, quad, meta, content='', tokenize='unicode61')")
+    db.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(1.0, 1.0, 0.0)')")
+    db["search_retired"].create({"document_id": int, "text": str}, pk="document_id")
+    for sql in (
+        "CREATE TRIGGER search_doc_retire_upd BEFORE UPDATE OF text ON documents "
+        "WHEN OLD.text IS NOT NEW.text AND EXISTS (SELECT 1 FROM search_docs WHERE document_id = OLD.id) BEGIN "
+        "INSERT OR IGNORE INTO search_retired(document_id, text) VALUES (OLD.id, OLD.text); END",
+        "CREATE TRIGGER search_doc_retire_del BEFORE DELETE ON documents "
+        "WHEN EXISTS (SELECT 1 FROM search_docs WHERE document_id = OLD.id) BEGIN "
+        "INSERT OR IGNORE INTO search_retired(document_id, text) VALUES (OLD.id, OLD.text); END",
+    ):
+        db.execute(sql)
+    db.execute("INSERT OR IGNORE INTO search_dirty(document_id) SELECT id FROM documents")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
     (3, "harvest history", m003_harvests),
     (4, "search index", m004_search),
+    (5, "search index: facets in FTS5, real deletes", m005_search_v2),
 ]
 LATEST = MIGRATIONS[-1][0]

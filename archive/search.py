@@ -16,6 +16,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
+from archive.search_index import token
 from archive.search_text import QueryError, contains, match_expression, snippet, terms
 
 FACETS = ("year", "region", "template", "kind", "failed")
@@ -23,6 +24,7 @@ CELL = re.compile(r"^\s*(active|applications|review_litigation)[./]([\w.]+?)[./]
                   r"(-?\d+(?:\.\d+)?)\s*$")
 OPS = {">", "<", ">=", "<=", "=", "!="}
 MAX_VERIFY = 20_000  # candidates checked against their text for the rare terms the index cannot decide
+RANK_LIMIT = 20_000  # matches ranked by bm25; more are ordered newest year first
 
 
 @dataclass
@@ -86,74 +88,90 @@ def search(archive, query: str = "", *, agency: str | None = None, region: str |
     if page < 1 or not 1 <= per_page <= 200:
         raise QueryError("page starts at 1, and per_page is 1 to 200")
     words = terms(query)
-    exprs, verify, scan = [], [], []
+    body, verify, scan = [], [], []
     for w in words:
         expr, exact = match_expression(w)
         if expr is None:
             if any(ch.isalnum() for ch in w):
                 scan.append(w)  # one Chinese character: no index piece holds it alone
             continue
-        exprs.append(expr)
+        body.append(expr)
         if not exact:
             verify.append(w)
-    where, params = ["s.stale = 0"], []
-    if not all_documents:
-        where.append("s.is_primary = 1")
-    if agency:
-        where.append("s.agency LIKE ?")
-        params.append(f"%{agency}%")
-    for col, val in (("region", region), ("year", year), ("template", template), ("kind", kind)):
+    # Facets are tokens of the index's meta column (archive/search_index.py): filters cost no join.
+    meta = ["zqzp1" if not all_documents else "zqzall"]
+    for prefix, val in (("zqzy", year), ("zqzt", template), ("zqzk", kind), ("zqzr", region)):
         if val is not None and val != "":
-            where.append(f"s.{col} = ?")
-            params.append(val)
+            meta.append(f'"{prefix}{token(val)}"')
     if failed_checks:
-        where.append("s.failed_checks > 0")
+        meta.append("zqzf1")
+    where, params = [], []
+    if agency:
+        expr, exact = match_expression(agency, column="meta")
+        if expr is not None and exact:
+            meta.append(expr)
+        else:
+            where.append("s.agency LIKE ?")
+            params.append(f"%{agency}%")
     if failed_rule:
         where.append("EXISTS (SELECT 1 FROM checks k WHERE k.document_id = s.document_id AND k.ok = 0 "
                      "AND k.rule LIKE ?)")
         params.append(f"{failed_rule}%")
     for text in cells:
         c = text if isinstance(text, CellCondition) else CellCondition.parse(text)
-        where.append(f"EXISTS (SELECT 1 FROM cells x WHERE x.document_id = s.document_id AND x.table_id = ? "
+        where.append("EXISTS (SELECT 1 FROM cells x WHERE x.document_id = s.document_id AND x.table_id = ? "
                      f"AND x.row_id = ? AND x.column_id = ? AND x.value {c.op} ?)")
         params += [c.table, c.row, c.column, c.value]
     for w in scan:
         where.append("s.document_id IN (SELECT id FROM documents WHERE instr(text, ?) > 0)")
         params.append(w)
-    if exprs:
-        # The FTS query runs once, materialised, and drives the join. Joined directly, SQLite's planner
-        # may walk search_docs and re-run the MATCH for every row (seconds instead of milliseconds).
-        fts = "WITH f(fid, score) AS MATERIALIZED (SELECT rowid, {} FROM search_fts WHERE search_fts MATCH ?) "
-        ranked, plain = fts.format("bm25(search_fts)"), fts.format("NULL")
-        params.insert(0, " AND ".join(exprs))
-        source, order, score = "f JOIN search_docs s ON s.id = f.fid", "f.score, s.id", "f.score"
-    else:
-        ranked = plain = ""
-        source, order, score = "search_docs s", "s.year DESC, s.agency, s.id", "NULL"
-    cond = " AND ".join(where)
+    match = " AND ".join([*body, *(m if m.startswith("meta:") else f"meta:{m}" for m in meta)])
     res = SearchResult(query=query, total=0, page=page, per_page=per_page)
     if scan:
         res.notes.append(f"single characters ({'、'.join(scan)}) are found by reading every text: slower")
     c = archive.catalog
-    if verify:
-        # Rare: terms the index narrows but cannot decide. Check every candidate's text, in rank order.
-        rows = list(c.rows(f"{ranked}SELECT s.*, {score} AS score FROM {source} WHERE {cond} ORDER BY {order} "
-                           f"LIMIT ?", (*params, MAX_VERIFY + 1)))
-        if len(rows) > MAX_VERIFY:
-            res.notes.append(f"more than {MAX_VERIFY:,} candidates; only the best {MAX_VERIFY:,} were checked")
-            rows = rows[:MAX_VERIFY]
-        texts = _texts(c, [r["document_id"] for r in rows])
-        rows = [r for r in rows if all(contains(texts.get(r["document_id"], ""), w) for w in verify)]
-        res.total = len(rows)
-        page_rows = rows[(page - 1) * per_page: page * per_page]
+    matches = c.scalar("SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", (match,)) or 0
+    # bm25 costs about 1 µs a match; past RANK_LIMIT matches a term is in so many reports that its
+    # weight hardly tells them apart, so the newest years come first instead (the rowid order).
+    ranked = bool(body) and matches <= RANK_LIMIT
+    if ranked:
+        res.notes.append("ranked by relevance (bm25)")
+    elif body:
+        res.notes.append(f"more than {RANK_LIMIT:,} matches: newest year first")
+    offset = (page - 1) * per_page
+    if not where and not verify:
+        res.total = matches
+        order = "rank" if ranked else "rowid DESC"
+        found = list(c.rows(f"SELECT rowid AS fid, {'rank' if ranked else 'NULL'} AS score FROM search_fts "
+                            f"WHERE search_fts MATCH ? ORDER BY {order} LIMIT ? OFFSET ?", (match, per_page, offset)))
+        docs = _docs(c, [f["fid"] for f in found])
+        page_rows = [{**docs[f["fid"]], "score": f["score"]} for f in found if f["fid"] in docs]
         if facets:
-            res.facets = _facets_of(rows)
+            res.facets = _facets_sql(c, match, "", [])
     else:
-        res.total = c.scalar(f"{plain}SELECT count(*) FROM {source} WHERE {cond}", tuple(params)) or 0
-        page_rows = list(c.rows(f"{ranked}SELECT s.*, {score} AS score FROM {source} WHERE {cond} ORDER BY {order} "
-                                f"LIMIT ? OFFSET ?", (*params, per_page, (page - 1) * per_page)))
-        if facets:
-            res.facets = _facets_sql(c, plain, source, cond, params)
+        cte = (f"WITH f(fid, score) AS MATERIALIZED (SELECT rowid, {'rank' if ranked else 'NULL'} FROM search_fts "
+               "WHERE search_fts MATCH ?) ")
+        cond = " AND ".join(where) or "1"
+        order = "f.score, s.fts_rowid DESC" if ranked else "s.fts_rowid DESC"
+        select = f"{cte}SELECT s.*, f.score AS score FROM f JOIN search_docs s ON s.fts_rowid = f.fid WHERE {cond}"
+        if verify:
+            # Rare: terms the index narrows but cannot decide. Check every candidate's text, in order.
+            rows = list(c.rows(f"{select} ORDER BY {order} LIMIT ?", (match, *params, MAX_VERIFY + 1)))
+            if len(rows) > MAX_VERIFY:
+                res.notes.append(f"more than {MAX_VERIFY:,} candidates; only the first {MAX_VERIFY:,} were checked")
+                rows = rows[:MAX_VERIFY]
+            texts = _texts(c, [r["document_id"] for r in rows])
+            rows = [r for r in rows if all(contains(texts.get(r["document_id"], ""), w) for w in verify)]
+            res.total = len(rows)
+            page_rows = rows[offset:offset + per_page]
+            if facets:
+                res.facets = _facets_of(rows)
+        else:
+            res.total = c.scalar(f"{cte}SELECT count(*) FROM f JOIN search_docs s ON s.fts_rowid = f.fid "
+                                 f"WHERE {cond}", (match, *params)) or 0
+            page_rows = list(c.rows(f"{select} ORDER BY {order} LIMIT ? OFFSET ?", (match, *params, per_page, offset)))
+            if facets:
+                res.facets = _facets_sql(c, match, cond, params)
     texts = _texts(c, [r["document_id"] for r in page_rows])
     ids = ",".join(str(int(r["document_id"])) for r in page_rows) or "NULL"
     shas = {r["id"]: r["sha256"] for r in c.rows(f"SELECT id, sha256 FROM documents WHERE id IN ({ids})")}
@@ -166,6 +184,13 @@ def search(archive, query: str = "", *, agency: str | None = None, region: str |
             score=round(-r["score"], 3) if r["score"] is not None else None))
     res.took_ms = round((time.perf_counter() - t0) * 1000, 2)
     return res
+
+
+def _docs(c, rowids: list[int]) -> dict[int, dict]:
+    if not rowids:
+        return {}
+    return {r["fts_rowid"]: r for r in c.rows(
+        f"SELECT * FROM search_docs WHERE fts_rowid IN ({','.join('?' * len(rowids))})", tuple(rowids))}
 
 
 def _texts(c, ids: list[int]) -> dict[int, str]:
@@ -193,11 +218,18 @@ def _facets_of(rows: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def _facets_sql(c, prefix: str, source: str, cond: str, params: list) -> dict[str, list[dict]]:
-    out = {}
-    for name in FACETS:
-        expr = "CASE WHEN s.failed_checks > 0 THEN '有' ELSE '无' END" if name == "failed" else f"s.{name}"
-        out[name] = [{"value": r["v"], "count": r["n"]} for r in c.rows(
-            f"{prefix}SELECT {expr} AS v, count(*) AS n FROM {source} WHERE {cond} GROUP BY v ORDER BY n DESC, v",
-            tuple(params)) if r["v"] is not None]
-    return out
+def _facets_sql(c, match: str, cond: str, params: list) -> dict[str, list[dict]]:
+    """Facet counts over every match, in one grouped pass (the marginals are summed here)."""
+    from collections import Counter
+
+    rows = c.rows(
+        "WITH f(fid) AS MATERIALIZED (SELECT rowid FROM search_fts WHERE search_fts MATCH ?) "
+        "SELECT s.year, s.region, s.template, s.kind, CASE WHEN s.failed_checks > 0 THEN '有' ELSE '无' END AS failed, "
+        f"count(*) AS n FROM f JOIN search_docs s ON s.fts_rowid = f.fid WHERE {cond or '1'} "
+        "GROUP BY 1, 2, 3, 4, 5", (match, *params))
+    counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+    for r in rows:
+        for name in FACETS:
+            counts[name][r[name]] += r["n"]
+    return {name: [{"value": v, "count": n} for v, n in sorted(cnt.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                   if v is not None] for name, cnt in counts.items()}

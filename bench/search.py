@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archive import Archive
 from archive.search_index import sync
+from archive.search_text import region_of
 from spiders.demo.generator import agency_name, generate, to_text
 
 TWO = ["信访", "复议", "诉讼", "财政", "网站", "维持", "答复", "收费", "教育", "交通", "公安", "纠正", "保密", "考核"]
@@ -129,7 +130,7 @@ def main() -> None:
                 "6 characters": [(q, {}) for q in SIX],
                 "2 chars + year": [(q, {"year": 2021}) for q in TWO],
                 "2 chars + failed checks": [(q, {"failed_checks": True}) for q in TWO],
-                "2 chars + region": [(q, {"region": docs[0][0][:3]}) for q in TWO],
+                "2 chars + region": [(q, {"region": region_of(docs[0][0])}) for q in TWO],
             }
             print(f"{'queries':26}{'n':>4}{'p50 ms':>9}{'p95 ms':>9}{'+facets p95':>13}{'LIKE p50':>10}{'LIKE p95':>10}"
                   f"{'ratio p50':>10}")

@@ -116,7 +116,9 @@ def test_the_index_follows_new_revisions_and_rebuilds_to_the_same_answers(tmp_pa
         before = {q: a.search(q, all_documents=True).total for q in QUERIES}
         a.reindex()
         assert {q: a.search(q, all_documents=True).total for q in QUERIES} == before
-        assert a.catalog.scalar("SELECT count(*) FROM search_docs WHERE stale = 1") == 0
+        assert a.catalog.scalar("SELECT count(*) FROM search_retired") == 0
+        indexed = a.catalog.scalar("SELECT count(*) FROM search_docs")
+        assert indexed == a.catalog.scalar("SELECT count(*) FROM documents")
 
 
 def test_the_command_line(filled):
@@ -128,3 +130,25 @@ def test_the_command_line(filled):
     assert res.exit_code == 0 and "report(s)" in res.output
     res = CliRunner().invoke(cli, ["reindex", "--archive", str(filled), "--json"])
     assert res.exit_code == 0 and json.loads(res.output)["indexed"] == 24
+
+
+def test_a_text_changed_in_place_leaves_no_trace_and_a_lost_text_rebuilds(tmp_path):
+    """A reparse that changes a document's text: the old words stop matching, the trigger-kept text is
+    used up; if that text was lost (triggers dropped by hand), the index rebuilds itself."""
+    with Archive.open(tmp_path / "a") as a:
+        with a.writer() as w:
+            for i in range(3):
+                w.add(http_capture(f"http://127.0.0.2/nb/{i}.html", to_html(generate(4200 + i, year=2021))))
+        a.reindex(only_pending=True)
+        doc = a.catalog.scalar("SELECT min(id) FROM documents")
+        with a.catalog.transaction():
+            a.catalog.conn.execute("UPDATE documents SET text = text || '新增词语甲乙丙丁' WHERE id = ?", (doc,))
+        assert a.catalog.scalar("SELECT count(*) FROM search_retired") == 1
+        assert a.search("甲乙丙丁").total == 1
+        assert a.catalog.scalar("SELECT count(*) FROM search_retired") == 0
+        with a.catalog.transaction():
+            a.catalog.conn.execute("DROP TRIGGER search_doc_retire_upd")
+            a.catalog.conn.execute("UPDATE documents SET text = replace(text, '甲乙丙丁', '戊己庚辛') WHERE id = ?",
+                                   (doc,))
+        assert a.search("戊己庚辛").total == 1 and a.search("甲乙丙丁").total == 0
+        assert a.search("复议").total == 3
