@@ -1,7 +1,8 @@
 """The archive as one object: a directory holding ``catalog.db``, ``blobs/`` and ``warc/``.
 
 The Python API the CLI mirrors, name for name: ``stats``, ``reports``, ``show``, ``export``,
-``verify``, ``ingest``, ``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``;
+``verify``, ``ingest``, ``import_warcs`` (``nianbao import``),
+``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``;
 ``writer()`` is what the crawler's pipeline uses.
 """
 
@@ -76,6 +77,14 @@ class Archive:
         from archive.ingest import ingest
 
         res = ingest(self, paths, **kwargs)
+        self.reindex(only_pending=True)
+        return res
+
+    def import_warcs(self, sources, **kwargs):
+        """Import WARC files (ours, our workers' hand-overs, or other crawlers'): see :mod:`archive.warc_import`."""
+        from archive.warc_import import import_warcs
+
+        res = import_warcs(self, sources, **kwargs)
         self.reindex(only_pending=True)
         return res
 

@@ -6,6 +6,7 @@ The crawler fills this from Scrapy before content decoding; the archive never im
 from __future__ import annotations
 
 import email.utils
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -32,6 +33,29 @@ def header(headers: Headers, name: str) -> str | None:
         if k.lower() == lname:
             return v
     return None
+
+
+SITE_ID = re.compile(rb'name=["\']SiteIDCode["\']\s+content=["\']([0-9A-Za-z]+)')
+
+
+def content_disposition_name(headers: Headers) -> str | None:
+    """The file name a ``Content-Disposition`` header gives, decoded (RFC 2231 and plain forms)."""
+    from email.message import Message
+
+    value = header(headers, "Content-Disposition")
+    if not value:
+        return None
+    msg = Message()
+    msg["content-disposition"] = value
+    return msg.get_filename() or None
+
+
+def site_id_of(body_head: bytes) -> str | None:
+    """The portal's SiteIDCode (网站标识码) from the first bytes of a page, if it carries one."""
+    if b"SiteIDCode" not in body_head:
+        return None
+    m = SITE_ID.search(body_head)
+    return m.group(1).decode("ascii") if m else None
 
 
 @dataclass
@@ -74,6 +98,8 @@ class Capture:
     # "crawl" for HTTP fetches; "ingest" for local files, which are written as WARC resource records
     # and taken as reports on the user's word (crawled pages must read as reports to become documents)
     source: str = "crawl"
+    # the WARC-Record-ID this capture was imported from (archive/warc_import.py), so no import adds it twice
+    source_record_id: str | None = None
 
     def __post_init__(self) -> None:
         self.body = Body.of(self.body)

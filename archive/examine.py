@@ -66,7 +66,11 @@ def hints(catalog: Catalog, sha256: str) -> dict:
 
 def parse_blob(store_root: str, sha256: str, hint: dict) -> ParseResult:
     """Read one original and parse it (a top-level function, so worker processes can run it)."""
-    data = BlobStore(Path(store_root), readonly=True).read(sha256)
+    return parse_blob_bytes(BlobStore(Path(store_root), readonly=True).read(sha256), hint)
+
+
+def parse_blob_bytes(data: bytes, hint: dict) -> ParseResult:
+    """Parse one original with what :func:`hints` knows of it (a parse task does this on a worker)."""
     return parse(data, kind=hint.get("kind"), content_type=hint.get("content_type"),
                  filename=hint.get("filename"), url=hint.get("url"), docx=hint.get("docx"))
 

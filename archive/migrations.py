@@ -185,11 +185,30 @@ def m005_search_v2(db: sqlite_utils.Database) -> None:
     db.execute("INSERT OR IGNORE INTO search_dirty(document_id) SELECT id FROM documents")
 
 
+def m006_imports(db: sqlite_utils.Database) -> None:
+    """WARC imports (archive/warc_import.py): ``captures.source_record_id`` names the record a capture
+    was imported from, so an import repeated, or cut off and run again, adds nothing twice;
+    ``imports`` remembers each file imported whole; ``handovers`` each worker hand-over taken in."""
+    db["captures"].add_column("source_record_id", str)
+    db.execute("CREATE UNIQUE INDEX idx_captures_source_record_id ON captures(source_record_id) "
+               "WHERE source_record_id IS NOT NULL")
+    db["imports"].create({
+        "id": int, "source": str, "first_record_id": str, "size": int, "records": int, "captures": int,
+        "run_id": int, "started_at": str, "completed_at": str,
+    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db["imports"].create_index(["first_record_id", "size"])
+    db["handovers"].create({
+        "task_id": str, "portal": str, "worker": str, "manifest": str, "status": str, "run_id": int,
+        "imported_at": str,
+    }, pk="task_id", foreign_keys=[("run_id", "runs", "id")])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
     (3, "harvest history", m003_harvests),
     (4, "search index", m004_search),
     (5, "search index: facets in FTS5, real deletes", m005_search_v2),
+    (6, "WARC imports and worker hand-overs", m006_imports),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -358,6 +358,13 @@ class WarcWriter:
             *self._common(cap), ("WARC-Profile", PROFILE_IDENTICAL), ("WARC-Refers-To-Target-URI", revisit.uri),
             ("WARC-Refers-To-Date", revisit.date), ("WARC-Payload-Digest", digest)], b"", None, None, level=0)
 
+    def write_metadata(self, uri: str, refers_to: str, block: bytes, content_type: str, date: str) -> WarcRef:
+        """A ``metadata`` record about an earlier record (what a worker parsed from a response)."""
+        self._ensure_file()
+        return self._record("metadata", uri, [
+            ("WARC-Date", date), ("WARC-Refers-To", refers_to),
+            ("WARC-Block-Digest", digest_str(hashlib.sha256(block).digest()))], block, None, content_type)
+
     def write_resource(self, cap: Capture, sha256_hex: str, content_type: str) -> WarcRef:
         """A local file archived as a ``resource`` record (there was no HTTP exchange)."""
         self._ensure_file()

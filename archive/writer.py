@@ -133,7 +133,7 @@ class ArchiveWriter:
         head = cap.body.head()
         kind = sniff(head, content_type=cap.content_type, filename=cap.filename or cap.final_url,
                      data=cap.body.data if cap.body.data is not None and head.startswith(b"PK") else None)
-        if cap.source == "ingest":
+        if cap.source in ("ingest", "resource"):
             sha = _sha256(cap)
             digest = hex_to_digest(sha)
             new = self._stage(sha, cap, kind, fetched)
@@ -212,8 +212,8 @@ class ArchiveWriter:
     def _capture_row(self, cap: Capture, sha: str | None, size: int, kind: str | None, ref, digest) -> dict:
         return {
             "run_id": self.run_id, "source": cap.source, "url": cap.url, "final_url": cap.final_url,
-            "fetched_at": iso(cap.fetched_at), "status": cap.status if cap.source != "ingest" else None,
-            "method": cap.method if cap.source != "ingest" else None,
+            "fetched_at": iso(cap.fetched_at), "status": cap.status if cap.source not in ("ingest", "resource")
+            else None, "method": cap.method if cap.source not in ("ingest", "resource") else None,
             "headers": json.dumps(cap.headers, ensure_ascii=False), "content_type": cap.content_type,
             "etag": cap.etag, "last_modified": cap.last_modified, "sha256": sha, "size": size, "kind": kind,
             "filename": cap.filename, "referrer": cap.referrer, "link_text": cap.link_text,
@@ -222,7 +222,7 @@ class ArchiveWriter:
             "ip_address": cap.ip_address, "host": cap.host or None, "site_id": cap.site_id,
             "warc_file": ref.file, "warc_offset": ref.offset,
             "warc_length": ref.length, "warc_record_id": ref.record_id, "warc_type": ref.record_type,
-            "payload_digest": digest,
+            "payload_digest": digest, "source_record_id": cap.source_record_id,
         }
 
     def _maybe_commit(self) -> None:

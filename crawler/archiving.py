@@ -11,32 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 
 from scrapy import signals
 from scrapy.http import Request, Response
 
 from archive import Capture, RedirectHop
-from archive.capture import header
+from archive.capture import content_disposition_name, site_id_of
 from archive.write_service import WriteService
 
 log = logging.getLogger(__name__)
-SITE_ID = re.compile(rb'name=["\']SiteIDCode["\']\s+content=["\']([0-9A-Za-z]+)')
-
-
-def content_disposition_name(headers: list[tuple[str, str]]) -> str | None:
-    from email.message import Message
-
-    value = header(headers, "Content-Disposition")
-    if not value:
-        return None
-    msg = Message()
-    msg["content-disposition"] = value
-    name = msg.get_filename()
-    return name or None
-
-
 def to_capture(response: Response, request: Request) -> Capture:
     """The exchange as the archive wants it: raw status and headers, the body before and after
     content decoding, the redirect hops, where the link was found and what it said."""
@@ -48,10 +32,7 @@ def to_capture(response: Response, request: Request) -> Capture:
     hops = [RedirectHop(h["url"], h["status"], h["headers"]) for h in request.meta.get("nianbao_hops", [])]
     first = request.meta.get("redirect_urls", [request.url])[0]
     referrer = request.headers.get("Referer")
-    site_id = None
-    if b"SiteIDCode" in response.body[:8192]:
-        m = SITE_ID.search(response.body[:8192])
-        site_id = m.group(1).decode("ascii") if m else None
+    site_id = site_id_of(response.body[:8192])
     return Capture(
         site_id=site_id, url=first, final_url=response.url, body=b"" if status == 304 else response.body,
         raw_body=raw_body if raw_body is not None and raw_body is not response.body and raw_body != response.body

@@ -17,6 +17,7 @@ from archive.archive import default_path
 from archive.export import FORMATS
 from archive.views import NotFound
 from crawler.cli_base import archive_option, emit_json, err, open_archive, out
+from crawler.distributed_cli import broker_option, import_, shared_option, worker
 from crawler.progress import progress_bar
 from crawler.schedule_cli import coverage, schedule
 from crawler.search_cli import reindex, search, serve
@@ -183,12 +184,25 @@ def ingest(archive_dir: Path | None, files: tuple[Path, ...], jobs: int | None, 
 @click.option("--all", "everything", is_flag=True, help="Re-parse every original, not only those an older "
               "parser read.")
 @click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: up to 2).")
+@broker_option
+@shared_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, as_json: bool) -> None:
-    """Rebuild parsed data (documents, cells, checks, reports) from the stored originals."""
+def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, broker: str | None, shared: str | None,
+            as_json: bool) -> None:
+    """Rebuild parsed data (documents, cells, checks, reports) from the stored originals.
+
+    With --broker the originals go out as parse tasks to `nianbao worker`s (through the shared
+    location); reports and revisions are then re-derived here.
+    """
+    remote = None
+    if broker:
+        from crawler.distributed import examine_remote, shared_location
+
+        remote = {"broker": broker, "shared": shared_location(archive_dir or default_path(), shared),
+                  "examine": examine_remote}
     with open_archive(archive_dir) as a, progress_bar("parsing", quiet=as_json) as bar, \
             progress_bar("placing", quiet=as_json) as bar2:
-        res = a.reparse(everything=everything, jobs=jobs, progress=bar, assign_progress=bar2)
+        res = a.reparse(everything=everything, jobs=jobs, progress=bar, assign_progress=bar2, remote=remote)
     data = {"parser_version": res.parser_version, "parsed": res.parsed, "documents": res.documents,
             "reports": res.reports}
     if as_json:
@@ -228,10 +242,16 @@ def parse(files: tuple[Path, ...], url: str | None, title: str | None, as_json: 
 @click.option("--browser", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Render pages in Chromium: only where needed, for every page, or never.")
 @click.option("--max-pages", type=int, help="Pages per host at most (default: the profile's, 2000).")
+@broker_option
+@shared_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def crawl(archive_dir: Path | None, urls: tuple[str, ...], portal_names: tuple[str, ...], browser: str,
-          max_pages: int | None, as_json: bool) -> None:
-    """Crawl portals (front-page URLs or profiles) for their annual reports into the archive."""
+          max_pages: int | None, broker: str | None, shared: str | None, as_json: bool) -> None:
+    """Crawl portals (front-page URLs or profiles) for their annual reports into the archive.
+
+    With --broker, each portal is a task for the `nianbao worker`s; their hand-overs are imported here
+    as they finish.
+    """
     from crawler.run import crawl as run_crawl
     from crawler.summary import print_crawl_summary
     from spiders.profiles import PortalProfile, ProfileError, load_all
@@ -259,7 +279,12 @@ def crawl(archive_dir: Path | None, urls: tuple[str, ...], portal_names: tuple[s
     try:  # the scheduler's portal locks: never two crawls of one portal at once
         for p in portals:
             locks.append(portal_lock(where, p.name).acquire(trigger="crawl"))
-        summary = run_crawl(where, portals, browser=browser, progress=not as_json)
+        if broker:
+            from crawler.distributed_cli import crawl_on_workers
+
+            summary = crawl_on_workers(where, portals, broker, shared, browser=browser, quiet=as_json)
+        else:
+            summary = run_crawl(where, portals, browser=browser, progress=not as_json)
     except LockHeld as e:
         raise click.ClickException(f"{e}: that portal is being harvested now; try again when it is done") from e
     except RuntimeError as e:
@@ -332,6 +357,8 @@ def demo(archive_dir: Path | None, browser: str) -> None:
 
 
 cli.add_command(schedule)
+cli.add_command(import_)
+cli.add_command(worker)
 cli.add_command(coverage)
 cli.add_command(search)
 cli.add_command(reindex)

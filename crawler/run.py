@@ -162,6 +162,21 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         portals=results)
 
 
+def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]], *, status: str = "ok",
+                   seconds: float = 0.0) -> CrawlSummary:
+    """One summary of several runs, one per portal (what a distributed crawl imports)."""
+    parts = [summarize(archive, run_id, [p]) for run_id, p in runs]
+    total = CrawlSummary(run_id=None, status=status, responses=0, bytes=0, new_blobs=0, new_documents=0,
+                         new_reports=0, not_modified=0, seconds=seconds, resumed_from_archive=0, portals=[])
+    for s in parts:
+        for k in ("responses", "bytes", "new_blobs", "new_documents", "new_reports", "not_modified",
+                  "resumed_from_archive"):
+            setattr(total, k, getattr(total, k) + getattr(s, k))
+        total.portals += s.portals
+        total.fetch_seconds = max(total.fetch_seconds, s.fetch_seconds)
+    return total
+
+
 def crawl_in_subprocess(archive_dir: Path | str, portals: list[PortalProfile], *, timeout: float | None = None,
                         **kwargs) -> dict:
     """Run :func:`crawl` in a fresh Python process (Scrapy's reactor runs once per process); return its
