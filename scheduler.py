@@ -71,6 +71,13 @@ class ScheduleConfig:
     bundled: list[str] = field(default_factory=list)  # bundled profiles to harvest too; ["*"] for all
     exclude: list[str] = field(default_factory=list)
     browser: str = "auto"
+    broker: str | None = None  # a Celery broker (redis://…): harvests become tasks for `nianbao worker`s
+    remote_concurrent: int = 64  # with a broker: harvests out on the workers at once (waiting is cheap here)
+    shared: str | None = None  # where those workers hand over (default: $NIANBAO_SHARED, else ARCHIVE/shared)
+
+    @property
+    def remote(self) -> dict | None:
+        return {"broker": self.broker, "shared": self.shared} if self.broker else None
 
     @classmethod
     def load(cls, archive_dir: Path | str) -> ScheduleConfig:
@@ -254,9 +261,12 @@ class Service:
             with Archive.open(self.archive_dir) as a:
                 if lost := harvests.recover(a.catalog):
                     log.warning("harvests %s were cut off by a crash; they resume now", lost)
+            if self.config.broker:
+                self._import_handovers()
             sched = _Scheduler(
                 jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.archive_dir / JOBSTORE_FILE}")},
-                executors={"default": _Executor(self.config.concurrent, self.scheduled)},
+                executors={"default": _Executor(self.config.remote_concurrent if self.config.broker
+                                                else self.config.concurrent, self.scheduled)},
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
                 timezone=ZoneInfo(self.config.timezone))
             sched.tick = self.clock.tick
@@ -274,6 +284,19 @@ class Service:
         log.info("scheduler started on %s (pid %d): %d portal(s); %s", self.archive_dir, os.getpid(),
                  len(sched.get_jobs()), ", ".join(f"{k} {len(v)}" for k, v in changes.items() if v) or "no changes")
         return self
+
+    def _import_handovers(self) -> None:
+        """Hand-overs that arrived while no one waited for them (the scheduler was down) are taken in."""
+        from crawler.distributed import import_pending, shared_location
+
+        try:
+            done = import_pending(self.archive_dir, shared_location(self.archive_dir, self.config.shared))
+        except Exception:  # the shared location is unreachable: say so, schedule anyway
+            log.exception("could not import the workers' waiting hand-overs")
+            return
+        for d in done:
+            log.info("imported a hand-over that arrived while no one waited: %s (%s new report(s))", d["portal"],
+                     d["new_reports"])
 
     def stop(self) -> None:
         """Ask running harvests to save and stop, wait for them, then release the archive."""
@@ -352,7 +375,7 @@ class Service:
                                scheduled_for=when.isoformat() if when else None,
                                timeout=self.config.timeout_minutes * 60, stop=self.stopping,
                                lock_wait=self.config.lock_wait_minutes * 60,
-                               crawl_kwargs={"browser": self.config.browser})
+                               crawl_kwargs={"browser": self.config.browser}, remote=self.config.remote)
             for r in rows:
                 log.info("%s harvest of %s: %s, %s pages, %s new documents, %s new reports%s", r["trigger"],
                          r["portal"], r["outcome"], r["pages"], r["new_documents"], r["new_reports"],
@@ -437,7 +460,7 @@ def run_now(archive_dir: Path | str, names: list[str], *, config: ScheduleConfig
         raise ProfileError(f"no portal profile named {', '.join(missing)}; known: {', '.join(sorted(known)) or 'none'}")
     return harvest(archive_dir, [known[n] for n in names], trigger="run-now", lock_wait=0,
                    timeout=config.timeout_minutes * 60,
-                   crawl_kwargs={"browser": config.browser, **(crawl_kwargs or {})})
+                   crawl_kwargs={"browser": config.browser, **(crawl_kwargs or {})}, remote=config.remote)
 
 
 def setup_logging(archive_dir: Path | str, level: int = logging.INFO) -> Path:

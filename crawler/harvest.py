@@ -37,11 +37,12 @@ def portal_lock(archive_dir: Path, portal: str) -> FileLock:
 def harvest(archive_dir: Path | str, portals: list[PortalProfile], *, trigger: str = "run-now",
             scheduled_for: str | None = None, timeout: float | None = None, grace: float = GRACE_S,
             stop: threading.Event | None = None, lock_wait: float = 0.0,
-            crawl_kwargs: dict | None = None) -> list[dict]:
+            crawl_kwargs: dict | None = None, remote: dict | None = None) -> list[dict]:
     """Crawl ``portals`` in a child process; return their harvest rows (outcome, reason, numbers).
 
     A portal already being harvested is waited for up to ``lock_wait`` seconds, then recorded as
-    ``skipped``. Nothing here raises for a failed crawl: the outcome says what happened.
+    ``skipped``. Nothing here raises for a failed crawl: the outcome says what happened. With
+    ``remote`` (``{"broker": URL, "shared": URL}``) the crawls are tasks for distributed workers.
     """
     archive_dir = Path(archive_dir)
     locks, busy = [], []
@@ -59,7 +60,9 @@ def harvest(archive_dir: Path | str, portals: list[PortalProfile], *, trigger: s
             busy_names = {p.name for p, _ in busy}
             todo = [p for p in portals if p.name not in busy_names]
             ids = {p.name: harvests.begin(a.catalog, p.name, trigger, scheduled_for) for p in todo}
-        if todo:
+        if todo and remote:
+            _run_remote(archive_dir, todo, ids, timeout, grace, stop, remote, crawl_kwargs or {})
+        elif todo:
             _run(archive_dir, todo, ids, locks, timeout, grace, stop, crawl_kwargs or {})
         with Archive.open(archive_dir, readonly=True) as a:
             return [a.catalog.one("SELECT * FROM harvests WHERE id = ?", (i,)) for i in [*rows, *ids.values()]]
@@ -91,10 +94,10 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
                                 start_new_session=True, pass_fds=[lk.fd for lk in locks if lk.fd is not None])
         names = ", ".join(p.name for p in portals)
         log.info("harvest of %s started (crawl pid %d, log %s)", names, proc.pid, log_path)
-        ended_by = _wait(proc, timeout, grace, stop)
+        ended_by = wait_or_end(proc, timeout, grace, stop)
         data = json.loads(result.read_text("utf-8")) if result.exists() else None
     seconds = round(time.monotonic() - started, 1)
-    outcome, reason, summary = _judge(proc.returncode, ended_by, data, timeout, log_path)
+    outcome, reason, summary = judge(proc.returncode, ended_by, data, timeout, log_path)
     with Archive.open(archive_dir) as a:
         # Without a summary (the crawl died), its run is the one of these portals begun since we began:
         # the portal locks let no other crawl of them start meanwhile.
@@ -115,7 +118,47 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
             log.info("harvest of %s: %s%s", p.name, mine_outcome, f" ({mine_reason})" if mine_reason else "")
 
 
-def _wait(proc: subprocess.Popen, timeout: float | None, grace: float, stop: threading.Event | None) -> str | None:
+def _run_remote(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], timeout: float | None,
+                grace: float, stop: threading.Event | None, remote: dict, crawl_kwargs: dict) -> None:
+    """Send the crawls to the workers, wait for their hand-overs, import them, and record each outcome."""
+    from crawler.distributed import enqueue_crawls, shared_location, wait_and_import
+
+    shared = shared_location(archive_dir, remote.get("shared"))
+    started = time.monotonic()
+    tasks = enqueue_crawls(archive_dir, portals, remote["broker"], shared, browser=crawl_kwargs.get("browser", "auto"),
+                           timeout=timeout)
+    # a task may wait in the queue behind others: allow it the crawl's own time limit again
+    deadline = started + 2 * timeout + grace if timeout else None
+    tasks = wait_and_import(archive_dir, tasks, shared, deadline=deadline, stop=stop)
+    seconds = round(time.monotonic() - started, 1)
+    by_name = {p.name: p for p in portals}
+    with Archive.open(archive_dir) as a:
+        for t in tasks:
+            p = by_name[t.portal]
+            numbers, blocked, errors = {}, 0, 0
+            if t.state == "imported":
+                got = (t.manifest or {}).get("outcome") or {}
+                outcome, reason = got.get("outcome") or "ok", got.get("reason")
+                res = next(iter(((t.manifest or {}).get("summary") or {}).get("portals") or []), {})
+                blocked, errors = len(res.get("blocked", [])), len(res.get("failed", []))
+                if outcome == "ok" and not res.get("responses"):
+                    outcome, reason = "failed", _nothing_reached(res)
+                numbers = harvests.portal_numbers(a.catalog, t.run_id, p.allowed_hosts) if t.run_id else {}
+                if t.worker:
+                    reason = f"{reason + '; ' if reason else ''}crawled by {t.worker}"
+            elif t.state == "waiting":
+                outcome = "stopped" if stop is not None and stop.is_set() else "timeout"
+                reason = (f"still out on the workers (task {t.task_id}); its hand-over is imported when it "
+                          f"arrives (`nianbao import`, the next broker crawl, or the scheduler's next start)")
+            else:
+                outcome, reason = "failed", t.error
+            harvests.finish(a.catalog, ids[p.name], outcome, reason, seconds=seconds, run_id=t.run_id,
+                            blocked=blocked, errors=errors, **numbers)
+            log.info("harvest of %s on the workers: %s%s", p.name, outcome, f" ({reason})" if reason else "")
+
+
+def wait_or_end(proc: subprocess.Popen, timeout: float | None, grace: float,
+                stop: threading.Event | None) -> str | None:
     """Wait for the crawl; on time-out or stop, SIGTERM it, then SIGKILL its group after ``grace``."""
     start = time.monotonic()
     ended_by = None
@@ -155,7 +198,7 @@ def _signal(proc: subprocess.Popen, sig: int, group: bool) -> None:
         os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
 
 
-def _judge(rc: int | None, ended_by: str | None, data: dict | None, timeout: float | None,
+def judge(rc: int | None, ended_by: str | None, data: dict | None, timeout: float | None,
            log_path: Path) -> tuple[str, str | None, dict | None]:
     """(outcome, reason in plain words, crawl summary) from how the crawl process ended."""
     summary = data.get("summary") if data and data.get("ok") else None

@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # System packages the project needs at run time or in tests:
 # - libreoffice-writer-nogui converts DOC and WPS reports to DOCX (and, in the tests, generates PDFs);
 # - fonts-wqy-zenhei lets those generated PDFs carry Chinese text;
-# - chromium renders script-filled lists and passes anti-bot challenges (scrapy-playwright drives it).
-APT_PACKAGES=(python3-venv libreoffice-writer-nogui fonts-wqy-zenhei chromium)
+# - chromium renders script-filled lists and passes anti-bot challenges (scrapy-playwright drives it);
+# - redis-server is the broker of distributed harvests (the tests start their own on loopback).
+APT_PACKAGES=(python3-venv libreoffice-writer-nogui fonts-wqy-zenhei chromium redis-server)
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if command -v apt-get >/dev/null 2>&1; then

@@ -5,21 +5,48 @@
   archive records the 304 itself, from the raw response);
 - resuming: URLs captured by an interrupted run of the same portals are served from the archive
   without touching the network, so a crawl cut by Ctrl-C or kill -9 picks up where it stopped.
+
+On a worker of a distributed crawl the archive is elsewhere: the task carries what it holds for the
+portal (``NIANBAO_PRIOR``, a JSON file of validators), and an unchanged page's body is read from the
+shared location (``NIANBAO_SHARED``), where the archive's owner published it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from pathlib import Path
 
 from scrapy.http import Request, Response
 from scrapy.responsetypes import responsetypes
 
 from archive.archive import Archive
 
+log = logging.getLogger(__name__)
+
+
+def load_prior(path: str | None) -> dict[str, dict]:
+    """The validators a task carries, by URL and final URL (each a capture row's fields)."""
+    if not path:
+        return {}
+    out: dict[str, dict] = {}
+    for row in json.loads(Path(path).read_text("utf-8")):
+        for u in (row.get("url"), row.get("final_url")):
+            if u:
+                out[u] = {"id": None, "run_id": None, **row}
+    return out
+
 
 class ArchiveLookupMiddleware:
-    def __init__(self, archive_dir: str, resume_runs: list[int], hosts: list[str] | None = None) -> None:
+    def __init__(self, archive_dir: str, resume_runs: list[int], hosts: list[str] | None = None,
+                 prior: dict[str, dict] | None = None, shared: str | None = None) -> None:
         self.archive = Archive.open(archive_dir, readonly=True)
+        self.prior = prior or {}
+        self.shared = None
+        if shared:
+            from archive.shared import SharedStore
+
+            self.shared = SharedStore(shared)
         self.resume_runs = resume_runs
         self.served_from_archive = 0
         # The URLs the archive has for these hosts, read once: a URL it has never seen (most of a first
@@ -37,22 +64,33 @@ class ArchiveLookupMiddleware:
     def from_crawler(cls, crawler):
         s = crawler.settings
         hosts = sorted(s.getdict("DOWNLOAD_SLOTS"))  # the portals' own hosts
-        return cls(s.get("NIANBAO_ARCHIVE"), s.getlist("NIANBAO_RESUME_RUNS"), hosts or None)
+        return cls(s.get("NIANBAO_ARCHIVE"), s.getlist("NIANBAO_RESUME_RUNS"), hosts or None,
+                   prior=load_prior(s.get("NIANBAO_PRIOR")), shared=s.get("NIANBAO_SHARED"))
 
     def _last(self, url: str) -> dict | None:
         if self.known is not None and url not in self.known:
-            return None
+            return self.prior.get(url)
         return self.archive.catalog.one(
             """SELECT id, run_id, status, headers, etag, last_modified, sha256, final_url FROM captures
                WHERE (final_url = ? OR url = ?) AND status BETWEEN 200 AND 299 AND sha256 IS NOT NULL
-               ORDER BY id DESC LIMIT 1""", (url, url))
+               ORDER BY id DESC LIMIT 1""", (url, url)) or self.prior.get(url)
+
+    def _body(self, sha256: str) -> bytes | None:
+        if self.archive.store.exists(sha256):
+            return self.archive.store.read(sha256)
+        if self.shared is not None:
+            try:
+                return self.shared.get_blob(sha256)
+            except (OSError, RuntimeError) as e:  # not published, or damaged: the 304 is kept as it is
+                log.warning("no shared copy of %s to follow an unchanged page's links: %s", sha256, e)
+        return None
 
     def _archived(self, request: Request, row: dict, flag: str) -> Response | None:
-        if not self.archive.store.exists(row["sha256"]):
+        body = self._body(row["sha256"])
+        if body is None:
             return None
         headers = {k: v for k, v in json.loads(row["headers"] or "[]")
                    if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")}
-        body = self.archive.store.read(row["sha256"])
         cls = responsetypes.from_args(headers=headers, url=row["final_url"], body=body[:4096])
         request.meta["nianbao_from_archive"] = flag
         return cls(url=request.url, status=200, headers=headers, body=body, request=request, flags=[flag])
@@ -70,7 +108,7 @@ class ArchiveLookupMiddleware:
             request.headers[b"If-None-Match"] = row["etag"]
         if row["last_modified"] and b"If-Modified-Since" not in request.headers:
             request.headers[b"If-Modified-Since"] = row["last_modified"]
-        request.meta["nianbao_validated"] = row["id"]
+        request.meta["nianbao_validated"] = row["id"] or True
         return None
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:

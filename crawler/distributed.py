@@ -1,0 +1,239 @@
+"""The owner's side of a distributed harvest: enqueue work on the Celery broker, wait, import hand-overs.
+
+One process owns the catalog. It sends each portal out as a ``crawl_portal`` task carrying the
+portal's profile and the validators (ETag / Last-Modified) the archive holds for it, publishes the
+pages those validators cover to the shared location (a 304 there is followed from them), waits, and
+imports each worker's hand-over as it completes (:func:`archive.handover.import_handover`). Originals
+to re-parse go out as ``parse_document`` tasks the same way (:func:`examine_remote`).
+
+Nothing here is lost if the owner stops: hand-overs stay in the shared location until imported,
+and :func:`import_pending` (run by ``nianbao import --shared``, every broker crawl and the scheduler's
+start) takes in any that arrived meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from archive import Archive
+from archive.handover import complete_handovers, import_handover, manifest_of
+from archive.shared import SharedStore
+from spiders.profiles import PortalProfile
+
+log = logging.getLogger("nianbao.distributed")
+PAGE_KINDS = ("html", "text")  # bodies a crawl follows links from; files (PDF, DOCX …) are leaves
+SHARED_ENV = "NIANBAO_SHARED"
+
+
+def shared_location(archive_dir: Path | str, shared: str | None = None) -> str:
+    """``--shared``, else ``$NIANBAO_SHARED``, else ``ARCHIVE/shared`` (right when every worker sees the
+    archive's filesystem at the same path, as on one machine or an NFS mount)."""
+    return shared or os.environ.get(SHARED_ENV) or str(Path(archive_dir).resolve() / "shared")
+
+
+@dataclass
+class TaskState:
+    portal: str
+    task_id: str
+    state: str = "queued"  # queued, running, imported, failed, waiting (still out when we stopped waiting)
+    worker: str | None = None
+    run_id: int | None = None
+    manifest: dict | None = None
+    error: str | None = None
+    new_reports: int = 0
+    pages: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def validators_for(archive: Archive, portal: PortalProfile) -> list[dict]:
+    """The last capture of each of the portal's URLs that carries an ETag or Last-Modified."""
+    marks = ",".join("?" * len(portal.allowed_hosts))
+    rows: dict[str, dict] = {}
+    for r in archive.catalog.rows(
+            f"""SELECT url, final_url, status, headers, etag, last_modified, sha256, kind FROM captures
+                WHERE host IN ({marks}) AND status BETWEEN 200 AND 299 AND sha256 IS NOT NULL
+                AND (etag IS NOT NULL OR last_modified IS NOT NULL) ORDER BY id""", tuple(portal.allowed_hosts)):
+        rows[r["final_url"] or r["url"]] = dict(r)
+    return list(rows.values())
+
+
+def publish_pages(archive: Archive, shared: SharedStore, validators: list[dict]) -> int:
+    """Put the bodies of the pages among ``validators`` in the shared location (each once, ever)."""
+    n = 0
+    for v in validators:
+        if v.get("kind") in PAGE_KINDS and archive.store.exists(v["sha256"]) and not shared.has_blob(v["sha256"]):
+            n += shared.put_blob(v["sha256"], archive.store.read(v["sha256"]))
+    return n
+
+
+def enqueue_crawls(archive_dir: Path | str, portals: list[PortalProfile], broker: str, shared: str, *,
+                   browser: str = "auto", timeout: float | None = None) -> list[TaskState]:
+    """Send one ``crawl_portal`` task per portal; return their states (queued)."""
+    from crawler.tasks import configure, crawl_portal
+
+    configure(broker)
+    store = SharedStore(shared)
+    out = []
+    with Archive.open(archive_dir) as a:
+        for p in portals:
+            validators = validators_for(a, p)
+            publish_pages(a, store, validators)
+            task_id = f"crawl-{p.name}-{uuid.uuid4().hex[:12]}"
+            crawl_portal.apply_async(args=[asdict(p), store.url, validators,
+                                           {"browser": browser, **({"timeout": timeout} if timeout else {})}],
+                                     task_id=task_id)
+            out.append(TaskState(p.name, task_id, extra={"validators": len(validators)}))
+            log.info("queued the crawl of %s as %s (%d validators)", p.name, task_id, len(validators))
+    return out
+
+
+def wait_and_import(archive_dir: Path | str, tasks: list[TaskState], shared: str, *,
+                    deadline: float | None = None, stop: threading.Event | None = None,
+                    on_change: Callable[[list[TaskState]], None] | None = None, keep: bool = False,
+                    poll: float = 0.5) -> list[TaskState]:
+    """Wait for the tasks; import each hand-over as it completes. Tasks still out at the deadline (or
+    a stop) are left ``waiting``: :func:`import_pending` takes them in later."""
+    from celery.result import AsyncResult
+
+    from crawler.tasks import app
+
+    store = SharedStore(shared)
+    open_ = [t for t in tasks if t.state in ("queued", "running")]
+    while open_:
+        changed = False
+        for t in list(open_):
+            res = AsyncResult(t.task_id, app=app)
+            state = res.state
+            if state == "STARTED" and t.state != "running":
+                t.state, t.worker = "running", (res.info or {}).get("hostname") if isinstance(res.info, dict) else None
+                changed = True
+            if state == "SUCCESS" or manifest_of(store, t.task_id) is not None:
+                _take(archive_dir, store, t, keep)
+                open_.remove(t)
+                changed = True
+            elif state in ("FAILURE", "REVOKED"):
+                t.state, t.error = "failed", f"the task failed on its worker: {res.result!r}"[:500]
+                open_.remove(t)
+                changed = True
+        if changed and on_change:
+            on_change(tasks)
+        if not open_:
+            break
+        if (stop is not None and stop.is_set()) or (deadline is not None and time.monotonic() > deadline):
+            for t in open_:
+                t.state = "waiting"
+            break
+        time.sleep(poll)
+    if on_change:
+        on_change(tasks)
+    return tasks
+
+
+def _take(archive_dir: Path | str, store: SharedStore, t: TaskState, keep: bool) -> None:
+    with Archive.open(archive_dir) as a:
+        manifest, result = import_handover(a, store, t.task_id, remove=not keep)
+        a.reindex(only_pending=True)
+    t.state, t.manifest, t.run_id, t.worker = "imported", manifest, manifest.get("run_id"), manifest.get("worker")
+    t.pages = manifest.get("pages") or 0
+    t.new_reports = result.new_reports if result else 0
+    if result:
+        t.extra.update(parsed_here=result.parsed_here, parse_results_used=result.parse_results_used)
+
+
+def import_pending(archive_dir: Path | str, shared: str, *, keep: bool = False) -> list[dict]:
+    """Import every complete hand-over in the shared location not imported yet."""
+    store = SharedStore(shared)
+    done = []
+    with Archive.open(archive_dir) as a:
+        known = {r["task_id"] for r in a.catalog.rows("SELECT task_id FROM handovers")}
+        for task_id in complete_handovers(store):
+            if task_id in known:
+                if not keep:
+                    store.remove("handover", task_id)
+                continue
+            manifest, result = import_handover(a, store, task_id, remove=not keep)
+            done.append({"task_id": task_id, "portal": manifest["portal"], "run_id": manifest.get("run_id"),
+                         "new_reports": result.new_reports if result else 0})
+        if done:
+            a.reindex(only_pending=True)
+    return done
+
+
+def crawl_remote(archive_dir: Path | str, portals: list[PortalProfile], broker: str, shared: str, *,
+                 browser: str = "auto", timeout: float | None = None,
+                 on_change: Callable[[list[TaskState]], None] | None = None) -> list[TaskState]:
+    """``nianbao crawl --broker``: enqueue every portal, wait for all, import as they come."""
+    import_pending(archive_dir, shared)
+    tasks = enqueue_crawls(archive_dir, portals, broker, shared, browser=browser, timeout=timeout)
+    if on_change:
+        on_change(tasks)
+    return wait_and_import(archive_dir, tasks, shared, on_change=on_change)
+
+
+# -- parsing at scale ---------------------------------------------------------------------------------
+
+def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, *, assign: bool = True,
+                   window: int = 256, progress: Callable[[int, int], None] | None = None,
+                   batch: int = 50) -> int:
+    """Parse originals on the workers (``parse_document``), at most ``window`` tasks out at once, and
+    place the results here as they come; return how many were placed."""
+    import zstandard
+    from celery.result import AsyncResult
+
+    from archive.examine import Placer, hints
+    from archive.warc_import import result_from_dict
+    from crawler.tasks import configure, parse_document
+
+    configure(broker)
+    store = SharedStore(shared)
+    placer = Placer(archive.catalog)
+    todo = list(shas)
+    out: dict[str, tuple[str, dict]] = {}  # task id -> (sha, hint)
+    ready: list[tuple[str, dict, dict]] = []
+    placed = 0
+    unzstd = zstandard.ZstdDecompressor()
+
+    def flush() -> None:
+        nonlocal placed
+        with archive.catalog.transaction():
+            for sha, hint, data in ready:
+                placer.apply(sha, result_from_dict(data), hint, assign=assign)
+        placed += len(ready)
+        ready.clear()
+
+    while todo or out:
+        while todo and len(out) < window:
+            sha = todo.pop(0)
+            hint = hints(archive.catalog, sha)
+            store.put_blob(sha, archive.store.read(sha))
+            task_id = f"parse-{sha[:16]}-{uuid.uuid4().hex[:8]}"
+            parse_document.apply_async(args=[sha, {k: v for k, v in hint.items() if k != "docx"}, store.url],
+                                       task_id=task_id)
+            out[task_id] = (sha, hint)
+        for task_id in list(out):
+            res = AsyncResult(task_id, app=parse_document.app)
+            if res.state == "SUCCESS":
+                sha, hint = out.pop(task_id)
+                data = json.loads(unzstd.decompress(store.read_bytes(*res.result["result"].split("/"))))
+                ready.append((sha, hint, data))
+                res.forget()
+            elif res.state in ("FAILURE", "REVOKED"):
+                sha, hint = out.pop(task_id)
+                log.error("parsing %s failed on its worker: %r", sha, res.result)
+        if len(ready) >= batch or (ready and not out):
+            flush()
+        if progress:
+            progress(placed + len(ready), len(shas))
+        if out:
+            time.sleep(0.05)
+    if ready:
+        flush()
+    return placed
