@@ -73,6 +73,12 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[dict]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    notes_zh: list[str] = field(default_factory=list)  # the same notes in Chinese, for the web pages
+    order: str = "newest"  # "relevance" (bm25) or "newest" (year, then the newest document)
+
+    def note(self, en: str, zh: str) -> None:
+        self.notes.append(en)
+        self.notes_zh.append(zh)
     took_ms: float = 0.0
 
     def as_dict(self) -> dict:
@@ -128,16 +134,18 @@ def search(archive, query: str = "", *, agency: str | None = None, region: str |
     match = " AND ".join([*body, *(m if m.startswith("meta:") else f"meta:{m}" for m in meta)])
     res = SearchResult(query=query, total=0, page=page, per_page=per_page)
     if scan:
-        res.notes.append(f"single characters ({'、'.join(scan)}) are found by reading every text: slower")
+        res.note(f"single characters ({'、'.join(scan)}) are found by reading every text: slower",
+                 f"单个汉字（{'、'.join(scan)}）需逐篇读取全文查找，较慢")
     c = archive.catalog
     matches = c.scalar("SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", (match,)) or 0
     # bm25 costs about 1 µs a match; past RANK_LIMIT matches a term is in so many reports that its
     # weight hardly tells them apart, so the newest years come first instead (the rowid order).
     ranked = bool(body) and matches <= RANK_LIMIT
     if ranked:
-        res.notes.append("ranked by relevance (bm25)")
+        res.order = "relevance"
     elif body:
-        res.notes.append(f"more than {RANK_LIMIT:,} matches: newest year first")
+        res.note(f"more than {RANK_LIMIT:,} matches: newest year first",
+                 f"匹配超过 {RANK_LIMIT:,} 篇，按年份从新到旧排列")
     offset = (page - 1) * per_page
     if not where and not verify:
         res.total = matches
@@ -158,7 +166,8 @@ def search(archive, query: str = "", *, agency: str | None = None, region: str |
             # Rare: terms the index narrows but cannot decide. Check every candidate's text, in order.
             rows = list(c.rows(f"{select} ORDER BY {order} LIMIT ?", (match, *params, MAX_VERIFY + 1)))
             if len(rows) > MAX_VERIFY:
-                res.notes.append(f"more than {MAX_VERIFY:,} candidates; only the first {MAX_VERIFY:,} were checked")
+                res.note(f"more than {MAX_VERIFY:,} candidates; only the first {MAX_VERIFY:,} were checked",
+                         f"候选超过 {MAX_VERIFY:,} 篇，只核对了前 {MAX_VERIFY:,} 篇")
                 rows = rows[:MAX_VERIFY]
             texts = _texts(c, [r["document_id"] for r in rows])
             rows = [r for r in rows if all(contains(texts.get(r["document_id"], ""), w) for w in verify)]

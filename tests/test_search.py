@@ -152,3 +152,16 @@ def test_a_text_changed_in_place_leaves_no_trace_and_a_lost_text_rebuilds(tmp_pa
                                    (doc,))
         assert a.search("戊己庚辛").total == 1 and a.search("甲乙丙丁").total == 0
         assert a.search("复议").total == 3
+
+
+def test_past_the_rank_limit_the_newest_years_come_first(filled, monkeypatch):
+    import archive.search as S
+
+    with Archive.open(filled) as a:
+        assert a.search("复议").order == "relevance"
+        monkeypatch.setattr(S, "RANK_LIMIT", 5)
+        res = a.search("复议", per_page=200)
+        assert res.order == "newest" and res.notes_zh and res.total == 24
+        years = [h.year for h in res.hits]
+        assert years == sorted(years, reverse=True) and years[0] == 2023
+        assert {h.report_id for h in res.hits} == brute(a, ["复议"])  # the same set, in another order
