@@ -202,7 +202,10 @@ def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, broker
                   "examine": examine_remote}
     with open_archive(archive_dir) as a, progress_bar("parsing", quiet=as_json) as bar, \
             progress_bar("placing", quiet=as_json) as bar2:
-        res = a.reparse(everything=everything, jobs=jobs, progress=bar, assign_progress=bar2, remote=remote)
+        try:
+            res = a.reparse(everything=everything, jobs=jobs, progress=bar, assign_progress=bar2, remote=remote)
+        except RuntimeError as e:  # the broker or the shared location, in words
+            raise click.ClickException(str(e)) from e
     data = {"parser_version": res.parser_version, "parsed": res.parsed, "documents": res.documents,
             "reports": res.reports}
     if as_json:

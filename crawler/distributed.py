@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kombu.exceptions import OperationalError
+
 from archive import Archive
 from archive.handover import complete_handovers, import_handover, manifest_of
 from archive.shared import SharedStore
@@ -37,6 +39,28 @@ def shared_location(archive_dir: Path | str, shared: str | None = None) -> str:
     """``--shared``, else ``$NIANBAO_SHARED``, else ``ARCHIVE/shared`` (right when every worker sees the
     archive's filesystem at the same path, as on one machine or an NFS mount)."""
     return shared or os.environ.get(SHARED_ENV) or str(Path(archive_dir).resolve() / "shared")
+
+
+class BrokerUnreachable(RuntimeError):
+    """The broker does not answer; the message names it (without its password)."""
+
+
+def _safe(url: str) -> str:
+    """A broker URL fit to print: its password replaced."""
+    import re
+
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def check_broker(broker: str) -> None:
+    """Fail at once, in words, when the broker does not answer (Celery would retry for a while and
+    then speak of its result store)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(broker, socket_connect_timeout=5, socket_timeout=5).ping()
+    except (redis.exceptions.RedisError, OSError, ValueError) as e:
+        raise BrokerUnreachable(f"cannot reach the broker at {_safe(broker)}: {e}") from e
 
 
 @dataclass
@@ -79,6 +103,7 @@ def enqueue_crawls(archive_dir: Path | str, portals: list[PortalProfile], broker
     """Send one ``crawl_portal`` task per portal; return their states (queued)."""
     from crawler.tasks import configure, crawl_portal
 
+    check_broker(broker)
     configure(broker)
     store = SharedStore(shared)
     out = []
@@ -87,9 +112,12 @@ def enqueue_crawls(archive_dir: Path | str, portals: list[PortalProfile], broker
             validators = validators_for(a, p)
             publish_pages(a, store, validators)
             task_id = f"crawl-{p.name}-{uuid.uuid4().hex[:12]}"
-            crawl_portal.apply_async(args=[asdict(p), store.url, validators,
-                                           {"browser": browser, **({"timeout": timeout} if timeout else {})}],
-                                     task_id=task_id)
+            try:
+                crawl_portal.apply_async(args=[asdict(p), store.url, validators,
+                                               {"browser": browser, **({"timeout": timeout} if timeout else {})}],
+                                         task_id=task_id)
+            except OperationalError as e:
+                raise BrokerUnreachable(f"cannot reach the broker at {_safe(broker)}: {e}") from e
             out.append(TaskState(p.name, task_id, extra={"validators": len(validators)}))
             log.info("queued the crawl of %s as %s (%d validators)", p.name, task_id, len(validators))
     return out
@@ -98,9 +126,10 @@ def enqueue_crawls(archive_dir: Path | str, portals: list[PortalProfile], broker
 def wait_and_import(archive_dir: Path | str, tasks: list[TaskState], shared: str, *,
                     deadline: float | None = None, stop: threading.Event | None = None,
                     on_change: Callable[[list[TaskState]], None] | None = None, keep: bool = False,
-                    poll: float = 0.5) -> list[TaskState]:
-    """Wait for the tasks; import each hand-over as it completes. Tasks still out at the deadline (or
-    a stop) are left ``waiting``: :func:`import_pending` takes them in later."""
+                    poll: float = 0.5, until_first: bool = False) -> list[TaskState]:
+    """Wait for the tasks (or, ``until_first``, for one of them); import each hand-over as it
+    completes. Tasks still out at the deadline (or a stop) are left ``waiting``: :func:`import_pending`
+    takes them in later."""
     from celery.result import AsyncResult
 
     from crawler.tasks import app
@@ -125,7 +154,7 @@ def wait_and_import(archive_dir: Path | str, tasks: list[TaskState], shared: str
                 changed = True
         if changed and on_change:
             on_change(tasks)
-        if not open_:
+        if not open_ or (until_first and len(open_) < len(tasks)):
             break
         if (stop is not None and stop.is_set()) or (deadline is not None and time.monotonic() > deadline):
             for t in open_:
@@ -168,14 +197,32 @@ def import_pending(archive_dir: Path | str, shared: str, *, keep: bool = False) 
 
 
 def crawl_remote(archive_dir: Path | str, portals: list[PortalProfile], broker: str, shared: str, *,
-                 browser: str = "auto", timeout: float | None = None,
+                 browser: str = "auto", timeout: float | None = None, window: int = 500,
                  on_change: Callable[[list[TaskState]], None] | None = None) -> list[TaskState]:
-    """``nianbao crawl --broker``: enqueue every portal, wait for all, import as they come."""
+    """``nianbao crawl --broker``: every portal as a task, at most ``window`` out at once (a national
+    list of 100,000 portals, each task carrying its validators, would otherwise sit in Redis's
+    memory), importing each hand-over as it comes."""
     import_pending(archive_dir, shared)
-    tasks = enqueue_crawls(archive_dir, portals, broker, shared, browser=browser, timeout=timeout)
-    if on_change:
-        on_change(tasks)
-    return wait_and_import(archive_dir, tasks, shared, on_change=on_change)
+    todo = list(portals)
+    tasks: list[TaskState] = []
+
+    def notify(_) -> None:
+        if on_change:
+            on_change(tasks)
+
+    while True:
+        out = [t for t in tasks if t.state in ("queued", "running")]
+        if todo and len(out) < window:
+            sent = enqueue_crawls(archive_dir, todo[:window - len(out)], broker, shared, browser=browser,
+                                  timeout=timeout)
+            del todo[:len(sent)]
+            tasks += sent
+            out += sent
+            if on_change:
+                on_change(tasks)
+        if not out:
+            return tasks
+        wait_and_import(archive_dir, out, shared, on_change=notify, until_first=bool(todo))
 
 
 # -- parsing at scale ---------------------------------------------------------------------------------
@@ -192,6 +239,7 @@ def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, 
     from archive.warc_import import result_from_dict
     from crawler.tasks import configure, parse_document
 
+    check_broker(broker)
     configure(broker)
     store = SharedStore(shared)
     placer = Placer(archive.catalog)
@@ -215,8 +263,11 @@ def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, 
             hint = hints(archive.catalog, sha)
             store.put_blob(sha, archive.store.read(sha))
             task_id = f"parse-{sha[:16]}-{uuid.uuid4().hex[:8]}"
-            parse_document.apply_async(args=[sha, {k: v for k, v in hint.items() if k != "docx"}, store.url],
-                                       task_id=task_id)
+            try:
+                parse_document.apply_async(args=[sha, {k: v for k, v in hint.items() if k != "docx"}, store.url],
+                                           task_id=task_id)
+            except OperationalError as e:
+                raise BrokerUnreachable(f"cannot reach the broker at {_safe(broker)}: {e}") from e
             out[task_id] = (sha, hint)
         for task_id in list(out):
             res = AsyncResult(task_id, app=parse_document.app)

@@ -168,3 +168,14 @@ def test_three_workers_one_killed_end_equal_to_one_process(portals, redis, tmp_p
                 w.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(w.pid, signal.SIGKILL)
+
+
+def test_an_unreachable_broker_is_said_in_words_without_its_password(tmp_path):
+    with PortalServer(build("static", 530, [2023], traps=False).site, host="127.0.0.139") as server:
+        res = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", server.url + "/", "--broker",
+                              "redis://:secret@127.0.0.1:1/0", "--archive", str(tmp_path / "a")],
+                             capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    said = " ".join(res.stderr.split())
+    assert "cannot reach the broker at redis://:***@127.0.0.1:1/0" in said and "secret" not in said
+    assert "Traceback" not in res.stderr
