@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -261,11 +262,13 @@ class Importer:
                                               "run_id": self.writer.run_id, "started_at": iso(utcnow())}).last_pk
         meta: dict[str, dict] = {}
         before = self.result.captures
+        shown = 0.0
         try:
             with open_source(source) as fh:
                 for _ in self._records(fh, name, meta):
-                    if progress:
-                        progress(fh.tell() if hasattr(fh, "tell") else 0)
+                    if progress and time.monotonic() - shown > 0.2:  # a bar redrawn per record would cost more
+                        shown = time.monotonic()
+                        progress(fh.tell())
         except Exception as e:  # a torn or foreign file: keep what was read, say where it broke
             self.writer.commit()
             self.spool.clear()
@@ -508,18 +511,29 @@ def result_from_dict(data: dict) -> ParseResult:
 def import_warcs(archive: Archive, sources: Iterable[str | os.PathLike], *, kind: str = "import",
                  portals: list[str] | None = None, source: str = "import", run_stats: dict | None = None,
                  status: str = "ok", examine: bool = True, jobs: int | None = None,
-                 progress: Callable[[int, int, str], None] | None = None,
+                 progress: Callable[[int, int], None] | None = None,
                  parse_progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    """Import WARC files (local paths or fsspec URLs) as one run; parse what carries no parse result."""
+    """Import WARC files (local paths or fsspec URLs) as one run; parse what carries no parse result.
+    ``progress(bytes read, bytes in all)`` follows the (compressed) files as they are read."""
     files = list(sources)
     result = ImportResult()
+    sizes = []
+    for f in files:
+        try:
+            sizes.append(source_size(f))
+        except OSError:
+            sizes.append(0)  # said when the file is opened
+    total = sum(sizes)
     with archive.writer(kind=kind, portals=portals, examine=False, jobs=jobs) as w:
         result.run_id = w.run_id
         imp = Importer(archive, w, result, source=source)
-        for i, f in enumerate(files, 1):
+        done = 0
+        for f, size in zip(files, sizes, strict=True):
+            step = (lambda at, base=done: progress(base + at, total)) if progress else None
+            imp.import_file(f, step)
+            done += size
             if progress:
-                progress(i, len(files), Path(os.fspath(f)).name)
-            imp.import_file(f)
+                progress(done, total)
         w.commit()
         if run_stats:
             w.stats.extra.update(run_stats)

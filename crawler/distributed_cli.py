@@ -52,9 +52,9 @@ def import_(archive_dir: Path | None, sources: tuple[str, ...], shared: str | No
             names = ", ".join(f"{d['portal']} ({d['new_reports']} new report(s))" for d in done)
             out.print(f"imported {len(done)} hand-over(s): {names or 'none was waiting'}")
         return
-    with open_archive(archive_dir) as a, progress_bar("importing", quiet=as_json) as bar, \
+    with open_archive(archive_dir) as a, progress_bar("importing (bytes)", quiet=as_json) as bar, \
             progress_bar("parsing", quiet=as_json) as pbar:
-        res = a.import_warcs(list(sources), progress=lambda i, n, name: bar(i, n), parse_progress=pbar, jobs=jobs)
+        res = a.import_warcs(list(sources), progress=bar, parse_progress=pbar, jobs=jobs)
     data = asdict(res)
     data["errors"] = [{"file": f, "error": e} for f, e in res.errors]
     data["notes"] = [{"url": u, "note": n} for u, n in res.notes]

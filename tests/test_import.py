@@ -168,3 +168,48 @@ def test_a_zip_bomb_body_is_kept_as_sent_with_a_note(tmp_path, monkeypatch):
         assert res.captures == 1 and any("kept as sent" in n for _, n in res.notes)
         (row,) = a.catalog.rows("SELECT sha256, size FROM captures")
         assert row["size"] == len(bomb) and a.read_blob(row["sha256"]) == bomb  # nothing lost, nothing inflated
+
+
+def test_an_import_killed_with_sigkill_and_run_again_gives_the_same_archive(tmp_path):
+    """kill -9 of `nianbao import` after its first commit; the second run completes it exactly."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from archive import Capture
+
+    with Archive.open(tmp_path / "src") as a, a.writer(examine=False) as w:
+        for i in range(4000):
+            body = to_html(generate(6400 + i, year=2020 + i % 4)) if i % 400 == 0 else \
+                f"<html><body><p>栏目页 {i}</p><a href='/p/{i + 1}.html'>下一页</a></body></html>".encode()
+            w.add(Capture(url=f"{HOST}/p/{i}.html", body=body, headers=[("Content-Type", "text/html")]))
+    (warc,) = sorted((tmp_path / "src" / "warc").glob("*.warc.gz"))
+    with Archive.open(tmp_path / "clean") as a:
+        a.import_warcs([warc])
+        want = state(a)
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "import", str(warc), "--archive", str(cut)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    committed = 0
+    deadline = time.monotonic() + 120
+    while committed == 0:
+        assert proc.poll() is None, "the import ended before it could be killed"
+        assert time.monotonic() < deadline
+        if (cut / "catalog.db").exists():
+            try:
+                with Archive.open(cut, readonly=True) as a:
+                    committed = a.catalog.scalar("SELECT count(*) FROM captures") or 0
+            except Exception:
+                committed = 0
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 0 < committed < 4000
+    with Archive.open(cut) as a:
+        again = a.import_warcs([warc])
+        assert again.known == committed and again.captures == 4000 - committed
+        got = state(a)
+        assert a.verify(warc_records=True).ok
+    assert {k: v for k, v in got.items() if k not in ("runs", "warc_files")} == \
+        {k: v for k, v in want.items() if k not in ("runs", "warc_files")}

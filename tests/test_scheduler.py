@@ -62,6 +62,7 @@ class Recorder:
 
     def __call__(self, archive_dir, portals, **kw) -> list[dict]:
         self.calls.append((portals[0].name, kw["trigger"], kw["scheduled_for"]))
+        self.remote = kw.get("remote")
         if self.fail:
             raise OSError("disk full")
         return []
@@ -194,3 +195,33 @@ def test_a_bad_profile_stops_the_start_in_words_and_leaves_no_lock(setup):
         Service(archive, clock=clock, runner=Recorder()).start()
     (archive / "portals" / "bad.toml").unlink()
     Service(archive, clock=clock, runner=Recorder()).start().stop()
+
+
+def test_with_a_broker_harvests_go_to_the_workers_and_waiting_handovers_are_taken_in(setup, tmp_path):
+    """schedule.toml names a broker: each harvest is sent with it, and hand-overs that arrived while the
+    scheduler was down are imported when it starts."""
+    from archive import Archive
+    from archive.handover import pack
+    from archive.shared import SharedStore
+    from conftest import http_capture
+    from spiders.demo.generator import generate, to_html
+
+    archive, clock = setup
+    shared = tmp_path / "shared"
+    (archive / "schedule.toml").write_text(f'broker = "redis://127.0.0.1:6399/0"\nshared = "{shared}"\n')
+    rep = generate(6500, year=2022)
+    with Archive.open(tmp_path / "scratch") as s:
+        with s.writer(portals=["p1"]) as w:
+            w.add(http_capture("http://127.0.0.80/nb/2022.html", to_html(rep)))
+            run_id = w.run_id
+        pack(s, SharedStore(shared), "crawl-p1-left-over", portal="p1", run_id=run_id)
+    rec = Recorder()
+    svc = Service(archive, clock=clock, runner=rec).start()
+    try:
+        with Archive.open(archive, readonly=True) as a:
+            assert {(r["agency"], r["year"]) for r in a.reports()} == {(rep.agency, 2022)}
+        clock.set("2027-01-10T03:00:00+08:00")
+        assert wait_for(lambda: len(rec.calls) == 1)
+        assert rec.remote == {"broker": "redis://127.0.0.1:6399/0", "shared": str(shared)}
+    finally:
+        svc.stop()
