@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
+import fsspec
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 
@@ -71,22 +72,12 @@ class ImportResult:
 
 def open_source(source: str | os.PathLike) -> BinaryIO:
     """A local path, or any URL fsspec opens (``s3://…``, ``file://…``)."""
-    text = os.fspath(source)
-    if "://" in text and not text.startswith("file://"):
-        import fsspec
-
-        return fsspec.open(text, "rb").open()
-    return open(text.removeprefix("file://"), "rb")
+    return fsspec.open(os.fspath(source), "rb").open()
 
 
 def source_size(source: str | os.PathLike) -> int:
-    text = os.fspath(source)
-    if "://" in text and not text.startswith("file://"):
-        import fsspec
-
-        fs, path = fsspec.core.url_to_fs(text)
-        return int(fs.size(path))
-    return os.stat(text.removeprefix("file://")).st_size
+    fs, path = fsspec.core.url_to_fs(os.fspath(source))
+    return int(fs.size(path))
 
 
 def first_record_id(source: str | os.PathLike) -> str | None:
@@ -231,24 +222,22 @@ def _request_of(rec) -> dict:
 class Importer:
     """Imports WARC files through one archive writer (one run)."""
 
-    def __init__(self, archive: Archive, writer: ArchiveWriter, result: ImportResult, *, source: str = "import",
-                 use_parse_results: bool = True) -> None:
+    def __init__(self, archive: Archive, writer: ArchiveWriter, result: ImportResult, *,
+                 source: str = "import") -> None:
         self.archive = archive
         self.catalog = archive.catalog
         self.writer = writer
         self.result = result
         self.source = source
-        self.use_parse_results = use_parse_results
         self.spool = _Spool(archive.path / "blobs" / "tmp")
-        self.digests: dict[str, str] = {}  # payload digest as written in the WARC -> our sha256
+        self.digests: dict[str, str] = {}  # payload digest as written in the WARC -> the record id it came in
         # what this import added, by record id and by (URI, date), for revisits of records not committed yet
         self.added: dict[str | tuple[str, str], dict] = {}
 
     # one file
-    def import_file(self, source: str | os.PathLike, progress: Callable[[int], None] | None = None) -> None:
+    def import_file(self, source: str | os.PathLike, size: int, progress: Callable[[int], None] | None = None) -> None:
         name = os.fspath(source)
         try:
-            size = source_size(source)
             first = first_record_id(source)
         except (OSError, ValueError) as e:
             self.result.errors.append((name, f"cannot read: {e}"))
@@ -261,7 +250,7 @@ class Importer:
             import_id = db["imports"].insert({"source": name, "first_record_id": first, "size": size,
                                               "run_id": self.writer.run_id, "started_at": iso(utcnow())}).last_pk
         meta: dict[str, dict] = {}
-        before = self.result.captures
+        records, captures = self.result.records, self.result.captures
         shown = 0.0
         try:
             with open_source(source) as fh:
@@ -278,7 +267,8 @@ class Importer:
         self.spool.clear()
         self._apply_metadata(meta)
         with self.catalog.transaction() as db:
-            db["imports"].update(import_id, {"records": self.result.records, "captures": self.result.captures - before,
+            db["imports"].update(import_id, {"records": self.result.records - records,
+                                             "captures": self.result.captures - captures,
                                              "completed_at": iso(utcnow())})
         self.result.files += 1
 
@@ -482,7 +472,7 @@ class Importer:
                     self.catalog.conn.execute("UPDATE captures SET link_text = ? WHERE id = ?",
                                               (m["link_text"], row["id"]))
                 parsed = m.get("parse")
-                if not (self.use_parse_results and parsed and row["sha256"]):
+                if not (parsed and row["sha256"]):
                     continue
                 if parsed.get("parser_version") != PARSER_VERSION:
                     continue  # parsed by another parser version: parse it here instead
@@ -517,20 +507,23 @@ def import_warcs(archive: Archive, sources: Iterable[str | os.PathLike], *, kind
     ``progress(bytes read, bytes in all)`` follows the (compressed) files as they are read."""
     files = list(sources)
     result = ImportResult()
-    sizes = []
+    sizes: list[int | None] = []
     for f in files:
         try:
             sizes.append(source_size(f))
-        except OSError:
-            sizes.append(0)  # said when the file is opened
-    total = sum(sizes)
+        except (OSError, ValueError) as e:
+            sizes.append(None)
+            result.errors.append((os.fspath(f), f"cannot read: {e}"))
+    total = sum(s or 0 for s in sizes)
     with archive.writer(kind=kind, portals=portals, examine=False, jobs=jobs) as w:
         result.run_id = w.run_id
         imp = Importer(archive, w, result, source=source)
         done = 0
         for f, size in zip(files, sizes, strict=True):
+            if size is None:
+                continue
             step = (lambda at, base=done: progress(base + at, total)) if progress else None
-            imp.import_file(f, step)
+            imp.import_file(f, size, step)
             done += size
             if progress:
                 progress(done, total)

@@ -213,3 +213,15 @@ def test_an_import_killed_with_sigkill_and_run_again_gives_the_same_archive(tmp_
         assert a.verify(warc_records=True).ok
     assert {k: v for k, v in got.items() if k not in ("runs", "warc_files")} == \
         {k: v for k, v in want.items() if k not in ("runs", "warc_files")}
+
+
+def test_each_file_imported_is_remembered_with_its_own_counts(foreign, tmp_path):
+    second = tmp_path / "second.warc.gz"
+    with open(second, "wb") as fh:
+        w = WARCWriter(fh, gzip=True, warc_version="1.1")
+        exchange(w, f"{HOST}/nb/index.html", "200 OK", [("Content-Type", "text/html")], b"<html>list</html>")
+    with Archive.open(tmp_path / "a") as a:
+        a.import_warcs([foreign["path"], second])
+        rows = [(r["records"], r["captures"]) for r in a.catalog.rows(
+            "SELECT records, captures FROM imports WHERE completed_at IS NOT NULL ORDER BY id")]
+        assert rows == [(10, 3), (2, 1)]
