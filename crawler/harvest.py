@@ -82,22 +82,12 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
     live = bool(crawl_kwargs.get("progress"))
     kwargs = {"progress": False, **crawl_kwargs,
               "overrides": {**({} if live else {"LOG_LEVEL": "INFO"}), **crawl_kwargs.get("overrides", {})}}
-    with tempfile.TemporaryDirectory(prefix="nianbao-harvest-") as tmp, open(log_path, "ab") as log_file:
-        job, result = Path(tmp, "job.json"), Path(tmp, "result.json")
-        job.write_text(json.dumps({"archive": str(archive_dir), "portals": [asdict(p) for p in portals],
-                                   "kwargs": kwargs}, ensure_ascii=False), "utf-8")
-        cmd = [sys.executable, "-m", "crawler.run", "--job", str(job), "--result", str(result),
-               "--parent", str(os.getpid())]
-        # Its own session: a time-out can end the crawl and the writer and parsers it started, together.
-        # The portal locks go with it, so they hold until the crawl is gone even if we are killed first.
-        proc = subprocess.Popen(cmd, stdout=log_file, stderr=None if live else log_file, stdin=subprocess.DEVNULL,
-                                start_new_session=True, pass_fds=[lk.fd for lk in locks if lk.fd is not None])
-        names = ", ".join(p.name for p in portals)
-        log.info("harvest of %s started (crawl pid %d, log %s)", names, proc.pid, log_path)
-        ended_by = wait_or_end(proc, timeout, grace, stop)
-        data = json.loads(result.read_text("utf-8")) if result.exists() else None
+    # The portal locks go with the crawl, so they hold until it is gone even if we are killed first.
+    rc, ended_by, data = run_crawl_process(archive_dir, portals, kwargs, log_path, timeout=timeout, grace=grace,
+                                           stop=stop, pass_fds=[lk.fd for lk in locks if lk.fd is not None],
+                                           stderr_to_log=not live)
     seconds = round(time.monotonic() - started, 1)
-    outcome, reason, summary = judge(proc.returncode, ended_by, data, timeout, log_path)
+    outcome, reason, summary = judge(rc, ended_by, data, timeout, log_path)
     with Archive.open(archive_dir) as a:
         # Without a summary (the crawl died), its run is the one of these portals begun since we began:
         # the portal locks let no other crawl of them start meanwhile.
@@ -116,6 +106,30 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
             harvests.finish(a.catalog, ids[p.name], mine_outcome, mine_reason, seconds=seconds, run_id=run_id,
                             blocked=len(res.get("blocked", [])), errors=len(res.get("failed", [])), **numbers)
             log.info("harvest of %s: %s%s", p.name, mine_outcome, f" ({mine_reason})" if mine_reason else "")
+
+
+def run_crawl_process(archive_dir: Path, portals: list[PortalProfile], kwargs: dict, log_path: Path, *,
+                      timeout: float | None, grace: float = GRACE_S, stop: threading.Event | None = None,
+                      pass_fds: list[int] | None = None, stderr_to_log: bool = True) -> tuple[int | None, str | None,
+                                                                                            dict | None]:
+    """Run :func:`crawler.run.crawl` in a child process that stops with us, ended gracefully at the time
+    limit or on ``stop``; return its exit status, what ended it, and the result it reported (or None).
+
+    The harvest and a worker's crawl task both run crawls this way.
+    """
+    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp, open(log_path, "ab") as log_file:
+        job, result = Path(tmp, "job.json"), Path(tmp, "result.json")
+        job.write_text(json.dumps({"archive": str(archive_dir), "portals": [asdict(p) for p in portals],
+                                   "kwargs": kwargs}, ensure_ascii=False), "utf-8")
+        cmd = [sys.executable, "-m", "crawler.run", "--job", str(job), "--result", str(result),
+               "--parent", str(os.getpid())]
+        # Its own session: a time-out can end the crawl and the writer and parsers it started, together.
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=log_file if stderr_to_log else None,
+                                stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=pass_fds or [])
+        log.info("crawl of %s started (pid %d, log %s)", ", ".join(p.name for p in portals), proc.pid, log_path)
+        ended_by = wait_or_end(proc, timeout, grace, stop)
+        data = json.loads(result.read_text("utf-8")) if result.exists() else None
+    return proc.returncode, ended_by, data
 
 
 def _run_remote(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], timeout: float | None,

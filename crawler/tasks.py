@@ -23,11 +23,8 @@ import logging
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from celery import Celery
@@ -37,7 +34,6 @@ log = logging.getLogger("nianbao.worker")
 app = Celery("nianbao")
 CRAWL_QUEUE, PARSE_QUEUE = "nianbao.crawl", "nianbao.parse"
 DEFAULT_CRAWL_TIMEOUT = 4 * 3600.0
-GRACE_S = 120.0
 
 
 def visibility_timeout() -> float:
@@ -47,6 +43,8 @@ def visibility_timeout() -> float:
     handed out again; the host locks then make that second copy wait and return the first's result.
     ``NIANBAO_VISIBILITY_TIMEOUT`` overrides it (the tests use seconds).
     """
+    from crawler.harvest import GRACE_S
+
     return float(os.environ.get("NIANBAO_VISIBILITY_TIMEOUT", DEFAULT_CRAWL_TIMEOUT + 2 * GRACE_S + 600))
 
 
@@ -128,26 +126,15 @@ def crawl_portal(self, profile: dict, shared: str, validators: list[dict] | None
 
 def _crawl(scratch: Path, portal, prior: Path, shared: str, options: dict) -> tuple[dict | None, dict]:
     """Run the crawl in a child process that ends with us; stop it gracefully at the time limit."""
-    from crawler.harvest import judge, wait_or_end
+    from crawler.harvest import judge, run_crawl_process
 
     timeout = float(options.get("timeout") or DEFAULT_CRAWL_TIMEOUT)
     kwargs = {"browser": options.get("browser", "auto"), "progress": False,
               "overrides": {"NIANBAO_PRIOR": str(prior), "NIANBAO_SHARED": shared, "LOG_LEVEL": "INFO",
                             **options.get("overrides", {})}}
-    job, result = scratch.parent / f"{scratch.name}.job.json", scratch.parent / f"{scratch.name}.result.json"
-    result.unlink(missing_ok=True)
-    job.write_text(json.dumps({"archive": str(scratch), "portals": [asdict(portal)], "kwargs": kwargs},
-                              ensure_ascii=False), "utf-8")
     log_path = scratch.parent / f"{scratch.name}.log"
-    with open(log_path, "ab") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "crawler.run", "--job", str(job), "--result", str(result),
-                                 "--parent", str(os.getpid())], stdout=log_file, stderr=log_file,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        ended_by = wait_or_end(proc, timeout, GRACE_S, None)
-    data = json.loads(result.read_text("utf-8")) if result.exists() else None
-    outcome, reason, summary = judge(proc.returncode, ended_by, data, timeout, log_path)
-    job.unlink(missing_ok=True)
-    result.unlink(missing_ok=True)
+    rc, ended_by, data = run_crawl_process(scratch, [portal], kwargs, log_path, timeout=timeout)
+    outcome, reason, summary = judge(rc, ended_by, data, timeout, log_path)
     return summary, {"outcome": outcome, "reason": reason, "host": socket.gethostname()}
 
 
