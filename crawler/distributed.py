@@ -33,6 +33,7 @@ from spiders.profiles import PortalProfile
 log = logging.getLogger("nianbao.distributed")
 PAGE_KINDS = ("html", "text")  # bodies a crawl follows links from; files (PDF, DOCX …) are leaves
 SHARED_ENV = "NIANBAO_SHARED"
+MANIFEST_EVERY = 30.0  # seconds between looks for finished hand-overs the result store does not report
 
 
 def shared_location(archive_dir: Path | str, shared: str | None = None) -> str:
@@ -136,15 +137,22 @@ def wait_and_import(archive_dir: Path | str, tasks: list[TaskState], shared: str
 
     store = SharedStore(shared)
     open_ = [t for t in tasks if t.state in ("queued", "running")]
+    looked = time.monotonic()
     while open_:
         changed = False
+        # The result store says when a task is done; the shared location is asked too, but only now and
+        # then (a read per task per poll, on S3, would cost more than the waiting): it answers for a
+        # result the store lost or let expire.
+        look = time.monotonic() - looked > MANIFEST_EVERY
+        if look:
+            looked = time.monotonic()
         for t in list(open_):
             res = AsyncResult(t.task_id, app=app)
             state = res.state
             if state == "STARTED" and t.state != "running":
                 t.state, t.worker = "running", (res.info or {}).get("hostname") if isinstance(res.info, dict) else None
                 changed = True
-            if state == "SUCCESS" or manifest_of(store, t.task_id) is not None:
+            if state == "SUCCESS" or (look and manifest_of(store, t.task_id) is not None):
                 _take(archive_dir, store, t, keep)
                 open_.remove(t)
                 changed = True
