@@ -23,17 +23,18 @@ class ReparseResult:
 
 def reparse(archive: Archive, *, everything: bool = False, jobs: int | None = None,
             progress: Callable[[int, int], None] | None = None,
-            assign_progress: Callable[[int, int], None] | None = None, remote: dict | None = None) -> ReparseResult:
+            assign_progress: Callable[[int, int], None] | None = None,
+            examine_with: Callable[..., object] | None = None) -> ReparseResult:
     """Parse every blob the current parser has not read (all of them with ``everything``), then
     re-derive reports and revisions in one transaction. Safe to interrupt and run again.
 
-    ``remote`` (``{"broker": URL, "shared": URL}``) parses on distributed workers instead
-    (``crawler.distributed.examine_remote``, passed in by the caller: the archive does not import Celery).
+    ``examine_with(archive, shas, assign=, progress=)`` parses another way: ``nianbao reparse --broker``
+    passes ``crawler.distributed.examine_remote`` bound to its broker (the archive does not import Celery).
     """
     shas = [r["sha256"] for r in archive.catalog.rows("SELECT sha256 FROM blobs ORDER BY first_seen, rowid")] \
         if everything else pending(archive.catalog, all_blobs=True)
-    if remote:
-        remote["examine"](archive, shas, remote["broker"], remote["shared"], assign=False, progress=progress)
+    if examine_with is not None:
+        examine_with(archive, shas, assign=False, progress=progress)
     else:
         examine(archive.catalog, archive.store, shas, jobs=jobs, assign=False, progress=progress)
     with archive.catalog.transaction():

@@ -5,6 +5,7 @@ workers is conditional (the validators travel with the tasks), and a re-parse fa
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -154,8 +155,8 @@ def test_three_workers_one_killed_end_equal_to_one_process(portals, redis, tmp_p
         # Re-parse at scale: every original goes out as a parse task; the same reports come back.
         with Archive.open(dist) as a:
             blobs = a.catalog.scalar("SELECT count(*) FROM blobs")
-            res = a.reparse(everything=True, remote={"broker": redis.url, "shared": str(shared),
-                                                     "examine": examine_remote})
+            res = a.reparse(everything=True, examine_with=functools.partial(
+                examine_remote, broker=redis.url, shared=str(shared)))
             assert res.parsed == blobs
             assert {(r["agency"], r["year"]) for r in a.reports()} == set(want["reports"])
             assert a.catalog.scalar("SELECT count(*) FROM blobs WHERE examined_by IS NULL") == 0
