@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archive.body import CHUNK
 from archive.capture import iso, utcnow
 from archive.parser import PARSER_VERSION, empty_report
-from archive.shared import CHUNK, SharedStore
+from archive.shared import SharedStore
 from archive.warc import WarcWriter
 from archive.warc_import import META_TYPE, ImportResult, import_warcs
 

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 import fsspec
 
-CHUNK = 1 << 20
+from archive.body import CHUNK
 
 
 class SharedError(RuntimeError):
@@ -40,7 +40,8 @@ class SharedStore:
         self.url = text
         self.fs, root = fsspec.core.url_to_fs(text)
         self.root = root.rstrip("/")
-        self.local = self.fs.protocol in ("file", "local") or "file" in (self.fs.protocol or ())
+        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        self.local = "file" in protocols
         if self.local:
             Path(self.root).mkdir(parents=True, exist_ok=True)
 
