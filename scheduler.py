@@ -41,8 +41,10 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from archive import Archive, harvests
-from archive.locks import FileLock, LockHeld, read_holder
+from archive import Archive
+from archive.catalog import harvests
+from archive.errors import LockHeld
+from archive.store.locks import FileLock, read_holder
 from spiders import cron
 from spiders.profiles import PortalProfile, ProfileError, load, load_all
 

@@ -12,8 +12,9 @@ import os
 from importlib import metadata
 from pathlib import Path
 
-from archive.blobstore import BlobStore
-from archive.catalog import Catalog
+from archive.catalog.db import Catalog
+from archive.errors import ArchiveError
+from archive.store.blobs import BlobStore
 
 DEFAULT_DIR = "nianbao-archive"
 ENV_VAR = "NIANBAO_ARCHIVE"
@@ -29,10 +30,6 @@ def nianbao_version() -> str:
         return metadata.version("nianbao")
     except metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-class ArchiveError(Exception):
-    """An archive cannot be opened or used as asked; the message says what to do."""
 
 
 class Archive:
@@ -66,30 +63,30 @@ class Archive:
 
     # -- writing --------------------------------------------------------------------------------
     def writer(self, **kwargs):
-        """A writing session (see :class:`archive.writer.ArchiveWriter`)."""
-        from archive.writer import ArchiveWriter
+        """A writing session (see :class:`archive.ingest.writer.ArchiveWriter`)."""
+        from archive.ingest.writer import ArchiveWriter
 
         if self.readonly:
             raise ArchiveError("this archive was opened read-only")
         return ArchiveWriter(self, **kwargs)
 
     def ingest(self, paths, **kwargs):
-        from archive.ingest import ingest
+        from archive.ingest.files import ingest
 
         res = ingest(self, paths, **kwargs)
         self.reindex(only_pending=True)
         return res
 
     def import_warcs(self, sources, **kwargs):
-        """Import WARC files (ours, our workers' hand-overs, or other crawlers'): see :mod:`archive.warc_import`."""
-        from archive.warc_import import import_warcs
+        """Import WARC files (ours, our workers' hand-overs, other crawlers'): see :mod:`archive.ingest.warc_import`."""
+        from archive.ingest.warc_import import import_warcs
 
         res = import_warcs(self, sources, **kwargs)
         self.reindex(only_pending=True)
         return res
 
     def reparse(self, **kwargs):
-        from archive.reparse import reparse
+        from archive.examine.reparse import reparse
 
         res = reparse(self, **kwargs)
         self.reindex(only_pending=True)
@@ -97,45 +94,45 @@ class Archive:
 
     # -- reading --------------------------------------------------------------------------------
     def stats(self) -> dict:
-        from archive.views import stats
+        from archive.catalog.views import stats
 
         return stats(self)
 
     def reports(self, **kwargs) -> list[dict]:
-        from archive.views import reports
+        from archive.catalog.views import reports
 
         return reports(self, **kwargs)
 
     def show(self, report: int | str) -> dict:
-        from archive.views import show
+        from archive.catalog.views import show
 
         return show(self, report)
 
     def export(self, fmt: str, out, **kwargs) -> int:
-        from archive.export import export
+        from archive.catalog.export import export
 
         return export(self, fmt, out, **kwargs)
 
     def verify(self, **kwargs):
-        from archive.verify import verify
+        from archive.catalog.verify import verify
 
         return verify(self, **kwargs)
 
     def coverage(self, portals, **kwargs) -> list:
-        """Per portal, agency and year: on time, late or missing (see :mod:`archive.coverage`)."""
-        from archive.coverage import coverage
+        """Per portal, agency and year: on time, late or missing (see :mod:`archive.catalog.coverage`)."""
+        from archive.catalog.coverage import coverage
 
         return coverage(self, portals, **kwargs)
 
     def harvests(self, portal: str | None = None, limit: int = 50) -> list[dict]:
         """The scheduler's harvest history, newest first."""
-        from archive.harvests import history
+        from archive.catalog.harvests import history
 
         return history(self.catalog, portal, limit)
 
     def search(self, query: str = "", **kwargs):
-        """Ranked full-text hits with snippets and facets (see :mod:`archive.search`)."""
-        from archive.search import search
+        """Ranked full-text hits with snippets and facets (see :mod:`archive.search.query`)."""
+        from archive.search.query import search
 
         if not self.readonly:
             self.reindex(only_pending=True)
@@ -143,7 +140,7 @@ class Archive:
 
     def reindex(self, *, only_pending: bool = False, progress=None) -> int:
         """Bring the search index in step with the catalog (``only_pending``), or rebuild it."""
-        from archive.search_index import rebuild, sync
+        from archive.search.index import rebuild, sync
 
         if self.readonly:
             raise ArchiveError("the search index cannot be updated on an archive opened read-only")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from archive.body import Body
+from archive.store.body import Body
 
 Headers = list[tuple[str, str]]
 

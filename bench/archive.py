@@ -87,7 +87,7 @@ def archive_run(docs: list[bytes], where: Path, kind: str) -> tuple[float, dict]
 
 
 def parse_run(where: Path, limit: int) -> tuple[float, int]:
-    from archive.examine import examine
+    from archive.examine.pipeline import examine
 
     with Archive.open(where) as a:
         shas = [r["sha256"] for r in a.catalog.rows("SELECT sha256 FROM blobs LIMIT ?", (limit,))]

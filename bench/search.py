@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archive import Archive
-from archive.search_index import sync
-from archive.search_text import region_of
+from archive.search.index import sync
+from archive.search.text import region_of
 from spiders.demo.generator import agency_name, generate, to_text
 
 TWO = ["信访", "复议", "诉讼", "财政", "网站", "维持", "答复", "收费", "教育", "交通", "公安", "纠正", "保密", "考核"]
@@ -122,7 +122,7 @@ def main() -> None:
             after = size(db)
             print(f"index build: {build:.0f} s ({len(docs) / build:,.0f} reports/s); catalog {before / 2**20:,.0f} MB "
                   f"→ {after / 2**20:,.0f} MB (index +{(after - before) / 2**20:,.0f} MB)")
-            from archive.search import search
+            from archive.search.query import search
 
             groups = {
                 "2 characters": [(q, {}) for q in TWO],

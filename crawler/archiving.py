@@ -2,7 +2,7 @@
 
 An extension (wired by settings) turns each response into a :class:`archive.Capture`, using the raw
 status, headers and body :class:`crawler.middlewares.raw.RawResponseMiddleware` kept, and queues it
-for :class:`archive.write_service.WriteService`: a writer process, which runs a lower-priority parse
+for :class:`archive.ingest.write_service.WriteService`: a writer process, which runs a lower-priority parse
 process, so neither disk I/O nor parsing (CPU work, OCR) stalls the crawl or takes its interpreter
 lock.
 """
@@ -18,7 +18,7 @@ from scrapy.http import Request, Response
 
 from archive import Capture, RedirectHop
 from archive.capture import content_disposition_name, site_id_of
-from archive.write_service import WriteService
+from archive.ingest.write_service import WriteService
 
 log = logging.getLogger(__name__)
 def to_capture(response: Response, request: Request) -> Capture:

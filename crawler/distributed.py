@@ -3,7 +3,7 @@
 One process owns the catalog. It sends each portal out as a ``crawl_portal`` task carrying the
 portal's profile and the validators (ETag / Last-Modified) the archive holds for it, publishes the
 pages those validators cover to the shared location (a 304 there is followed from them), waits, and
-imports each worker's hand-over as it completes (:func:`archive.handover.import_handover`). Originals
+imports each worker's hand-over as it completes (:func:`archive.ingest.handover.import_handover`). Originals
 to re-parse go out as ``parse_document`` tasks the same way (:func:`examine_remote`).
 
 Nothing here is lost if the owner stops: hand-overs stay in the shared location until imported,
@@ -26,8 +26,8 @@ from pathlib import Path
 from kombu.exceptions import OperationalError
 
 from archive import Archive
-from archive.handover import complete_handovers, import_handover, manifest_of
-from archive.shared import SharedStore
+from archive.ingest.handover import complete_handovers, import_handover, manifest_of
+from archive.store.shared import SharedStore
 from spiders.profiles import PortalProfile
 
 log = logging.getLogger("nianbao.distributed")
@@ -243,8 +243,8 @@ def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, 
     import zstandard
     from celery.result import AsyncResult
 
-    from archive.examine import Placer, hints
-    from archive.warc_import import result_from_dict
+    from archive.examine.pipeline import Placer, hints
+    from archive.ingest.warc_import import result_from_dict
     from crawler.tasks import configure, parse_document
 
     check_broker(broker)

@@ -22,8 +22,10 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from archive import Archive, harvests
-from archive.locks import FileLock, LockHeld
+from archive import Archive
+from archive.catalog import harvests
+from archive.errors import LockHeld
+from archive.store.locks import FileLock
 from spiders.profiles import PortalProfile, slug
 
 log = logging.getLogger("nianbao.harvest")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from archive import Archive
-from archive.writer import recover_archive
+from archive.ingest.writer import recover_archive
 from crawler import settings as crawl_settings
 from spiders.profiles import PortalProfile
 
@@ -204,7 +204,7 @@ def _stop_with_parent(parent: int) -> None:
     force an unclean shutdown; so it is SIGHUP here, turned into one SIGTERM to ourselves."""
     import signal
 
-    from archive.examine import _die_with_parent
+    from archive.examine.pipeline import _die_with_parent
 
     fired = []
 

@@ -7,7 +7,7 @@ Every machine runs ``nianbao worker --broker redis://…``. Two tasks:
   number of machines; Redis host locks keep two tasks off one host). Scrapy runs in a child process
   (its reactor cannot restart) into a scratch archive on the worker, which also parses what it fetched
   (the worker that fetched a document parses it); the result is packed as a hand-over
-  (:mod:`archive.handover`) in the shared location the task names.
+  (:mod:`archive.ingest.handover`) in the shared location the task names.
 - ``parse_document``: one original, read from the shared location, parsed, its result written beside it.
 
 Tasks are acknowledged late and re-queued when a worker dies (``task_acks_late``,
@@ -88,8 +88,8 @@ def crawl_portal(self, profile: dict, shared: str, validators: list[dict] | None
                  options: dict | None = None) -> dict:
     """Crawl one portal into a scratch archive, parse what it fetched, hand it over as WARC."""
     from archive import Archive
-    from archive.handover import manifest_of, pack
-    from archive.shared import SharedStore
+    from archive.ingest.handover import manifest_of, pack
+    from archive.store.shared import SharedStore
     from crawler.hostlock import HostLocks
     from spiders.profiles import PortalProfile
 
@@ -143,10 +143,10 @@ def parse_document(self, sha256: str, hint: dict, shared: str) -> dict:
     """Parse one original from the shared location; write the result beside it (once per parser version)."""
     import zstandard
 
-    from archive.examine import parse_blob_bytes
+    from archive.examine.pipeline import parse_blob_bytes
+    from archive.ingest.warc_import import result_to_dict
     from archive.parser import PARSER_VERSION
-    from archive.shared import SharedStore
-    from archive.warc_import import result_to_dict
+    from archive.store.shared import SharedStore
 
     store = SharedStore(shared)
     parts = ("parsed", PARSER_VERSION, f"{sha256}.json.zst")

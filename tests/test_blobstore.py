@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from archive.blobstore import BlobStore
-from archive.body import Body
+from archive.store.blobs import BlobStore
+from archive.store.body import Body
 
 
 @pytest.fixture(params=["unnamed", "named"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 from archive import Archive
-from archive.handover import complete_handovers, import_handover, pack
-from archive.shared import SharedStore
+from archive.ingest.handover import complete_handovers, import_handover, pack
+from archive.store.shared import SharedStore
 from conftest import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 

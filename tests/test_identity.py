@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archive.fingerprint import numbers
-from archive.identity import DocPrint, ReportCandidate, RevisionCandidate, decide_report, decide_revision
+from archive.examine.fingerprint import numbers
+from archive.examine.identity import DocPrint, ReportCandidate, RevisionCandidate, decide_report, decide_revision
 from conftest import http_capture
 
 PDF = "application/pdf"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 from archive import Archive, Capture
-from archive.examine import pending
-from archive.parse_service import ParseService
+from archive.examine.parse_service import ParseService
+from archive.examine.pipeline import pending
 from spiders.demo.generator import agency_name, generate, to_html
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.formats import sniff
+from archive.extract.formats import sniff
 from archive.parser import parse
 from conftest import SEEDS
 

@@ -201,8 +201,8 @@ def test_with_a_broker_harvests_go_to_the_workers_and_waiting_handovers_are_take
     """schedule.toml names a broker: each harvest is sent with it, and hand-overs that arrived while the
     scheduler was down are imported when it starts."""
     from archive import Archive
-    from archive.handover import pack
-    from archive.shared import SharedStore
+    from archive.ingest.handover import pack
+    from archive.store.shared import SharedStore
     from conftest import http_capture
     from spiders.demo.generator import generate, to_html
 

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive import Archive
-from archive.search_text import QueryError, normalize
+from archive.errors import QueryError
+from archive.search.text import normalize
 from conftest import http_capture
 from crawler.cli import cli
 from spiders.demo.generator import generate, to_html
@@ -155,7 +156,7 @@ def test_a_text_changed_in_place_leaves_no_trace_and_a_lost_text_rebuilds(tmp_pa
 
 
 def test_past_the_rank_limit_the_newest_years_come_first(filled, monkeypatch):
-    import archive.search as S
+    import archive.search.query as S
 
     with Archive.open(filled) as a:
         assert a.search("复议").order == "relevance"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from archive import Archive
-from archive.coverage import PortalScope
+from archive.catalog.coverage import PortalScope
 from archive.web import create_app
 from conftest import http_capture
 from spiders.demo.generator import generate, to_docx, to_html

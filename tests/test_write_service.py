@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from archive import Archive, Capture
-from archive.write_service import WriteService
+from archive.ingest.write_service import WriteService
 from spiders.demo.generator import agency_name, generate, to_html
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]

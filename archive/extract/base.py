@@ -7,10 +7,6 @@ from dataclasses import dataclass, field
 from archive.extract.grid import Grid
 
 
-class ExtractionError(Exception):
-    """The document cannot be read (broken file, over a safety limit); the message says why."""
-
-
 @dataclass
 class Extracted:
     """Plain text in reading order (one block per line, table cells tab-separated) and what is known."""

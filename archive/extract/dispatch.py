@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from archive.extract.base import Extracted, ExtractionError
+from archive.errors import ExtractionError
+from archive.extract.base import Extracted
 from archive.extract.charset import decode_text
 from archive.extract.docx import extract_docx
 from archive.extract.html import extract_html
@@ -11,7 +12,7 @@ from archive.extract.pdf import extract_pdf
 
 
 def extract(data: bytes, kind: str, content_type: str | None = None) -> Extracted:
-    """Text of a document of the given kind (see :mod:`archive.formats`)."""
+    """Text of a document of the given kind (see :mod:`archive.extract.formats`)."""
     if kind == "html":
         return extract_html(data, content_type)
     if kind == "pdf":

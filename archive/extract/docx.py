@@ -10,7 +10,8 @@ from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from archive.extract.base import Extracted, ExtractionError
+from archive.errors import ExtractionError
+from archive.extract.base import Extracted
 from archive.extract.grid import Grid, GridCell, as_lines, clean
 
 W_T = qn("w:t")

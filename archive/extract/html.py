@@ -7,7 +7,8 @@ import re
 import lxml.html
 from lxml import etree
 
-from archive.extract.base import Extracted, ExtractionError
+from archive.errors import ExtractionError
+from archive.extract.base import Extracted
 from archive.extract.charset import decode_html
 from archive.extract.grid import Grid, from_spans
 

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from archive.extract.base import ExtractionError
+from archive.errors import ExtractionError
 
 TIMEOUT_BASE = 60  # seconds for a batch, plus TIMEOUT_PER_FILE for each file in it
 TIMEOUT_PER_FILE = 20

@@ -7,7 +7,8 @@ import logging
 
 import pdfplumber
 
-from archive.extract.base import Extracted, ExtractionError
+from archive.errors import ExtractionError
+from archive.extract.base import Extracted
 from archive.extract.grid import Grid, from_rows
 from archive.extract.ocr import ocr_pdf_pages
 

@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from archive import fingerprint
-from archive.extract import ExtractionError, extract
-from archive.formats import REPORT_KINDS, sniff
+from archive.errors import ExtractionError
+from archive.examine import fingerprint
+from archive.extract import extract
+from archive.extract.formats import REPORT_KINDS, sniff
 from archive.parser.checks import evaluate
 from archive.parser.sections import split_sections
 from archive.parser.tables import read_active, read_applications, read_review
@@ -71,7 +72,7 @@ def parse(data: bytes, *, kind: str | None = None, content_type: str | None = No
 
     ``title`` is a hint such as the link text the document was found under; ``url`` where it was
     found. Both help when the document itself names no agency or year. ``docx`` is a DOC or WPS
-    document already converted (LibreOffice converts many per call; see :mod:`archive.examine`).
+    document already converted (LibreOffice converts many per call; see :mod:`archive.examine.pipeline`).
     """
     kind = kind or sniff(data[:65536], content_type=content_type, filename=filename or url, data=data)
     report = empty_report()

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from archive import Archive
-from archive.search_text import QueryError
-from archive.views import NotFound
+from archive.errors import NotFound, QueryError
 
 router = APIRouter(prefix="/api", tags=["api"])
 SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the original, lower-case hex")]

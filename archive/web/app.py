@@ -18,9 +18,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from archive import Archive
-from archive.archive import ArchiveError
-from archive.catalog import CatalogError
-from archive.coverage import PortalScope
+from archive.catalog.coverage import PortalScope
+from archive.errors import ArchiveError, CatalogError
 
 HERE = Path(__file__).parent
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src 'self'; "

@@ -11,9 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from archive import Archive
+from archive.errors import NotFound, QueryError
 from archive.parser import agency_key as key_of
-from archive.search_text import QueryError
-from archive.views import NotFound
 from archive.web.api import MEDIA, SHA256, get_archive
 from archive.web.app import ORIGINAL_CSP, PDF_CSP
 from archive.web.report_view import SERIES, chart_svg, grids, text_diff

@@ -44,7 +44,7 @@ class ArchiveLookupMiddleware:
         self.prior = prior or {}
         self.shared = None
         if shared:
-            from archive.shared import SharedStore
+            from archive.store.shared import SharedStore
 
             self.shared = SharedStore(shared)
         self.resume_runs = resume_runs

@@ -1,0 +1,4 @@
+"""The SQLite catalog: connection and migrations, read views, harvests, coverage, exports, verify.
+
+Imports archive.store, archive.warc, archive.parser (names and layout only) and archive.errors; never ingest or web.
+"""

@@ -1,0 +1,69 @@
+"""Streamed exports: JSONL (one parsed report per line), CSV (one tidy row per cell), WARC (every record)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from archive.catalog.views import show
+
+if TYPE_CHECKING:
+    from archive.archive import Archive
+
+FORMATS = ("jsonl", "csv", "warc")
+CSV_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "label",
+               "recovered", "sha256", "parser_version"]
+
+
+def export(archive: Archive, fmt: str, out: TextIO | BinaryIO, *, year: int | None = None) -> int:
+    """Write the export to ``out`` (text for jsonl/csv, binary for warc); return how many items."""
+    if fmt == "jsonl":
+        return _jsonl(archive, out, year)  # type: ignore[arg-type]
+    if fmt == "csv":
+        return _csv(archive, out, year)  # type: ignore[arg-type]
+    if fmt == "warc":
+        return _warc(archive, out)  # type: ignore[arg-type]
+    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _report_ids(archive: Archive, year: int | None):
+    sql = "SELECT id FROM reports" + (" WHERE year = ?" if year is not None else "") + " ORDER BY year, agency, id"
+    return [r["id"] for r in archive.catalog.rows(sql, (year,) if year is not None else ())]
+
+
+def _jsonl(archive: Archive, out: TextIO, year: int | None) -> int:
+    n = 0
+    for rid in _report_ids(archive, year):
+        out.write(json.dumps(show(archive, rid), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def _csv(archive: Archive, out: TextIO, year: int | None) -> int:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    sql = """SELECT report_id, agency, year, template, table_id, row_id, column_id, value, raw, label, recovered,
+                    sha256, parser_version FROM report_cells""" + (" WHERE year = ?" if year is not None else "") + \
+          " ORDER BY year, agency, report_id, table_id, row_id, column_id"
+    n = 0
+    for row in archive.catalog.conn.execute(sql, (year,) if year is not None else ()):
+        w.writerow(row)
+        n += 1
+    return n
+
+
+def _warc(archive: Archive, out: BinaryIO) -> int:
+    """Every WARC file up to its committed size, in creation order: per-record gzip members concatenate."""
+    n = 0
+    for f in archive.catalog.rows("SELECT name, size FROM warc_files ORDER BY created_at, name"):
+        remaining = f["size"]
+        with open(archive.warc_dir / f["name"], "rb") as fh:
+            while remaining > 0:
+                chunk = fh.read(min(1 << 20, remaining))
+                if not chunk:
+                    raise OSError(f"{f['name']} is shorter than the catalog says; run `nianbao verify`")
+                out.write(chunk)
+                remaining -= len(chunk)
+        n += 1
+    return n

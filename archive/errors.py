@@ -1,0 +1,55 @@
+"""Every error the archive raises to its callers, side by side (as sqlite-utils keeps its own).
+
+Each message says what went wrong and what to do; the CLI and the web app print it as it is. This
+module imports nothing of the project, so any layer may raise these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ArchiveError(Exception):
+    """An archive cannot be opened or used as asked; the message says what to do."""
+
+
+class CatalogError(Exception):
+    """The catalog cannot be opened or is from an incompatible version."""
+
+
+class BlobError(Exception):
+    """A blob could not be stored or read."""
+
+
+class NotFound(LookupError):
+    """No report (or original) matches what was asked for."""
+
+
+class LockHeld(RuntimeError):
+    """Someone else holds the lock; ``holder`` says who (pid, host, since, what), when known."""
+
+    def __init__(self, path: Path, holder: dict | None, what: str) -> None:
+        self.path, self.holder, self.what = path, holder or {}, what
+        who = (f"pid {self.holder.get('pid')} on {self.holder.get('host')}, since {self.holder.get('since')}"
+               if self.holder else "another process")
+        super().__init__(f"{what} is already held by {who} (lock file {path})")
+
+
+class SharedError(RuntimeError):
+    """The shared location cannot be read or written; the message says which and why."""
+
+
+class QueryError(ValueError):
+    """A query that cannot be searched, said in words."""
+
+
+class ExtractionError(Exception):
+    """The document cannot be read (broken file, over a safety limit); the message says why."""
+
+
+class TornRecord(ValueError):
+    """A record whose block ends before its Content-Length: the file was cut (a copy stopped half-way)."""
+
+
+__all__ = ["ArchiveError", "BlobError", "CatalogError", "ExtractionError", "LockHeld", "NotFound", "QueryError",
+           "SharedError", "TornRecord"]

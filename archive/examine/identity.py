@@ -1,0 +1,123 @@
+"""Which report a document belongs to, and which revision of it: the archive's identity rule.
+
+The rule reads only agency, year and the number sequence, all from the parser's one entry point,
+so a better parser changes what it reads but never how documents are grouped.
+
+Report (one per agency and year):
+  1. No year: no report. The document is kept, unassigned, and listed as such.
+  2. A report with the same agency (compared width-folded, without spaces or punctuation) and the
+     same year is that report.
+  3. Otherwise a report of the same year whose agency is compatible (one name contains the other,
+     e.g. ``信访局`` / ``汝州市信访局``; or they differ by a character or two, e.g.
+     ``安康市行政审批服务局`` / ``安康市行政审批局``) or unknown on either side, *and* whose documents'
+     numbers agree (number 3-gram Jaccard >= 0.5 with enough numbers to tell): the best such report.
+     Names alone never merge two agencies' reports: agencies copy each other's text, not numbers.
+  4. Otherwise a new report if the agency is known, else unassigned.
+
+Revision (a version of the report's content; older ones are kept):
+  - the same normalised text as a document of a revision: that revision (a re-generated file);
+  - a format the revision does not have yet, with numbers that agree (Jaccard >= 0.9) or too few
+    numbers to tell: that revision (the PDF attachment of an HTML page);
+  - otherwise a new revision: a rendition whose text changed (a corrected re-upload).
+  Text is matched against every revision first, then formats newest revision first.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from archive.examine.fingerprint import SAME_CONTENT, SAME_REPORT, similarity
+
+AGENCY_RATIO = 0.8
+
+
+@dataclass
+class DocPrint:
+    """What the rule knows of a document."""
+
+    kind: str
+    agency_key: str | None
+    year: int | None
+    numbers: list[str]
+    text_sha256: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class ReportCandidate:
+    id: int
+    agency_key: str | None
+    year: int
+    documents: list[DocPrint] = field(default_factory=list)
+
+
+@dataclass
+class RevisionCandidate:
+    id: int
+    number: int
+    documents: list[DocPrint] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``target`` is an existing id, or None with ``create`` telling whether to make a new one."""
+
+    target: int | None
+    create: bool
+    reason: str
+    similarity: float | None = None
+
+
+def agencies_compatible(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return True
+    if a in b or b in a:
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= AGENCY_RATIO
+
+
+def best_similarity(doc: DocPrint, others: list[DocPrint]) -> float | None:
+    """The highest number similarity to any of ``others`` (None if none could be told)."""
+    scores = [s for o in others if (s := similarity(doc.numbers, o.numbers)) is not None]
+    return max(scores) if scores else None
+
+
+def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
+    """Apply the report rule to a document and the reports that could hold it."""
+    if doc.year is None:
+        return Decision(None, False, "no year: kept unassigned")
+    for c in candidates:
+        if doc.agency_key and c.agency_key == doc.agency_key and c.year == doc.year:
+            return Decision(c.id, False, "same agency and year")
+    best: tuple[float, ReportCandidate] | None = None
+    for c in candidates:
+        if c.year != doc.year or not agencies_compatible(doc.agency_key, c.agency_key):
+            continue
+        sim = best_similarity(doc, c.documents)
+        if sim is not None and sim >= SAME_REPORT and (best is None or sim > best[0]):
+            best = (sim, c)
+    if best:
+        sim, c = best
+        how = "unknown agency" if not doc.agency_key or not c.agency_key else "compatible agency"
+        return Decision(c.id, False, f"same year, {how}, numbers agree ({sim:.2f})", sim)
+    if doc.agency_key:
+        return Decision(None, True, "new agency and year")
+    return Decision(None, False, "no agency and no report whose numbers agree: kept unassigned")
+
+
+def decide_revision(doc: DocPrint, revisions: list[RevisionCandidate]) -> Decision:
+    """Apply the revision rule within one report."""
+    newest_first = sorted(revisions, key=lambda r: -r.number)
+    for rev in newest_first:
+        if doc.text_sha256 and any(d.text_sha256 == doc.text_sha256 for d in rev.documents):
+            return Decision(rev.id, False, "same text as a document of this revision")
+    for rev in newest_first:
+        if doc.kind not in {d.kind for d in rev.documents}:
+            sim = best_similarity(doc, rev.documents)
+            if sim is None or sim >= SAME_CONTENT:
+                detail = "too few numbers to tell" if sim is None else f"numbers agree ({sim:.2f})"
+                return Decision(rev.id, False, f"another format of this revision, {detail}", sim)
+    if not revisions:
+        return Decision(None, True, "first revision")
+    return Decision(None, True, "text changed: new revision")

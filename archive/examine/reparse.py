@@ -1,0 +1,43 @@
+"""Rebuild the derived data (documents, cells, checks, reports, revisions) from the stored originals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from archive.examine.pipeline import Placer, examine, pending
+from archive.parser import PARSER_VERSION
+
+if TYPE_CHECKING:
+    from archive.archive import Archive
+
+
+@dataclass
+class ReparseResult:
+    parser_version: str
+    parsed: int
+    documents: int
+    reports: int
+
+
+def reparse(archive: Archive, *, everything: bool = False, jobs: int | None = None,
+            progress: Callable[[int, int], None] | None = None,
+            assign_progress: Callable[[int, int], None] | None = None,
+            examine_with: Callable[..., object] | None = None) -> ReparseResult:
+    """Parse every blob the current parser has not read (all of them with ``everything``), then
+    re-derive reports and revisions in one transaction. Safe to interrupt and run again.
+
+    ``examine_with(archive, shas, assign=, progress=)`` parses another way: ``nianbao reparse --broker``
+    passes ``crawler.distributed.examine_remote`` bound to its broker (the archive does not import Celery).
+    """
+    shas = [r["sha256"] for r in archive.catalog.rows("SELECT sha256 FROM blobs ORDER BY first_seen, rowid")] \
+        if everything else pending(archive.catalog, all_blobs=True)
+    if examine_with is not None:
+        examine_with(archive, shas, assign=False, progress=progress)
+    else:
+        examine(archive.catalog, archive.store, shas, jobs=jobs, assign=False, progress=progress)
+    with archive.catalog.transaction():
+        Placer(archive.catalog).reassign_all(progress=assign_progress)
+    return ReparseResult(PARSER_VERSION, len(shas), archive.catalog.scalar("SELECT count(*) FROM documents"),
+                         archive.catalog.scalar("SELECT count(*) FROM reports"))

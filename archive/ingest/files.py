@@ -1,0 +1,88 @@
+"""Archive files a user already has on disk, as if fetched: blob, WARC resource record, capture, parse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive.capture import Capture, http_date
+from archive.store.body import Body
+
+if TYPE_CHECKING:
+    from archive.archive import Archive
+
+
+@dataclass
+class IngestResult:
+    files: int = 0
+    new_blobs: int = 0
+    skipped: int = 0
+    new_documents: int = 0
+    new_reports: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # files not archived
+    notes: list[tuple[str, str]] = field(default_factory=list)  # archived, but not (fully) understood
+    run_id: int | None = None
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and files under directories named (hidden ones skipped), in a stable order."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and not any(
+                part.startswith(".") for part in f.relative_to(p).parts))
+        else:
+            out.append(p)
+    return out
+
+
+def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[[int, int, str], None] | None = None,
+           parse_progress: Callable[[int, int], None] | None = None, jobs: int | None = None) -> IngestResult:
+    """Ingest files; a file already archived unchanged (same path, size and mtime) is skipped."""
+    files = expand(paths)
+    result = IngestResult()
+    with archive.writer(kind="ingest", jobs=jobs) as w:
+        result.run_id = w.run_id
+        for i, path in enumerate(files, 1):
+            if progress:
+                progress(i, len(files), path.name)
+            try:
+                st = path.stat()
+                if not path.is_file():
+                    raise OSError("not a regular file")
+            except OSError as e:
+                result.errors.append((str(path), f"cannot read: {e.strerror or e}"))
+                continue
+            url = path.resolve().as_uri()
+            mtime = http_date(datetime.fromtimestamp(st.st_mtime, UTC))
+            if archive.catalog.scalar(
+                    "SELECT 1 FROM captures WHERE url = ? AND last_modified = ? AND size = ? AND source = 'ingest'",
+                    (url, mtime, st.st_size)):
+                result.skipped += 1
+                continue
+            cap = Capture(url=url, body=Body(path=path), status=200, source="ingest", filename=path.name,
+                          headers=[("Content-Length", str(st.st_size)), ("Last-Modified", mtime)])
+            try:
+                w.add(cap)
+            except OSError as e:
+                result.errors.append((str(path), f"cannot read: {e.strerror or e}"))
+                continue
+            result.files += 1
+        w.commit()
+        result.new_blobs = w.stats.new_blobs
+        w.close(progress=parse_progress)
+        result.new_documents = w.stats.new_documents
+        result.new_reports = w.stats.new_reports
+    for r in archive.catalog.rows(
+            """SELECT c.filename, b.role, b.examine_note, d.id AS doc, d.report_id FROM captures c
+               JOIN blobs b ON b.sha256 = c.sha256 LEFT JOIN documents d ON d.sha256 = c.sha256
+               WHERE c.run_id = ? ORDER BY c.id""", (result.run_id,)):
+        if r["role"] == "failed":
+            result.notes.append((r["filename"], f"archived, but unreadable: {r['examine_note']}"))
+        elif r["doc"] is not None and r["report_id"] is None:
+            why = r["examine_note"] or "no agency and year could be read"
+            result.notes.append((r["filename"], f"archived without a report: {why}"))
+    return result

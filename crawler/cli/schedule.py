@@ -1,0 +1,198 @@
+"""``nianbao schedule start|list|run-now|history`` and ``nianbao coverage``: thin commands over
+:mod:`scheduler`, :mod:`crawler.harvest` and :mod:`archive.catalog.coverage`, with the same names."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from archive.archive import default_path
+from crawler.cli.base import archive_option, emit_json, err, open_archive, out
+
+OUTCOME_STYLE = {"ok": "green", "running": "cyan", "skipped": "yellow", "stopped": "yellow", "timeout": "red",
+                 "failed": "red", "crashed": "red", "interrupted": "yellow"}
+STATUS_STYLE = {"on_time": "green", "late": "red", "missing": "bold red", "undated": "yellow",
+                "unchecked": "dim", "not_due": "dim"}
+
+
+def _config(where: Path):
+    from scheduler import ScheduleConfig, ScheduleConfigError
+
+    try:
+        return ScheduleConfig.load(where)
+    except ScheduleConfigError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def _outcome(h: dict | None) -> str:
+    if not h:
+        return "[dim]never[/dim]"
+    style = OUTCOME_STYLE.get(h["outcome"], "")
+    return f"[{style}]{h['outcome']}[/{style}] {(h.get('started_at') or '')[:16].replace('T', ' ')}Z"
+
+
+@click.group()
+def schedule() -> None:
+    """Recurring harvests: run the scheduler, see what it will do and what it did."""
+
+
+@schedule.command("start")
+@archive_option
+@click.option("--verbose", "-v", is_flag=True, help="Log APScheduler's own decisions too.")
+def schedule_start(archive_dir: Path | None, verbose: bool) -> None:
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C (logs to stderr and ARCHIVE/logs/)."""
+    import logging
+
+    from scheduler import SchedulerRunning, Service, setup_logging
+    from spiders.profiles import ProfileError
+
+    where = archive_dir or default_path()
+    where.mkdir(parents=True, exist_ok=True)
+    config = _config(where)
+    path = setup_logging(where, logging.DEBUG if verbose else logging.INFO)
+    err.print(f"logging to {path}")
+    try:
+        Service(where, config=config).run()
+    except SchedulerRunning as e:
+        raise click.ClickException(str(e)) from e
+    except ProfileError as e:
+        raise click.ClickException(f"a portal profile is wrong: {e}") from e
+
+
+@schedule.command("list")
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def schedule_list(archive_dir: Path | None, as_json: bool) -> None:
+    """Each scheduled portal: its schedule, the last run and its outcome, the next run."""
+    from scheduler import schedule_list as listing
+    from spiders.profiles import ProfileError
+
+    where = archive_dir or default_path()
+    try:
+        data = listing(where, config=_config(where))
+    except ProfileError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        emit_json(data)
+        return
+    h = data["scheduler"]
+    out.print(f"scheduler: [green]running[/green] (pid {h.get('pid')} on {h.get('host')}, since {h.get('since')})"
+              if h is not None else "scheduler: [yellow]not running[/yellow] (start it with `nianbao schedule start`)")
+    t = Table(title=f"{len(data['portals'])} scheduled portal(s), times in {data['timezone']}")
+    for col in ("portal", "schedule", "last run", "pages / new docs / new reports", "next run"):
+        t.add_column(col)
+    for p in data["portals"]:
+        last = p["last_run"]
+        nums = f"{last['pages']} / {last['new_documents']} / {last['new_reports']}" if last else ""
+        reason = f"\n[dim]{last['reason']}[/dim]" if last and last.get("reason") else ""
+        t.add_row(p["portal"], p["schedule"], _outcome(last) + reason, nums,
+                  (p["next_run"] or "—")[:16].replace("T", " ") + ("" if p["next_run_stored"] else " (not stored yet)"))
+    out.print(t)
+    if not data["portals"]:
+        out.print("no portals are scheduled: add profiles with `nianbao portals add URL`, or name bundled ones in "
+                  f"{where / 'schedule.toml'} (bundled = [\"…\"])")
+
+
+@schedule.command("run-now")
+@archive_option
+@click.argument("portals", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the harvest rows as JSON.")
+def schedule_run_now(archive_dir: Path | None, portals: tuple[str, ...], as_json: bool) -> None:
+    """Harvest these portals now (beside a running scheduler; never two harvests of one portal)."""
+    from scheduler import run_now
+    from spiders.profiles import ProfileError
+
+    where = archive_dir or default_path()
+    if not as_json:
+        err.print(f"harvesting {', '.join(portals)} … (log in {where / 'logs'})")
+    try:
+        rows = run_now(where, list(portals), config=_config(where), crawl_kwargs={"progress": not as_json})
+    except ProfileError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        emit_json(rows)
+    else:
+        _history_table(rows, "harvested")
+    if any(r["outcome"] != "ok" for r in rows):
+        sys.exit(1)
+
+
+@schedule.command("history")
+@archive_option
+@click.argument("portal", required=False)
+@click.option("--limit", type=int, default=30, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def schedule_history(archive_dir: Path | None, portal: str | None, limit: int, as_json: bool) -> None:
+    """The latest harvests (of one portal, if named), newest first."""
+    with open_archive(archive_dir, readonly=True) as a:
+        rows = a.harvests(portal, limit) if a.catalog.db["harvests"].exists() else []
+    if as_json:
+        emit_json(rows)
+    else:
+        _history_table(rows, f"{len(rows)} harvest(s)")
+
+
+def _history_table(rows: list[dict], title: str) -> None:
+    t = Table(title=title)
+    for col in ("id", "portal", "trigger", "started (UTC)", "s", "outcome", "pages", "new docs", "new reports",
+                "blocked", "errors"):
+        t.add_column(col)
+    for r in rows:
+        style = OUTCOME_STYLE.get(r["outcome"], "")
+        t.add_row(str(r["id"]), r["portal"], r["trigger"], (r["started_at"] or "")[:19].replace("T", " "),
+                  f"{r['seconds'] or 0:.0f}", f"[{style}]{r['outcome']}[/{style}]", str(r["pages"]),
+                  str(r["new_documents"]), str(r["new_reports"]), str(r["blocked"]), str(r["errors"]))
+    out.print(t)
+    for r in rows:
+        if r["reason"]:
+            out.print(f"  {r['portal']} #{r['id']}: {r['reason']}")
+
+
+@click.command()
+@archive_option
+@click.option("--year", type=int, help="Only reports on this year.")
+@click.option("--portal", "portal_names", multiple=True, help="Only these portals (default: every portal with "
+              "captures in the archive, and every scheduled one).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def coverage(archive_dir: Path | None, year: int | None, portal_names: tuple[str, ...], today, as_json: bool) -> None:
+    """Per portal, agency and year: published by the deadline, late, or still missing."""
+    from archive.catalog.coverage import STATUSES, PortalScope
+    from scheduler import scheduled_portals
+    from spiders.profiles import ProfileError, load_all
+
+    where = archive_dir or default_path()
+    try:
+        known = load_all(where / "portals")
+        scheduled = scheduled_portals(where, _config(where))
+    except ProfileError as e:
+        raise click.ClickException(str(e)) from e
+    with open_archive(where, readonly=True) as a:
+        if portal_names:
+            if missing := [n for n in portal_names if n not in known]:
+                raise click.ClickException(f"no portal profile named {', '.join(missing)}")
+            chosen = [known[n] for n in portal_names]
+        else:
+            hosts = {r["host"] for r in a.catalog.rows("SELECT DISTINCT host FROM captures WHERE host IS NOT NULL")}
+            chosen = [p for n, p in known.items() if n in scheduled or hosts & set(p.allowed_hosts)]
+        scopes = [PortalScope(p.name, p.allowed_hosts, p.agency, p.deadline) for p in chosen]
+        verdicts = a.coverage(scopes, year=year, today=today.date() if today else date.today())
+    if as_json:
+        emit_json([v.as_dict() for v in verdicts])
+        return
+    t = Table(title=f"coverage{f' of {year}' if year else ''}: {len(verdicts)} portal-agency-year(s)")
+    for col in ("portal", "agency", "year", "status", "deadline", "published", "on what", "report"):
+        t.add_column(col)
+    for v in verdicts:
+        style = STATUS_STYLE[v.status]
+        status = f"[{style}]{v.status}[/{style}]" + (f" +{v.days_late}d" if v.status == "late" else "")
+        t.add_row(v.portal, v.agency, str(v.year), status, v.deadline, v.published or "",
+                  v.source or "; ".join(v.evidence), str(v.report_id or ""))
+    out.print(t)
+    counts = {s: sum(v.status == s for v in verdicts) for s in STATUSES}
+    out.print("  ".join(f"[{STATUS_STYLE[s]}]{s}[/{STATUS_STYLE[s]}] {n}" for s, n in counts.items() if n) or
+              "nothing to judge: no portal has captures in this archive")
