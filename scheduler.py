@@ -26,7 +26,6 @@ import logging
 import logging.handlers
 import os
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -40,6 +39,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive import Archive
 from archive.catalog import harvests
@@ -407,16 +407,18 @@ def scheduler_holder(archive_dir: Path | str) -> dict | None:
 
 
 def stored_next_runs(archive_dir: Path | str) -> dict[str, datetime | None]:
-    """Next run times from the job store, read as plain SQLite (no second scheduler opens it)."""
+    """Next run times from the job store, read through APScheduler's own job store, opened read-only
+    (no second scheduler starts on it)."""
     path = Path(archive_dir) / JOBSTORE_FILE
     if not path.exists():
         return {}
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
-        try:
-            rows = conn.execute("SELECT id, next_run_time FROM apscheduler_jobs").fetchall()
-        except sqlite3.OperationalError:
-            return {}
-    return {jid: (datetime.fromtimestamp(t).astimezone() if t is not None else None) for jid, t in rows}
+    store = SQLAlchemyJobStore(url=f"sqlite:///file:{path.resolve()}?mode=ro&uri=true")
+    try:
+        return {job.id: job.next_run_time for job in store.get_all_jobs()}
+    except SQLAlchemyError:  # no jobs table yet, or a job it could not restore (and may not remove)
+        return {}
+    finally:
+        store.shutdown()
 
 
 def schedule_list(archive_dir: Path | str, *, config: ScheduleConfig | None = None,
@@ -432,8 +434,7 @@ def schedule_list(archive_dir: Path | str, *, config: ScheduleConfig | None = No
     last: dict[str, dict] = {}
     if (archive_dir / "catalog.db").exists():
         with Archive.open(archive_dir, readonly=True) as a:
-            if a.catalog.db["harvests"].exists():
-                last = harvests.last(a.catalog, portals)
+            last = harvests.last(a.catalog, portals)
     rows = []
     for name, p in portals.items():
         nxt = stored.get(job_id(name)) if job_id(name) in stored else \
@@ -482,16 +483,7 @@ def setup_logging(archive_dir: Path | str, level: int = logging.INFO) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python scheduler.py start|list|run-now PORTAL… [--archive DIR]``: the same as ``nianbao schedule``."""
+if __name__ == "__main__":  # ``python scheduler.py start|list|run-now PORTAL… [--archive DIR]``: ``nianbao schedule``
     from crawler.cli import cli
 
-    try:
-        cli.main(args=["schedule", *(argv if argv is not None else sys.argv[1:])], prog_name="scheduler.py")
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    cli.main(args=["schedule", *sys.argv[1:]], prog_name="scheduler.py")

@@ -148,3 +148,40 @@ class Archive:
 
     def read_blob(self, sha256: str) -> bytes:
         return self.store.read(sha256)
+
+    # -- what the crawler asks (see :mod:`archive.catalog.runs`, :mod:`archive.catalog.lookup`) ---------
+    def crawl_lookup(self, hosts: list[str] | None = None):
+        """Validators and last captures for a crawl of ``hosts`` (conditional requests, resuming)."""
+        from archive.catalog.lookup import CrawlLookup
+
+        return CrawlLookup(self.catalog, hosts)
+
+    def resumable_runs(self, portals) -> list[int]:
+        """Interrupted crawl runs of these portal names whose captures a new crawl serves again."""
+        from archive.catalog.runs import resumable
+
+        return resumable(self.catalog, portals)
+
+    def run(self, run_id: int | None) -> dict | None:
+        """One run's row (status, counts, its ``stats`` JSON)."""
+        from archive.catalog.runs import get
+
+        return get(self.catalog, run_id)
+
+    def run_rows(self, run_id: int | None, hosts: list[str]):
+        """A run's captures on these hosts, and the documents the hosts brought (a crawl summary's rows)."""
+        from archive.catalog.runs import portal_rows
+
+        return portal_rows(self.catalog, run_id, hosts)
+
+    def latest_crawl_run(self, *, portal: str | None = None, since: str | None = None) -> int | None:
+        """The newest crawl run (of ``portal``, begun since ``since``)."""
+        from archive.catalog.runs import latest_crawl
+
+        return latest_crawl(self.catalog, portal=portal, since=since)
+
+    def imported_handovers(self) -> set[str]:
+        """Task ids of the worker hand-overs already imported."""
+        from archive.catalog.runs import imported_handovers
+
+        return imported_handovers(self.catalog)

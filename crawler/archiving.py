@@ -15,12 +15,23 @@ import time
 
 from scrapy import signals
 from scrapy.http import Request, Response
+from twisted.internet import task
 
 from archive import Capture, RedirectHop
 from archive.capture import content_disposition_name, site_id_of
 from archive.ingest.write_service import WriteService
 
 log = logging.getLogger(__name__)
+# The crawl's numbers live in Scrapy's stats collector, under these names: what the writer process
+# reports (its totals, by the names it gives them), and what the crawl counts itself.
+WRITER_STATS = {"captures": "nianbao/archived", "new_blobs": "nianbao/new_originals",
+                "not_modified": "nianbao/not_modified", "new_documents": "nianbao/new_documents",
+                "new_reports": "nianbao/new_reports", "errors": "nianbao/errors", "reports": "nianbao/reports"}
+PER_HOST = "nianbao/archived/"  # + host
+RESUMED = "nianbao/resumed_from_archive"
+PULL_EVERY = 1.0  # seconds between looks at the writer's totals
+
+
 def to_capture(response: Response, request: Request) -> Capture:
     """The exchange as the archive wants it: raw status and headers, the body before and after
     content decoding, the redirect hops, where the link was found and what it said."""
@@ -46,10 +57,14 @@ def to_capture(response: Response, request: Request) -> Capture:
 
 class ArchiveExtension:
     """Scrapy extension: opens the archive's writer process with the spider, queues every response to it,
-    closes it (a crawl that was stopped leaves unparsed originals pending, so Ctrl-C is not kept waiting)."""
+    closes it (a crawl that was stopped leaves unparsed originals pending, so Ctrl-C is not kept waiting).
+
+    It keeps the crawl's numbers in the stats collector (its own, and the writer's totals as they come),
+    and hands them to the run's row when it closes the run."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
+        self.stats = crawler.stats
         self.archive_dir = crawler.settings.get("NIANBAO_ARCHIVE")
         # parse workers during the crawl: all cores but one, which the reactor keeps; all of them after it
         cores = os.cpu_count() or 2
@@ -57,7 +72,7 @@ class ArchiveExtension:
         self.drain_jobs = max(self.jobs, cores)
         self.worker: WriteService | None = None
         self.blocked: list[tuple[str, str | None, str]] = []
-        self.resumed = 0
+        self.pulling: task.LoopingCall | None = None
         self.started = time.monotonic()
         self.first_response = self.last_response = 0.0
 
@@ -73,12 +88,25 @@ class ArchiveExtension:
         self.worker = WriteService(self.archive_dir, sorted(spider.portals), jobs=self.jobs, drain_jobs=self.drain_jobs)
         self.worker.start()
         spider.archive_worker = self.worker
+        self.pulling = task.LoopingCall(self.pull)
+        self.pulling.start(PULL_EVERY, now=False)
+
+    def pull(self) -> None:
+        """Bring the writer's totals so far into the stats (the live display reads them there)."""
+        if self.worker is not None:
+            self._record(self.worker.progress())
+
+    def _record(self, counts: dict) -> None:
+        for key, name in WRITER_STATS.items():
+            self.stats.set_value(name, counts.get(key, 0))
+        for host, n in (self.worker.per_host if self.worker else {}).items():
+            self.stats.set_value(PER_HOST + host, n)
 
     def response_received(self, response: Response, request: Request, spider) -> None:
         self.last_response = time.monotonic()
         self.first_response = self.first_response or self.last_response
         if request.meta.get("nianbao_from_archive") == "resumed":
-            self.resumed += 1
+            self.stats.inc_value(RESUMED)
             return
         if request.meta.get("nianbao_blocked"):
             self.blocked.append((response.url, request.meta.get("portal"), request.meta["nianbao_blocked"]))
@@ -86,6 +114,8 @@ class ArchiveExtension:
             self.worker.put(to_capture(response, request))
 
     def spider_closed(self, spider, reason: str) -> None:
+        if self.pulling is not None and self.pulling.running:
+            self.pulling.stop()
         if self.worker is None:
             return
         status = "ok" if reason == "finished" else ("interrupted" if reason == "shutdown" else reason)
@@ -95,8 +125,9 @@ class ArchiveExtension:
         result = self.worker.finish(status, {
             "blocked": [{"url": u, "portal": p, "reason": r} for u, p, r in self.blocked],
             "failed": [{"url": u, "portal": p, "reason": r} for u, p, r in getattr(spider, "failures", [])],
-            "resumed_from_archive": self.resumed, "reason": reason,
+            "resumed_from_archive": self.stats.get_value(RESUMED, 0), "reason": reason,
             "seconds": round(time.monotonic() - self.started, 1),
             "fetch_seconds": round(self.last_response - self.first_response, 3)})
+        self._record({**result.get("counts", {}), "reports": len(result.get("reports", []))})
         if result.get("error"):
             log.error("%s", result["error"])

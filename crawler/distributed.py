@@ -19,9 +19,10 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kombu.exceptions import OperationalError
 
@@ -29,6 +30,10 @@ from archive import Archive
 from archive.ingest.handover import complete_handovers, import_handover, manifest_of
 from archive.store.shared import SharedStore
 from spiders.profiles import PortalProfile
+
+if TYPE_CHECKING:
+    from archive.parser import ParseResult
+    from archive.store.blobs import BlobStore
 
 log = logging.getLogger("nianbao.distributed")
 PAGE_KINDS = ("html", "text")  # bodies a crawl follows links from; files (PDF, DOCX …) are leaves
@@ -78,18 +83,6 @@ class TaskState:
     extra: dict = field(default_factory=dict)
 
 
-def validators_for(archive: Archive, portal: PortalProfile) -> list[dict]:
-    """The last capture of each of the portal's URLs that carries an ETag or Last-Modified."""
-    marks = ",".join("?" * len(portal.allowed_hosts))
-    rows: dict[str, dict] = {}
-    for r in archive.catalog.rows(
-            f"""SELECT url, final_url, status, headers, etag, last_modified, sha256, kind FROM captures
-                WHERE host IN ({marks}) AND status BETWEEN 200 AND 299 AND sha256 IS NOT NULL
-                AND (etag IS NOT NULL OR last_modified IS NOT NULL) ORDER BY id""", tuple(portal.allowed_hosts)):
-        rows[r["final_url"] or r["url"]] = dict(r)
-    return list(rows.values())
-
-
 def publish_pages(archive: Archive, shared: SharedStore, validators: list[dict]) -> int:
     """Put the bodies of the pages among ``validators`` in the shared location (each once, ever)."""
     n = 0
@@ -110,7 +103,7 @@ def enqueue_crawls(archive_dir: Path | str, portals: list[PortalProfile], broker
     out = []
     with Archive.open(archive_dir) as a:
         for p in portals:
-            validators = validators_for(a, p)
+            validators = a.crawl_lookup(p.allowed_hosts).validators()
             publish_pages(a, store, validators)
             task_id = f"crawl-{p.name}-{uuid.uuid4().hex[:12]}"
             try:
@@ -190,7 +183,7 @@ def import_pending(archive_dir: Path | str, shared: str, *, keep: bool = False) 
     store = SharedStore(shared)
     done = []
     with Archive.open(archive_dir) as a:
-        known = {r["task_id"] for r in a.catalog.rows("SELECT task_id FROM handovers")}
+        known = a.imported_handovers()
         for task_id in complete_handovers(store):
             if task_id in known:
                 if not keep:
@@ -240,36 +233,36 @@ def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, 
                    batch: int = 50) -> int:
     """Parse originals on the workers (``parse_document``), at most ``window`` tasks out at once, and
     place the results here as they come; return how many were placed."""
-    import zstandard
-    from celery.result import AsyncResult
+    import functools
 
-    from archive.examine.pipeline import Placer, hints
-    from archive.ingest.warc_import import result_from_dict
-    from crawler.tasks import configure, parse_document
+    from archive.examine.pipeline import examine
+    from crawler.tasks import configure
 
     check_broker(broker)
     configure(broker)
-    store = SharedStore(shared)
-    placer = Placer(archive.catalog)
-    todo = list(shas)
+    parse_with = functools.partial(parse_on_workers, archive.store, SharedStore(shared), broker=broker, window=window)
+    return len(examine(archive.catalog, archive.store, shas, assign=assign, progress=progress, batch=batch,
+                       parse_with=parse_with))
+
+
+def parse_on_workers(blobs: BlobStore, store: SharedStore, items: list[tuple[str, dict]], *, broker: str,
+                     window: int = 256) -> Iterator[tuple[str, dict, ParseResult]]:
+    """The parse step of :func:`examine_remote`: each original to the shared location and out as a
+    ``parse_document`` task, at most ``window`` at once; yield each result as it arrives (a task that
+    failed on its worker is logged and left out)."""
+    import zstandard
+    from celery.result import AsyncResult
+
+    from archive.ingest.warc_import import result_from_dict
+    from crawler.tasks import parse_document
+
+    todo = list(items)
     out: dict[str, tuple[str, dict]] = {}  # task id -> (sha, hint)
-    ready: list[tuple[str, dict, dict]] = []
-    placed = 0
     unzstd = zstandard.ZstdDecompressor()
-
-    def flush() -> None:
-        nonlocal placed
-        with archive.catalog.transaction():
-            for sha, hint, data in ready:
-                placer.apply(sha, result_from_dict(data), hint, assign=assign)
-        placed += len(ready)
-        ready.clear()
-
     while todo or out:
         while todo and len(out) < window:
-            sha = todo.pop(0)
-            hint = hints(archive.catalog, sha)
-            store.put_blob(sha, archive.store.read(sha))
+            sha, hint = todo.pop(0)
+            store.put_blob(sha, blobs.read(sha))
             task_id = f"parse-{sha[:16]}-{uuid.uuid4().hex[:8]}"
             try:
                 parse_document.apply_async(args=[sha, {k: v for k, v in hint.items() if k != "docx"}, store.url],
@@ -282,17 +275,10 @@ def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, 
             if res.state == "SUCCESS":
                 sha, hint = out.pop(task_id)
                 data = json.loads(unzstd.decompress(store.read_bytes(*res.result["result"].split("/"))))
-                ready.append((sha, hint, data))
                 res.forget()
+                yield sha, hint, result_from_dict(data)
             elif res.state in ("FAILURE", "REVOKED"):
                 sha, hint = out.pop(task_id)
                 log.error("parsing %s failed on its worker: %r", sha, res.result)
-        if len(ready) >= batch or (ready and not out):
-            flush()
-        if progress:
-            progress(placed + len(ready), len(shas))
         if out:
             time.sleep(0.05)
-    if ready:
-        flush()
-    return placed

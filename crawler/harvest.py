@@ -9,27 +9,19 @@ period), a stop on request (the same, when the scheduler is stopped), and a log 
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from archive import Archive
 from archive.catalog import harvests
 from archive.errors import LockHeld
 from archive.store.locks import FileLock
+from crawler.child import GRACE_S, judge, run_crawl_process
 from spiders.profiles import PortalProfile, slug
 
 log = logging.getLogger("nianbao.harvest")
-GRACE_S = 120.0  # after SIGTERM: Scrapy finishes the requests in flight and the archive commits
 
 
 def portal_lock(archive_dir: Path, portal: str) -> FileLock:
@@ -67,7 +59,7 @@ def harvest(archive_dir: Path | str, portals: list[PortalProfile], *, trigger: s
         elif todo:
             _run(archive_dir, todo, ids, locks, timeout, grace, stop, crawl_kwargs or {})
         with Archive.open(archive_dir, readonly=True) as a:
-            return [a.catalog.one("SELECT * FROM harvests WHERE id = ?", (i,)) for i in [*rows, *ids.values()]]
+            return harvests.get(a.catalog, [*rows, *ids.values()])
     finally:
         for lock in locks:
             lock.release()
@@ -93,11 +85,8 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
     with Archive.open(archive_dir) as a:
         # Without a summary (the crawl died), its run is the one of these portals begun since we began:
         # the portal locks let no other crawl of them start meanwhile.
-        marks = ",".join("?" * len(ids))
-        begun = a.catalog.scalar(f"SELECT min(started_at) FROM harvests WHERE id IN ({marks})", tuple(ids.values()))
-        run_id = (summary or {}).get("run_id") or a.catalog.scalar(
-            "SELECT max(id) FROM runs WHERE kind = 'crawl' AND started_at >= ? AND EXISTS "
-            "(SELECT 1 FROM json_each(runs.portals) WHERE value = ?)", (begun, portals[0].name))
+        begun = min(r["started_at"] for r in harvests.get(a.catalog, ids.values()))
+        run_id = (summary or {}).get("run_id") or a.latest_crawl_run(portal=portals[0].name, since=begun)
         by_name = {r["name"]: r for r in (summary or {}).get("portals", [])}
         for p in portals:
             numbers = harvests.portal_numbers(a.catalog, run_id, p.allowed_hosts) if run_id else {}
@@ -108,30 +97,6 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
             harvests.finish(a.catalog, ids[p.name], mine_outcome, mine_reason, seconds=seconds, run_id=run_id,
                             blocked=len(res.get("blocked", [])), errors=len(res.get("failed", [])), **numbers)
             log.info("harvest of %s: %s%s", p.name, mine_outcome, f" ({mine_reason})" if mine_reason else "")
-
-
-def run_crawl_process(archive_dir: Path, portals: list[PortalProfile], kwargs: dict, log_path: Path, *,
-                      timeout: float | None, grace: float = GRACE_S, stop: threading.Event | None = None,
-                      pass_fds: list[int] | None = None, stderr_to_log: bool = True) -> tuple[int | None, str | None,
-                                                                                            dict | None]:
-    """Run :func:`crawler.run.crawl` in a child process that stops with us, ended gracefully at the time
-    limit or on ``stop``; return its exit status, what ended it, and the result it reported (or None).
-
-    The harvest and a worker's crawl task both run crawls this way.
-    """
-    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp, open(log_path, "ab") as log_file:
-        job, result = Path(tmp, "job.json"), Path(tmp, "result.json")
-        job.write_text(json.dumps({"archive": str(archive_dir), "portals": [asdict(p) for p in portals],
-                                   "kwargs": kwargs}, ensure_ascii=False), "utf-8")
-        cmd = [sys.executable, "-m", "crawler.run", "--job", str(job), "--result", str(result),
-               "--parent", str(os.getpid())]
-        # Its own session: a time-out can end the crawl and the writer and parsers it started, together.
-        proc = subprocess.Popen(cmd, stdout=log_file, stderr=log_file if stderr_to_log else None,
-                                stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=pass_fds or [])
-        log.info("crawl of %s started (pid %d, log %s)", ", ".join(p.name for p in portals), proc.pid, log_path)
-        ended_by = wait_or_end(proc, timeout, grace, stop)
-        data = json.loads(result.read_text("utf-8")) if result.exists() else None
-    return proc.returncode, ended_by, data
 
 
 def _run_remote(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], timeout: float | None,
@@ -171,79 +136,6 @@ def _run_remote(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, 
             harvests.finish(a.catalog, ids[p.name], outcome, reason, seconds=seconds, run_id=t.run_id,
                             blocked=blocked, errors=errors, **numbers)
             log.info("harvest of %s on the workers: %s%s", p.name, outcome, f" ({reason})" if reason else "")
-
-
-def wait_or_end(proc: subprocess.Popen, timeout: float | None, grace: float,
-                stop: threading.Event | None) -> str | None:
-    """Wait for the crawl; on time-out or stop, SIGTERM it, then SIGKILL its group after ``grace``."""
-    start = time.monotonic()
-    ended_by = None
-    while proc.poll() is None:
-        try:
-            if ended_by is None:
-                if stop is not None and stop.is_set():
-                    ended_by = "stop"
-                elif timeout is not None and time.monotonic() - start > timeout:
-                    ended_by = "timeout"
-                if ended_by:
-                    log.warning("ending the crawl (pid %d): %s", proc.pid,
-                                "asked to stop" if ended_by == "stop" else f"time limit of {timeout:.0f} s")
-                    _signal(proc, signal.SIGTERM, group=False)
-                    term_at = time.monotonic()
-            elif time.monotonic() - term_at > grace:
-                log.warning("the crawl (pid %d) did not stop within %.0f s; killing it", proc.pid, grace)
-                _signal(proc, signal.SIGKILL, group=True)
-                proc.wait()
-                break
-            time.sleep(0.2)
-        except KeyboardInterrupt:  # Ctrl-C at a terminal: the crawl is in its own session, so pass it on
-            if ended_by is not None:  # a second Ctrl-C: do not wait out the grace period
-                _signal(proc, signal.SIGKILL, group=True)
-                proc.wait()
-                break
-            ended_by = "stop"
-            _signal(proc, signal.SIGTERM, group=False)
-            term_at = time.monotonic()
-    # Its writer and parsers end with it (PDEATHSIG); sweep any that remain in its session.
-    _signal(proc, signal.SIGKILL, group=True)
-    return ended_by
-
-
-def _signal(proc: subprocess.Popen, sig: int, group: bool) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
-
-
-def judge(rc: int | None, ended_by: str | None, data: dict | None, timeout: float | None,
-           log_path: Path) -> tuple[str, str | None, dict | None]:
-    """(outcome, reason in plain words, crawl summary) from how the crawl process ended."""
-    summary = data.get("summary") if data and data.get("ok") else None
-    if ended_by == "stop":
-        return "stopped", "stopped on request; what was fetched is saved and the next run resumes it", summary
-    if ended_by == "timeout":
-        return "timeout", (f"still running after the time limit of {timeout / 60:.0f} min; ended, what was "
-                           f"fetched is saved and the next run resumes it"), summary
-    if data is not None and not data.get("ok"):
-        return "failed", data.get("error") or "the crawl reported an error", None
-    if data is None:
-        if rc is not None and rc < 0:
-            try:
-                name = signal.Signals(-rc).name
-            except ValueError:
-                name = f"signal {-rc}"
-            why = f"the crawl process was killed by {name}"
-        else:
-            why = f"the crawl process exited with status {rc} before reporting"
-        return "crashed", f"{why}; its log: {log_path}{_tail(log_path)}", None
-    return "ok", None, summary
-
-
-def _tail(path: Path, lines: int = 3) -> str:
-    try:
-        text = path.read_text("utf-8", "replace").strip().splitlines()[-lines:]
-    except OSError:
-        return ""
-    return (" — last lines: " + " / ".join(t.strip() for t in text)) if text else ""
 
 
 def _nothing_reached(res: dict) -> str:

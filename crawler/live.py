@@ -12,6 +12,8 @@ from rich.table import Table
 from scrapy import signals
 from twisted.internet import task
 
+from crawler.archiving import PER_HOST, WRITER_STATS
+
 LOG_EVERY = 30.0
 
 
@@ -50,18 +52,18 @@ class LiveProgress:
             self.live.stop()
 
     def numbers(self) -> dict:
+        """All from the stats collector: Scrapy's own counts, and the archive's (see crawler.archiving)."""
         stats = self.crawler.stats
-        worker = getattr(self.spider, "archive_worker", None)
-        counts = worker.counts if worker else {}
-        if worker is not None:
-            worker.progress()
+        every = stats.get_stats()
         return {"seconds": time.monotonic() - self.started,
                 "requests": stats.get_value("downloader/request_count", 0),
                 "responses": stats.get_value("downloader/response_count", 0),
-                "archived": counts.get("captures", 0), "new originals": counts.get("new_blobs", 0),
-                "not modified": counts.get("not_modified", 0), "reports": len(worker.reports) if worker else 0,
+                "archived": stats.get_value(WRITER_STATS["captures"], 0),
+                "new originals": stats.get_value(WRITER_STATS["new_blobs"], 0),
+                "not modified": stats.get_value(WRITER_STATS["not_modified"], 0),
+                "reports": stats.get_value(WRITER_STATS["reports"], 0),
                 "queued": max(0, stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)),
-                "per_host": dict(worker.per_host) if worker else {}}
+                "per_host": {k.removeprefix(PER_HOST): v for k, v in every.items() if k.startswith(PER_HOST)}}
 
     def render(self) -> Table:
         n = self.numbers() if self.spider else {"per_host": {}}

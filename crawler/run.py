@@ -63,21 +63,6 @@ class CrawlSummary:
         return asdict(self)
 
 
-def resumable_runs(archive: Archive, portals: list[PortalProfile]) -> list[int]:
-    """Interrupted crawls of these portals since the last one that finished: their captures are reused."""
-    names = {p.name for p in portals}
-    out = []
-    for r in archive.catalog.rows("SELECT id, status, portals FROM runs WHERE kind = 'crawl' ORDER BY id DESC"):
-        ran = set(json.loads(r["portals"] or "[]"))
-        if not ran & names:
-            continue
-        if r["status"] == "ok" and ran >= names:
-            break
-        if r["status"] in ("interrupted", "shutdown", "failed"):
-            out.append(r["id"])
-    return out
-
-
 def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str = "auto",
           overrides: dict | None = None, progress: bool = True, patience_ms: int = 45_000) -> CrawlSummary:
     """Crawl the portals into the archive; return the summary of the run."""
@@ -88,7 +73,7 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
     archive_dir = Path(archive_dir)
     with Archive.open(archive_dir) as a:
         recover_archive(a)
-        resume = resumable_runs(a, portals)
+        resume = a.resumable_runs([p.name for p in portals])
     wants_browser = browser == "always" or (browser == "auto" and any(p.render != "never" for p in portals))
     use_browser = wants_browser and crawl_settings.browser_available()
     if wants_browser and not use_browser and browser == "always":
@@ -119,15 +104,14 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
 
 
 def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]) -> CrawlSummary:
-    c = archive.catalog
-    run = c.one("SELECT * FROM runs WHERE id = ?", (run_id,)) if run_id else None
+    """The run's numbers (its row, written where it closed) and, per portal, what it fetched and found."""
+    run = archive.run(run_id)
     stats = json.loads(run["stats"] or "{}") if run else {}
     results = []
     for p in portals:
         res = PortalResult(p.name, p.allowed_hosts)
-        marks = ",".join("?" * len(p.allowed_hosts))
-        mine = list(c.rows(f"SELECT url, final_url, status FROM captures WHERE run_id = ? AND host IN ({marks})",
-                           (run_id, *p.allowed_hosts)))
+        rows = archive.run_rows(run_id, p.allowed_hosts)
+        mine, docs = rows.captures, rows.documents
         res.responses = len(mine)
         res.failed = [{"url": r["final_url"] or r["url"], "reason": f"HTTP {r['status']}"} for r in mine
                       if r["status"] and r["status"] >= 400 and not (r["final_url"] or "").endswith("/robots.txt")]
@@ -141,11 +125,6 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
                     if f.get("portal") == p.name and f["reason"].startswith("blocked")]
         res.blocked = list({b["url"]: {"url": b["url"], "reason": b["reason"].removeprefix("blocked: ")}
                             for b in blocked}.values())
-        marks = ",".join("?" * len(p.allowed_hosts))
-        docs = list(c.rows(
-            f"""SELECT DISTINCT d.id, d.kind, r.year, r.agency FROM documents d
-                JOIN captures k ON k.sha256 = d.sha256 LEFT JOIN reports r ON r.id = d.report_id
-                WHERE k.host IN ({marks})""", tuple(p.allowed_hosts)))
         res.documents = dict(Counter(d["kind"] for d in docs))
         years: dict[str, set[str]] = {}
         for d in docs:
@@ -181,18 +160,11 @@ def crawl_in_subprocess(archive_dir: Path | str, portals: list[PortalProfile], *
                         **kwargs) -> dict:
     """Run :func:`crawl` in a fresh Python process (Scrapy's reactor runs once per process); return its
     summary as a dict. Progress goes to this process's stderr."""
-    import subprocess
-    import tempfile
+    from crawler.child import run_crawl_process
 
-    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp:
-        job, result = Path(tmp, "job.json"), Path(tmp, "result.json")
-        job.write_text(json.dumps({"archive": str(archive_dir), "portals": [asdict(p) for p in portals],
-                                   "kwargs": kwargs}, ensure_ascii=False), "utf-8")
-        proc = subprocess.run([sys.executable, "-m", "crawler.run", "--job", str(job), "--result", str(result)],
-                              timeout=timeout)
-        if not result.exists():
-            raise RuntimeError(f"the crawl process ended with status {proc.returncode} before reporting")
-        data = json.loads(result.read_text("utf-8"))
+    rc, _, data = run_crawl_process(archive_dir, portals, kwargs, timeout=timeout)
+    if data is None:
+        raise RuntimeError(f"the crawl process ended with status {rc} before reporting")
     if not data["ok"]:
         raise RuntimeError(data["error"])
     return {**data["summary"], "peak_rss_kb": data.get("peak_rss_kb"), "cpu_s": data.get("cpu_s")}
@@ -218,7 +190,7 @@ def _stop_with_parent(parent: int) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m crawler.run --job JOB.json --result RESULT.json`` (what crawl_in_subprocess runs)."""
+    """``python -m crawler.run --job JOB.json --result RESULT.json`` (what :mod:`crawler.child` runs)."""
     import argparse
 
     ap = argparse.ArgumentParser()

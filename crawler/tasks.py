@@ -43,7 +43,7 @@ def visibility_timeout() -> float:
     handed out again; the host locks then make that second copy wait and return the first's result.
     ``NIANBAO_VISIBILITY_TIMEOUT`` overrides it (the tests use seconds).
     """
-    from crawler.harvest import GRACE_S
+    from crawler.child import GRACE_S
 
     return float(os.environ.get("NIANBAO_VISIBILITY_TIMEOUT", DEFAULT_CRAWL_TIMEOUT + 2 * GRACE_S + 600))
 
@@ -112,7 +112,7 @@ def crawl_portal(self, profile: dict, shared: str, validators: list[dict] | None
         started = time.time()
         summary, outcome = _crawl(scratch, portal, prior, shared, options)
         with Archive.open(scratch) as a:
-            run_id = (summary or {}).get("run_id") or a.catalog.scalar("SELECT max(id) FROM runs WHERE kind = 'crawl'")
+            run_id = (summary or {}).get("run_id") or a.latest_crawl_run()
             manifest = pack(a, store, task_id, portal=portal.name, run_id=run_id, extra={
                 "worker": self.request.hostname or socket.gethostname(),
                 "outcome": outcome, "summary": summary, "seconds": round(time.time() - started, 1),
@@ -126,7 +126,7 @@ def crawl_portal(self, profile: dict, shared: str, validators: list[dict] | None
 
 def _crawl(scratch: Path, portal, prior: Path, shared: str, options: dict) -> tuple[dict | None, dict]:
     """Run the crawl in a child process that ends with us; stop it gracefully at the time limit."""
-    from crawler.harvest import judge, run_crawl_process
+    from crawler.child import judge, run_crawl_process
 
     timeout = float(options.get("timeout") or DEFAULT_CRAWL_TIMEOUT)
     kwargs = {"browser": options.get("browser", "auto"), "progress": False,

@@ -62,7 +62,10 @@ def recover(catalog: Catalog) -> list[int]:
 
 
 def last(catalog: Catalog, portals: Iterable[str] | None = None) -> dict[str, dict]:
-    """The latest harvest of each portal (a ``skipped`` one only when nothing else is on record)."""
+    """The latest harvest of each portal (a ``skipped`` one only when nothing else is on record); none
+    from a catalog older than the harvest history."""
+    if not catalog.db["harvests"].exists():
+        return {}
     rows = catalog.rows("""SELECT h.* FROM harvests h WHERE h.id = (
         SELECT max(id) FROM harvests g WHERE g.portal = h.portal AND g.outcome != 'skipped')
         OR (h.outcome = 'skipped' AND NOT EXISTS (
@@ -76,6 +79,11 @@ def history(catalog: Catalog, portal: str | None = None, limit: int = 50) -> lis
     """The latest harvests, newest first."""
     where, params = ("WHERE portal = ?", (portal,)) if portal else ("", ())
     return list(catalog.rows(f"SELECT * FROM harvests {where} ORDER BY id DESC LIMIT ?", (*params, limit)))
+
+
+def get(catalog: Catalog, ids: Iterable[int]) -> list[dict]:
+    """These harvest rows, in the order asked."""
+    return [catalog.one("SELECT * FROM harvests WHERE id = ?", (i,)) for i in ids]
 
 
 def portal_numbers(catalog: Catalog, run_id: int, hosts: list[str]) -> dict:

@@ -375,12 +375,21 @@ def pending(catalog: Catalog, *, all_blobs: bool = False) -> list[str]:
                                               params)]
 
 
+ParseStep = Callable[[list[tuple[str, dict]]], Iterable[tuple[str, dict, ParseResult]]]
+
+
 def examine(catalog: Catalog, store: BlobStore, shas: Iterable[str], *, jobs: int | None = None,
             assign: bool = True, progress: Progress | None = None, batch: int = 50,
-            pool: ProcessPoolExecutor | None = None) -> list[Placed]:
-    """Parse the given blobs and place them, committing every ``batch`` blobs."""
+            pool: ProcessPoolExecutor | None = None, parse_with: ParseStep | None = None) -> list[Placed]:
+    """Parse the given blobs and place them, committing every ``batch`` blobs.
+
+    ``parse_with(items)`` parses another way (the workers of a distributed reparse): it takes
+    ``(sha256, hint)`` pairs and yields ``(sha256, hint, result)`` as results come, in any order,
+    leaving out what failed; by default they are parsed here, in ``jobs`` processes.
+    """
     items = [(sha, hints(catalog, sha)) for sha in shas]
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
+    parse_items = parse_with or functools.partial(parse_many, store, jobs=jobs, pool=pool)
     placer = Placer(catalog)
     placed: list[Placed] = []
     chunk: list[tuple[str, dict, ParseResult]] = []
@@ -390,7 +399,7 @@ def examine(catalog: Catalog, store: BlobStore, shas: Iterable[str], *, jobs: in
             placed.extend(placer.apply(sha, res, hint, assign=assign) for sha, hint, res in chunk)
         chunk.clear()
 
-    for i, item in enumerate(parse_many(store, items, jobs, pool), 1):
+    for i, item in enumerate(parse_items(items), 1):
         chunk.append(item)
         if len(chunk) >= batch:
             flush()

@@ -19,11 +19,15 @@ import signal
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archive.capture import Capture
 from archive.examine.parse_service import ParseService, end_process
 from archive.examine.pipeline import _die_with_parent
+
+if TYPE_CHECKING:
+    from archive.ingest.writer import RunStats
 
 STOP = "stop"
 # A little below the crawl: the writer's work can wait a moment (the queue holds it), the crawl's
@@ -121,7 +125,6 @@ def _serve(archive_dir: str, portals: list[str], jobs: int, drain_jobs: int | No
     parser = ParseService(archive_dir, jobs=jobs, drain_jobs=drain_jobs)
     parser.start()
     outbox.put({"run_id": writer.run_id})
-    counts: Counter[str] = Counter()
     per_host: Counter[str] = Counter()
     status, extra, error = "interrupted", {}, None
     with archive:
@@ -132,39 +135,41 @@ def _serve(archive_dir: str, portals: list[str], jobs: int, drain_jobs: int | No
                 if writer._captures:
                     writer.commit()
                     parser.committed()
-                _report(parser, outbox, counts, per_host)  # idle: still bring the parse process's findings
+                _report(parser, outbox, writer.stats, per_host)  # idle: still bring the parse process's findings
                 continue
             if isinstance(item, tuple) and item and item[0] == STOP:
                 _, status, extra = item
                 break
             try:
-                added = writer.add(item)
-                counts["captures"] += 1
-                counts["new_blobs"] += int(added.new_blob)
-                counts["not_modified"] += int(item.status == 304)
+                writer.add(item)
                 per_host[urlsplit(item.final_url or item.url).netloc] += 1
             except Exception as e:  # one capture failing must not lose the others
-                counts["errors"] += 1
+                writer.stats.errors += 1
                 error = f"could not archive {item.url}: {e}"
             if not writer._captures:  # the batch was just committed
                 parser.committed()
-                _report(parser, outbox, counts, per_host)
+                _report(parser, outbox, writer.stats, per_host)
         writer.stats.extra.update(extra)
         writer.stats.blocked = len(extra.get("blocked", []))
-        writer.stats.errors += counts["errors"]
         writer.close(status=status, error=None if status == "ok" else status)
         parsed = parser.finish(drain=status == "ok")
-        for key in ("new_documents", "new_reports", "parsed"):
-            counts[key] = parsed.get(key, 0)
-        with archive.catalog.transaction() as db:  # parsing happened beside the writer: record what it found
-            db["runs"].update(writer.run_id, {"new_documents": counts["new_documents"],
-                                              "new_reports": counts["new_reports"]})
-    outbox.put({"final": True, "run_id": writer.run_id, "counts": dict(counts), "per_host": dict(per_host),
-                "reports": parsed.get("reports", []), "error": parsed.get("error") or error})
+        stats = writer.stats  # parsing happened beside the writer: record what it found
+        stats.new_documents, stats.new_reports = parsed.get("new_documents", 0), parsed.get("new_reports", 0)
+        with archive.catalog.transaction() as db:
+            db["runs"].update(writer.run_id, {"new_documents": stats.new_documents, "new_reports": stats.new_reports})
+    outbox.put({"final": True, "run_id": writer.run_id, "counts": {**_counts(stats), "parsed": parsed.get("parsed", 0)},
+                "per_host": dict(per_host), "reports": parsed.get("reports", []),
+                "error": parsed.get("error") or error})
 
 
-def _report(parser, outbox, counts: Counter, per_host: Counter) -> None:
+def _counts(stats: RunStats) -> dict:
+    """The run's numbers as the crawl's display names them (one count, the writer's own)."""
+    return {"captures": stats.pages, "new_blobs": stats.new_blobs, "not_modified": stats.not_modified,
+            "errors": stats.errors, "new_documents": stats.new_documents, "new_reports": stats.new_reports}
+
+
+def _report(parser, outbox, stats: RunStats, per_host: Counter) -> None:
     """Totals so far, for the crawl's live display."""
     found = parser.progress()
-    outbox.put({"counts": {**counts, **{k: found.get(k, 0) for k in ("new_documents", "new_reports", "parsed")}},
-                "per_host": dict(per_host), "reports": found["reports"]})
+    parsed = {k: found.get(k, 0) for k in ("new_documents", "new_reports", "parsed")}
+    outbox.put({"counts": {**_counts(stats), **parsed}, "per_host": dict(per_host), "reports": found["reports"]})

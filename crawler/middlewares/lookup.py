@@ -47,18 +47,10 @@ class ArchiveLookupMiddleware:
             from archive.store.shared import SharedStore
 
             self.shared = SharedStore(shared)
-        self.resume_runs = resume_runs
-        self.served_from_archive = 0
-        # The URLs the archive has for these hosts, read once: a URL it has never seen (most of a first
-        # crawl) costs no query on the reactor thread.
-        self.known: set[str] | None = None
-        if hosts:
-            marks = ",".join("?" * len(hosts))
-            self.known = set()
-            for r in self.archive.catalog.rows(
-                    f"SELECT url, final_url FROM captures WHERE host IN ({marks}) AND sha256 IS NOT NULL",
-                    tuple(hosts)):
-                self.known.update(u for u in (r["url"], r["final_url"]) if u)
+        self.resume_runs = {int(r) for r in resume_runs}
+        # the lookup reads the URLs the archive has for these hosts once: a URL it has never seen (most of a
+        # first crawl) costs no query on the reactor thread
+        self.lookup = self.archive.crawl_lookup(hosts)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -68,12 +60,7 @@ class ArchiveLookupMiddleware:
                    prior=load_prior(s.get("NIANBAO_PRIOR")), shared=s.get("NIANBAO_SHARED"))
 
     def _last(self, url: str) -> dict | None:
-        if self.known is not None and url not in self.known:
-            return self.prior.get(url)
-        return self.archive.catalog.one(
-            """SELECT id, run_id, status, headers, etag, last_modified, sha256, final_url FROM captures
-               WHERE (final_url = ? OR url = ?) AND status BETWEEN 200 AND 299 AND sha256 IS NOT NULL
-               ORDER BY id DESC LIMIT 1""", (url, url)) or self.prior.get(url)
+        return self.lookup.last(url) or self.prior.get(url)
 
     def _body(self, sha256: str) -> bytes | None:
         if self.archive.store.exists(sha256):
@@ -101,8 +88,7 @@ class ArchiveLookupMiddleware:
         row = self._last(request.url)
         if row is None:
             return None
-        if self.resume_runs and int(row["run_id"] or 0) in {int(r) for r in self.resume_runs}:
-            self.served_from_archive += 1
+        if self.resume_runs and int(row["run_id"] or 0) in self.resume_runs:
             return self._archived(request, row, "resumed")
         if row["etag"] and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = row["etag"]
