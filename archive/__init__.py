@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from archive.archive import Archive
     from archive.capture import Capture, RedirectHop
+    from archive.catalog.coverage import PortalScope
     from archive.errors import ArchiveError
     from archive.store.body import Body
 
 _LAZY = {"Archive": "archive.archive", "ArchiveError": "archive.errors", "Body": "archive.store.body",
-         "Capture": "archive.capture", "RedirectHop": "archive.capture"}
-__all__ = ["Archive", "ArchiveError", "Body", "Capture", "RedirectHop"]
+         "Capture": "archive.capture", "PortalScope": "archive.catalog.coverage", "RedirectHop": "archive.capture"}
+__all__ = ["Archive", "ArchiveError", "Body", "Capture", "PortalScope", "RedirectHop"]
 
 
 def __getattr__(name: str):

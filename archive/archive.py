@@ -1,23 +1,31 @@
 """The archive as one object: a directory holding ``catalog.db``, ``blobs/`` and ``warc/``.
 
-The Python API the CLI mirrors, name for name: ``stats``, ``reports``, ``show``, ``export``,
+The Python API the CLI and the web app use, name for name: ``stats``, ``reports``, ``show``, ``export``,
 ``verify``, ``ingest``, ``import_warcs`` (``nianbao import``),
-``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``;
+``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``; for the web app and the exports also
+``count_reports``, ``report``, ``cells``/``count_cells``, ``iter_cells``, ``iter_reports``, ``agencies``,
+``agency``, ``original``, ``texts``, ``pending_index`` and ``hosts``.
 ``writer()`` is what the crawler's pipeline uses.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archive.catalog.db import Catalog
 from archive.errors import ArchiveError
 from archive.store.blobs import BlobStore
 
+if TYPE_CHECKING:
+    from archive.catalog.originals import Original
+
 DEFAULT_DIR = "nianbao-archive"
 ENV_VAR = "NIANBAO_ARCHIVE"
+EXPORT_FORMATS = ("jsonl", "csv", "warc")  # what ``export`` writes (see :mod:`archive.catalog.export`)
 
 
 def default_path() -> Path:
@@ -98,15 +106,93 @@ class Archive:
 
         return stats(self)
 
-    def reports(self, **kwargs) -> list[dict]:
+    def reports(self, *, year: int | None = None, agency: str | None = None, limit: int | None = None,
+                offset: int = 0) -> list[dict]:
+        """One row per report, newest year first; ``limit``/``offset`` page in SQL."""
         from archive.catalog.views import reports
 
-        return reports(self, **kwargs)
+        return reports(self, year=year, agency=agency, limit=limit, offset=offset)
+
+    def count_reports(self, *, year: int | None = None, agency: str | None = None) -> int:
+        """How many reports ``reports`` lists with these filters."""
+        from archive.catalog.views import count_reports
+
+        return count_reports(self, year=year, agency=agency)
 
     def show(self, report: int | str) -> dict:
         from archive.catalog.views import show
 
         return show(self, report)
+
+    def report(self, report: int | str) -> dict:
+        """The catalog row of one report (id or ``AGENCY/YEAR``), e.g. its ``agency_key``; NotFound if none."""
+        from archive.catalog.views import report as report_row
+
+        return report_row(self, report)
+
+    def cells(self, *, year: int | None = None, agency: str | None = None, table: str | None = None,
+              row: str | None = None, column: str | None = None, limit: int | None = None,
+              offset: int | None = None) -> list[dict]:
+        """Cells as tidy rows (``agency``: name contains), by report, table, row, column; paged in SQL."""
+        from archive.catalog.cells import cells
+
+        return cells(self, year=year, agency=agency, table=table, row=row, column=column, limit=limit, offset=offset)
+
+    def count_cells(self, *, year: int | None = None, agency: str | None = None, table: str | None = None,
+                    row: str | None = None, column: str | None = None) -> int:
+        """How many cells ``cells`` lists with these filters."""
+        from archive.catalog.cells import count_cells
+
+        return count_cells(self, year=year, agency=agency, table=table, row=row, column=column)
+
+    def iter_cells(self, columns: Sequence[str], *, year: int | None = None,
+                   order: Sequence[str] | None = None) -> Iterator[tuple]:
+        """Every cell (of ``year``) as a tuple of ``columns``, streamed: what the CSV exports write."""
+        from archive.catalog.cells import iter_cells
+
+        return iter_cells(self, columns, year=year, order=order)
+
+    def iter_reports(self, *, year: int | None = None, order: Sequence[str] | None = None) -> Iterator[dict]:
+        """Every report (of ``year``) as ``show`` gives it, streamed: what the JSONL exports write."""
+        from archive.catalog.views import iter_reports
+
+        return iter_reports(self, year=year, order=order)
+
+    def agencies(self) -> list[dict]:
+        """Each agency with the years the archive holds a report on."""
+        from archive.catalog.views import agencies
+
+        return agencies(self)
+
+    def agency(self, name: str) -> dict:
+        """One agency's reports by year and their cells; NotFound if it has none."""
+        from archive.catalog.views import agency
+
+        return agency(self, name)
+
+    def original(self, sha256: str) -> Original:
+        """An original's bytes with its kind and the content type it was fetched with; NotFound if none."""
+        from archive.catalog.originals import original
+
+        return original(self, sha256)
+
+    def texts(self, sha256s) -> dict[str, str]:
+        """The extracted text of the documents with these digests."""
+        from archive.catalog.views import texts
+
+        return texts(self, sha256s)
+
+    def pending_index(self) -> int:
+        """Documents waiting to be indexed for search."""
+        from archive.catalog.views import pending_index
+
+        return pending_index(self)
+
+    def hosts(self) -> list[str]:
+        """Every host the archive holds captures from."""
+        from archive.catalog.views import hosts
+
+        return hosts(self)
 
     def export(self, fmt: str, out, **kwargs) -> int:
         from archive.catalog.export import export
@@ -128,6 +214,8 @@ class Archive:
         """The scheduler's harvest history, newest first."""
         from archive.catalog.harvests import history
 
+        if not self.catalog.db["harvests"].exists():  # a read-only catalog from before harvests were kept
+            return []
         return history(self.catalog, portal, limit)
 
     def search(self, query: str = "", **kwargs):

@@ -6,12 +6,14 @@ import csv
 import json
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from archive.catalog.views import show
+from archive.archive import EXPORT_FORMATS
+from archive.catalog.cells import iter_cells
+from archive.catalog.views import iter_reports
 
 if TYPE_CHECKING:
     from archive.archive import Archive
 
-FORMATS = ("jsonl", "csv", "warc")
+FORMATS = EXPORT_FORMATS
 CSV_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "label",
                "recovered", "sha256", "parser_version"]
 
@@ -27,15 +29,10 @@ def export(archive: Archive, fmt: str, out: TextIO | BinaryIO, *, year: int | No
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def _report_ids(archive: Archive, year: int | None):
-    sql = "SELECT id FROM reports" + (" WHERE year = ?" if year is not None else "") + " ORDER BY year, agency, id"
-    return [r["id"] for r in archive.catalog.rows(sql, (year,) if year is not None else ())]
-
-
 def _jsonl(archive: Archive, out: TextIO, year: int | None) -> int:
     n = 0
-    for rid in _report_ids(archive, year):
-        out.write(json.dumps(show(archive, rid), ensure_ascii=False) + "\n")
+    for rep in iter_reports(archive, year=year):
+        out.write(json.dumps(rep, ensure_ascii=False) + "\n")
         n += 1
     return n
 
@@ -43,11 +40,8 @@ def _jsonl(archive: Archive, out: TextIO, year: int | None) -> int:
 def _csv(archive: Archive, out: TextIO, year: int | None) -> int:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    sql = """SELECT report_id, agency, year, template, table_id, row_id, column_id, value, raw, label, recovered,
-                    sha256, parser_version FROM report_cells""" + (" WHERE year = ?" if year is not None else "") + \
-          " ORDER BY year, agency, report_id, table_id, row_id, column_id"
     n = 0
-    for row in archive.catalog.conn.execute(sql, (year,) if year is not None else ()):
+    for row in iter_cells(archive, CSV_COLUMNS, year=year):
         w.writerow(row)
         n += 1
     return n

@@ -1,9 +1,11 @@
-"""Read-side views of the catalog: totals, the list of reports, one report in full."""
+"""Read-side views of the catalog: totals, the list of reports, one report in full, the agencies,
+the capture hosts, and what the web pages read beside them."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from archive.errors import NotFound
@@ -39,8 +41,7 @@ def stats(archive: Archive) -> dict:
     return one
 
 
-def reports(archive: Archive, *, year: int | None = None, agency: str | None = None) -> list[dict]:
-    """One row per report, newest year first."""
+def _report_filter(year: int | None, agency: str | None) -> tuple[str, dict]:
     where, params = [], {}
     if year is not None:
         where.append("r.year = :year")
@@ -48,6 +49,17 @@ def reports(archive: Archive, *, year: int | None = None, agency: str | None = N
     if agency:
         where.append("(r.agency LIKE :agency OR r.agency_key LIKE :agency)")
         params["agency"] = f"%{agency}%"
+    return ("WHERE " + " AND ".join(where) if where else ""), params
+
+
+def reports(archive: Archive, *, year: int | None = None, agency: str | None = None, limit: int | None = None,
+            offset: int = 0) -> list[dict]:
+    """One row per report, newest year first; ``limit``/``offset`` page in SQL (see :func:`count_reports`)."""
+    cond, params = _report_filter(year, agency)
+    page = ""
+    if limit is not None:
+        page = "LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
     sql = f"""
         SELECT r.id, r.agency, r.year, r.template, r.title, r.first_seen,
                (SELECT count(*) FROM revisions v WHERE v.report_id = r.id) AS revisions,
@@ -57,9 +69,29 @@ def reports(archive: Archive, *, year: int | None = None, agency: str | None = N
         FROM reports r
         LEFT JOIN revisions cur ON cur.id = r.current_revision_id
         LEFT JOIN documents p ON p.id = cur.primary_document_id
-        {"WHERE " + " AND ".join(where) if where else ""}
-        ORDER BY r.year DESC, r.agency, r.id"""
+        {cond}
+        ORDER BY r.year DESC, r.agency, r.id {page}"""
     return list(archive.catalog.rows(sql, params))
+
+
+def count_reports(archive: Archive, *, year: int | None = None, agency: str | None = None) -> int:
+    """How many reports :func:`reports` lists with the same filters (the total beside a page)."""
+    cond, params = _report_filter(year, agency)
+    return archive.catalog.scalar(f"SELECT count(*) FROM reports r {cond}", params)
+
+
+def iter_reports(archive: Archive, *, year: int | None = None, order: Sequence[str] | None = None) -> Iterator[dict]:
+    """Every report (of ``year``) in full, as :func:`show` gives it, in ``order`` (columns of ``reports``,
+    default year, agency, id): what the JSONL exports stream."""
+    order = order or ("year", "agency", "id")
+    bad = set(order) - {"id", "year", "agency", "agency_key", "first_seen"}
+    if bad:
+        raise ValueError(f"cannot order reports by {sorted(bad)}")
+    ids = [r["id"] for r in archive.catalog.db["reports"].rows_where(
+        "year = ?" if year is not None else None, (year,) if year is not None else None, select="id",
+        order_by=", ".join(order))]
+    for rid in ids:
+        yield show(archive, rid)
 
 
 def find_report(archive: Archive, report: int | str) -> int:
@@ -140,3 +172,50 @@ def show(archive: Archive, report: int | str) -> dict:
                            FROM revisions v LEFT JOIN documents p ON p.id = v.primary_document_id
                            WHERE v.report_id = ? ORDER BY v.number""", (rid,))]
     return out
+
+
+def report(archive: Archive, report: int | str) -> dict:
+    """The catalog's row for one report (id or ``AGENCY/YEAR``): its ``agency_key``, current revision, …"""
+    return archive.catalog.one("SELECT * FROM reports WHERE id = ?", (find_report(archive, report),))
+
+
+def agencies(archive: Archive) -> list[dict]:
+    """Each agency (by key) with its name and the years the archive holds a report on."""
+    return [{"agency": r["agency"], "agency_key": r["agency_key"], "years": json.loads(r["years"])}
+            for r in archive.catalog.rows("""SELECT agency_key, max(agency) AS agency, json_group_array(year) AS years
+                                             FROM (SELECT agency_key, agency, year FROM reports ORDER BY year)
+                                             GROUP BY agency_key ORDER BY agency_key""")]
+
+
+def agency(archive: Archive, name: str) -> dict:
+    """One agency (by name or key): its reports by year and all their cells, read in two queries."""
+    key = agency_key(name) or name
+    rows = list(archive.catalog.rows("SELECT id, agency, year, template FROM reports WHERE agency_key = ? "
+                                     "ORDER BY year", (key,)))
+    if not rows:
+        raise NotFound(f"no reports of {name}")
+    cells = list(archive.catalog.rows(
+        """SELECT report_id, year, table_id, row_id, column_id, value FROM report_cells
+           WHERE report_id IN (SELECT id FROM reports WHERE agency_key = ?)""", (key,)))
+    return {"agency": rows[-1]["agency"], "agency_key": key, "reports": rows, "cells": cells}
+
+
+def texts(archive: Archive, sha256s: Iterable[str]) -> dict[str, str]:
+    """The extracted text of the documents with these digests (``""`` when none was extracted)."""
+    wanted = sorted(set(sha256s))
+    if not wanted:
+        return {}
+    marks = ", ".join("?" * len(wanted))
+    return {r["sha256"]: r["text"] or "" for r in archive.catalog.rows(
+        f"SELECT sha256, text FROM documents WHERE sha256 IN ({marks})", wanted)}
+
+
+def pending_index(archive: Archive) -> int:
+    """Documents waiting to be (re)indexed for search (what a read-only archive cannot catch up on)."""
+    return archive.catalog.scalar("SELECT count(*) FROM search_dirty")
+
+
+def hosts(archive: Archive) -> list[str]:
+    """Every host the archive holds captures from."""
+    return [r["host"] for r in archive.catalog.rows(
+        "SELECT DISTINCT host FROM captures WHERE host IS NOT NULL ORDER BY host")]

@@ -8,35 +8,23 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from archive import Archive
 from archive.errors import NotFound, QueryError
+from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year
 
 router = APIRouter(prefix="/api", tags=["api"])
-SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the original, lower-case hex")]
-PerPage = Annotated[int, Query(ge=1, le=200)]
-Page = Annotated[int, Query(ge=1, le=100_000)]
-Year = Annotated[int | None, Query(ge=1990, le=2100)]
-MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "docx":
-         "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "doc": "application/msword",
-         "wps": "application/vnd.ms-works", "text": "text/plain; charset=utf-8", "image": "application/octet-stream"}
-
-
-def get_archive(request: Request) -> Iterator[Archive]:
-    yield from request.app.state.archive()
-
-
-ArchiveDep = Annotated[Archive, Depends(get_archive)]
+# The web CSV (/api/export/cells.csv): fewer columns than `nianbao export --format csv`, by report.
+CSV_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "sha256"]
+CSV_ORDER = ("report_id",)
 
 
 @router.get("/reports", summary="Reports, newest year first")
 def reports(a: ArchiveDep, year: Year = None, agency: Annotated[str | None, Query(max_length=100)] = None,
             page: Page = 1, per_page: PerPage = 50) -> dict[str, Any]:
-    rows = a.reports(year=year, agency=agency)
-    return {"total": len(rows), "page": page, "per_page": per_page,
-            "reports": rows[(page - 1) * per_page: page * per_page]}
+    return {"total": a.count_reports(year=year, agency=agency), "page": page, "per_page": per_page,
+            "reports": a.reports(year=year, agency=agency, limit=per_page, offset=(page - 1) * per_page)}
 
 
 @router.get("/reports/{report_id}", summary="One report: the parsed structure with cells, checks, documents")
@@ -71,29 +59,15 @@ def cells(a: ArchiveDep, year: Year = None, agency: Annotated[str | None, Query(
           row: Annotated[str | None, Query(max_length=20)] = None,
           column: Annotated[str | None, Query(max_length=30)] = None,
           page: Page = 1, per_page: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
-    where, params = [], []
-    for col, val in (("year", year), ("table_id", table), ("row_id", row), ("column_id", column)):
-        if val is not None:
-            where.append(f"{col} = ?")
-            params.append(val)
-    if agency:
-        where.append("agency LIKE ?")
-        params.append(f"%{agency}%")
-    cond = ("WHERE " + " AND ".join(where)) if where else ""
-    total = a.catalog.scalar(f"SELECT count(*) FROM report_cells {cond}", tuple(params))
-    rows = list(a.catalog.rows(
-        f"SELECT report_id, agency, year, template, table_id, row_id, column_id, value, raw, recovered, sha256 "
-        f"FROM report_cells {cond} ORDER BY report_id, table_id, row_id, column_id LIMIT ? OFFSET ?",
-        (*params, per_page, (page - 1) * per_page)))
+    filters = {"year": year, "agency": agency, "table": table, "row": row, "column": column}
+    total = a.count_cells(**filters)
+    rows = a.cells(**filters, limit=per_page, offset=(page - 1) * per_page)
     return {"total": total, "page": page, "per_page": per_page, "cells": rows}
 
 
 @router.get("/agencies", summary="Agencies with the years the archive holds")
 def agencies(a: ArchiveDep) -> list[dict[str, Any]]:
-    return [{"agency": r["agency"], "agency_key": r["agency_key"], "years": json.loads(r["years"])}
-            for r in a.catalog.rows("""SELECT agency_key, max(agency) AS agency, json_group_array(year) AS years
-                                       FROM (SELECT agency_key, agency, year FROM reports ORDER BY year)
-                                       GROUP BY agency_key ORDER BY agency_key""")]
+    return a.agencies()
 
 
 @router.get("/coverage", summary="Per portal, agency and year: on time, late or missing")
@@ -104,11 +78,12 @@ def coverage(request: Request, a: ArchiveDep, year: Year = None) -> list[dict[st
 @router.get("/blobs/{sha256}", summary="An original, byte for byte, as a download",
             response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
 def blob(a: ArchiveDep, sha256: SHA256) -> Response:
-    row = a.catalog.one("SELECT kind FROM blobs WHERE sha256 = ?", (sha256,))
-    if row is None:
-        raise HTTPException(404, f"no original with SHA-256 {sha256}")
-    return Response(a.read_blob(sha256), media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{row["kind"] or "bin"}"'})
+    try:
+        orig = a.original(sha256)
+    except NotFound as e:
+        raise HTTPException(404, str(e)) from e
+    return Response(orig.data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{orig.kind or "bin"}"'})
 
 
 @router.get("/export/cells.csv", summary="Every cell as CSV, streamed", response_class=StreamingResponse,
@@ -120,11 +95,9 @@ def export_cells(request: Request, year: Year = None) -> StreamingResponse:
         for a in access():  # its own connection: the response outlives the request's dependencies
             buf = io.StringIO()
             w = csv.writer(buf)
-            w.writerow(["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "sha256"])
-            sql = ("SELECT report_id, agency, year, template, table_id, row_id, column_id, value, raw, sha256 "
-                   "FROM report_cells" + (" WHERE year = ?" if year else "") + " ORDER BY report_id")
-            for i, r in enumerate(a.catalog.rows(sql, (year,) if year else ()), 1):
-                w.writerow(list(r.values()))
+            w.writerow(CSV_COLUMNS)
+            for i, r in enumerate(a.iter_cells(CSV_COLUMNS, year=year, order=CSV_ORDER), 1):
+                w.writerow(r)
                 if i % 1000 == 0:
                     yield buf.getvalue()
                     buf.seek(0)
@@ -142,10 +115,8 @@ def export_reports(request: Request, year: Year = None) -> StreamingResponse:
 
     def lines() -> Iterator[str]:
         for a in access():
-            sql = "SELECT id FROM reports" + (" WHERE year = ?" if year else "") + " ORDER BY id"
-            ids = [r["id"] for r in a.catalog.rows(sql, (year,) if year else ())]
-            for rid in ids:
-                yield json.dumps(a.show(rid), ensure_ascii=False, default=str) + "\n"
+            for rep in a.iter_reports(year=year, order=("id",)):
+                yield json.dumps(rep, ensure_ascii=False, default=str) + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson",
                              headers={"Content-Disposition": 'attachment; filename="reports.jsonl"'})

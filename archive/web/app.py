@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -18,15 +19,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from archive import Archive
-from archive.catalog.coverage import PortalScope
 from archive.errors import ArchiveError, CatalogError
+from archive.web import api, pages
+from archive.web.deps import PAGE_CSP
+
+if TYPE_CHECKING:
+    from archive import PortalScope
 
 HERE = Path(__file__).parent
-PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src 'self'; "
-            "object-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
-# Archived HTML: a unique origin with no script, no forms, no plugins, and nothing fetched but its own images.
-ORIGINAL_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-PDF_CSP = "default-src 'none'; object-src 'self'; frame-ancestors 'self'"
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -56,8 +56,6 @@ class ArchiveAccess:
 def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = None,
                readonly: bool = True) -> FastAPI:
     """The web app over one archive; ``portals`` (from the profiles) feed the coverage page."""
-    from archive.web import api, pages
-
     archive_dir = Path(archive_dir)
     try:  # fail at start, in words, rather than on the first request
         Archive.open(archive_dir, readonly=True).close()

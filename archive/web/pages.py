@@ -6,19 +6,15 @@ import itertools
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from archive import Archive
 from archive.errors import NotFound, QueryError
-from archive.parser import agency_key as key_of
-from archive.web.api import MEDIA, SHA256, get_archive
-from archive.web.app import ORIGINAL_CSP, PDF_CSP
+from archive.web.deps import MEDIA, ORIGINAL_CSP, PDF_CSP, SHA256, ArchiveDep
 from archive.web.report_view import SERIES, chart_svg, grids, text_diff
 
 router = APIRouter(include_in_schema=False)
-ArchiveDep = Annotated[Archive, Depends(get_archive)]
 FILTERS = ("agency", "region", "year", "template", "kind", "failed_checks")
 
 
@@ -47,7 +43,7 @@ def search_page(request: Request, a: ArchiveDep, q: Annotated[str, Query(max_len
         params = {"q": q, **chosen, **change}
         return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "", False)})
 
-    pending = a.catalog.scalar("SELECT count(*) FROM search_dirty") if a.readonly else 0
+    pending = a.pending_index() if a.readonly else 0
     return render(request, "search.html", q=q, res=res, error=error, chosen=chosen, link=link,
                   mark=lambda s: Markup(s), pending=pending, stats=a.stats())
 
@@ -59,37 +55,30 @@ def report_page(request: Request, a: ArchiveDep, report_id: Annotated[int, Path(
     except NotFound as e:
         raise HTTPException(404, str(e)) from e
     failed = [c for c in rep["checks"] if not c["ok"]]
-    texts = {}
-    for v in rep["revisions"]:
-        if v["primary_sha256"]:
-            texts[v["number"]] = a.catalog.scalar("SELECT text FROM documents WHERE sha256 = ?",
-                                                  (v["primary_sha256"],)) or ""
+    primaries = {v["number"]: v["primary_sha256"] for v in rep["revisions"] if v["primary_sha256"]}
+    found = a.texts(primaries.values())
+    texts = {number: found.get(sha, "") for number, sha in primaries.items()}
     diffs = []
     numbers = sorted(texts)
     for old, new in itertools.pairwise(numbers):
         diffs.append({"old": old, "new": new, "lines": text_diff(texts[old], texts[new])[:400]})
     primary = next((d for d in rep["documents"] if d["sha256"] == rep["source_sha256"]), None)
-    key = a.catalog.scalar("SELECT agency_key FROM reports WHERE id = ?", (report_id,))
     return render(request, "report.html", rep=rep, grids=grids(rep), failed=failed, diffs=diffs, primary=primary,
-                  agency_key=key)
+                  agency_key=a.report(report_id)["agency_key"])
 
 
 @router.get("/agency/{agency}", response_class=HTMLResponse)
 def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max_length=100)]) -> HTMLResponse:
-    key = key_of(agency) or agency
-    rows = list(a.catalog.rows("SELECT id, agency, year, template FROM reports WHERE agency_key = ? ORDER BY year",
-                               (key,)))
-    if not rows:
-        raise HTTPException(404, f"no reports of {agency}")
-    points: dict[int, dict] = {}
-    for r in rows:
-        pts = points.setdefault(r["year"], {})
-        for c in a.catalog.rows("SELECT table_id, row_id, column_id, value FROM report_cells WHERE report_id = ?",
-                                (r["id"],)):
-            pts[(c["table_id"], c["row_id"], c["column_id"])] = c["value"]
+    try:
+        found = a.agency(agency)
+    except NotFound as e:
+        raise HTTPException(404, str(e)) from e
+    points: dict[int, dict] = {r["year"]: {} for r in found["reports"]}
+    for c in found["cells"]:
+        points[c["year"]][(c["table_id"], c["row_id"], c["column_id"])] = c["value"]
     table = [{"year": y, "values": [points[y].get(s[:3]) for s in SERIES]} for y in sorted(points)]
-    return render(request, "agency.html", agency=rows[-1]["agency"], reports=rows, chart=Markup(chart_svg(points)),
-                  series=[s[3] for s in SERIES], table=table)
+    return render(request, "agency.html", agency=found["agency"], reports=found["reports"],
+                  chart=Markup(chart_svg(points)), series=[s[3] for s in SERIES], table=table)
 
 
 @router.get("/coverage", response_class=HTMLResponse)
@@ -103,18 +92,16 @@ def coverage_page(request: Request, a: ArchiveDep,
 def original(a: ArchiveDep, sha256: SHA256) -> Response:
     """An original shown inline, never as part of our origin: HTML and text get a CSP sandbox (a unique
     origin, no script); PDFs are shown by the browser's viewer; other formats are downloads."""
-    row = a.catalog.one("SELECT kind FROM blobs WHERE sha256 = ?", (sha256,))
-    if row is None:
-        raise HTTPException(404, f"no original with SHA-256 {sha256}")
-    kind = row["kind"] or "bin"
-    data = a.read_blob(sha256)
+    try:
+        orig = a.original(sha256)
+    except NotFound as e:
+        raise HTTPException(404, str(e)) from e
+    kind, data = orig.kind or "bin", orig.data
     if kind == "pdf":
         return Response(data, media_type=MEDIA["pdf"], headers={"Content-Security-Policy": PDF_CSP})
     if kind in ("html", "text"):
         media = "text/html" if kind == "html" else "text/plain"
-        enc = a.catalog.scalar("SELECT content_type FROM captures WHERE sha256 = ? AND content_type IS NOT NULL",
-                               (sha256,)) or ""
-        charset = enc.split("charset=")[-1].strip() if "charset=" in enc else None
+        charset = orig.charset
         return Response(data, media_type=f"{media}; charset={charset}" if charset else media,
                         headers={"Content-Security-Policy": ORIGINAL_CSP})
     return Response(data, media_type=MEDIA.get(kind, "application/octet-stream"),

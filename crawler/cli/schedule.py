@@ -1,5 +1,5 @@
 """``nianbao schedule start|list|run-now|history`` and ``nianbao coverage``: thin commands over
-:mod:`scheduler`, :mod:`crawler.harvest` and :mod:`archive.catalog.coverage`, with the same names."""
+:mod:`scheduler`, :mod:`crawler.harvest`, :mod:`crawler.portals` and ``Archive.coverage``, with the same names."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from crawler.cli.base import archive_option, emit_json, err, open_archive, out
 
 OUTCOME_STYLE = {"ok": "green", "running": "cyan", "skipped": "yellow", "stopped": "yellow", "timeout": "red",
                  "failed": "red", "crashed": "red", "interrupted": "yellow"}
-STATUS_STYLE = {"on_time": "green", "late": "red", "missing": "bold red", "undated": "yellow",
+# Every coverage status, in the order the coverage module's STATUSES lists them (the summary line's order).
+STATUS_STYLE = {"on_time": "green", "late": "red", "undated": "yellow", "missing": "bold red",
                 "unchecked": "dim", "not_due": "dim"}
 
 
@@ -129,7 +130,7 @@ def schedule_run_now(archive_dir: Path | None, portals: tuple[str, ...], as_json
 def schedule_history(archive_dir: Path | None, portal: str | None, limit: int, as_json: bool) -> None:
     """The latest harvests (of one portal, if named), newest first."""
     with open_archive(archive_dir, readonly=True) as a:
-        rows = a.harvests(portal, limit) if a.catalog.db["harvests"].exists() else []
+        rows = a.harvests(portal, limit)
     if as_json:
         emit_json(rows)
     else:
@@ -161,26 +162,18 @@ def _history_table(rows: list[dict], title: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def coverage(archive_dir: Path | None, year: int | None, portal_names: tuple[str, ...], today, as_json: bool) -> None:
     """Per portal, agency and year: published by the deadline, late, or still missing."""
-    from archive.catalog.coverage import STATUSES, PortalScope
-    from scheduler import scheduled_portals
-    from spiders.profiles import ProfileError, load_all
+    from archive.errors import ArchiveError, CatalogError
+    from crawler.portals import portals_in, scopes
+    from scheduler import ScheduleConfigError
+    from spiders.profiles import ProfileError
 
     where = archive_dir or default_path()
     try:
-        known = load_all(where / "portals")
-        scheduled = scheduled_portals(where, _config(where))
-    except ProfileError as e:
+        chosen = scopes(portals_in(where, portal_names))
+    except (ProfileError, ScheduleConfigError, ArchiveError, CatalogError) as e:
         raise click.ClickException(str(e)) from e
     with open_archive(where, readonly=True) as a:
-        if portal_names:
-            if missing := [n for n in portal_names if n not in known]:
-                raise click.ClickException(f"no portal profile named {', '.join(missing)}")
-            chosen = [known[n] for n in portal_names]
-        else:
-            hosts = {r["host"] for r in a.catalog.rows("SELECT DISTINCT host FROM captures WHERE host IS NOT NULL")}
-            chosen = [p for n, p in known.items() if n in scheduled or hosts & set(p.allowed_hosts)]
-        scopes = [PortalScope(p.name, p.allowed_hosts, p.agency, p.deadline) for p in chosen]
-        verdicts = a.coverage(scopes, year=year, today=today.date() if today else date.today())
+        verdicts = a.coverage(chosen, year=year, today=today.date() if today else date.today())
     if as_json:
         emit_json([v.as_dict() for v in verdicts])
         return
@@ -193,6 +186,6 @@ def coverage(archive_dir: Path | None, year: int | None, portal_names: tuple[str
         t.add_row(v.portal, v.agency, str(v.year), status, v.deadline, v.published or "",
                   v.source or "; ".join(v.evidence), str(v.report_id or ""))
     out.print(t)
-    counts = {s: sum(v.status == s for v in verdicts) for s in STATUSES}
+    counts = {s: sum(v.status == s for v in verdicts) for s in STATUS_STYLE}
     out.print("  ".join(f"[{STATUS_STYLE[s]}]{s}[/{STATUS_STYLE[s]}] {n}" for s, n in counts.items() if n) or
               "nothing to judge: no portal has captures in this archive")

@@ -105,23 +105,16 @@ def serve(archive_dir: Path | None, host: str, port: int, writable: bool) -> Non
     import uvicorn
 
     from archive.archive import default_path
-    from archive.catalog.coverage import PortalScope
-    from archive.errors import ArchiveError
+    from archive.errors import ArchiveError, CatalogError
     from archive.web import create_app
-    from crawler.cli.schedule import _config
-    from scheduler import scheduled_portals
-    from spiders.profiles import ProfileError, load_all
+    from crawler.portals import portals_in, scopes
+    from scheduler import ScheduleConfigError
+    from spiders.profiles import ProfileError
 
     where = archive_dir or default_path()
     try:
-        known = load_all(where / "portals")
-        scheduled = scheduled_portals(where, _config(where))
-        with open_archive(where, readonly=True) as a:
-            hosts = {r["host"] for r in a.catalog.rows("SELECT DISTINCT host FROM captures WHERE host IS NOT NULL")}
-        scopes = [PortalScope(p.name, p.allowed_hosts, p.agency, p.deadline) for n, p in known.items()
-                  if n in scheduled or hosts & set(p.allowed_hosts)]
-        app = create_app(where, portals=scopes, readonly=not writable)
-    except (ProfileError, ArchiveError) as e:
+        app = create_app(where, portals=scopes(portals_in(where)), readonly=not writable)
+    except (ProfileError, ScheduleConfigError, ArchiveError, CatalogError) as e:
         raise click.ClickException(str(e)) from e
     out.print(f"serving {where} on [bold]http://{host}:{port}/[/bold] ({'writable' if writable else 'read-only'}; "
               f"API description at /openapi.json); Ctrl-C stops")

@@ -1,0 +1,229 @@
+"""``nianbao stats|reports|show|export|verify|ingest|reparse|parse``: thin commands over the
+:class:`archive.Archive` methods of the same names (``parse`` over :func:`archive.parser.parse`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from archive.archive import EXPORT_FORMATS, default_path
+from archive.errors import NotFound
+from crawler.cli.base import archive_option, emit_json, err, open_archive, out
+from crawler.cli.distributed import broker_option, shared_option
+from crawler.progress import progress_bar
+
+
+@click.command()
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats(archive_dir: Path | None, as_json: bool) -> None:
+    """Counts and sizes: blobs, captures, documents, reports, bytes."""
+    with open_archive(archive_dir, readonly=True) as a:
+        s = a.stats()
+    if as_json:
+        emit_json(s)
+        return
+    t = Table(title=f"archive {s['archive']}", show_header=False)
+    labels = [("reports", "reports"), ("revisions", "revisions"), ("documents", "documents"),
+              ("unassigned_documents", "documents without a report"), ("captures", "captures"),
+              ("blobs", "blobs (unique originals)"), ("bytes", "original bytes"), ("stored_bytes", "bytes on disk"),
+              ("warc_files", "WARC files"), ("warc_bytes", "WARC bytes"), ("cells", "table cells"),
+              ("failed_checks", "failed checks"), ("pending_parse", "blobs waiting to be parsed"), ("runs", "runs")]
+    for key, label in labels:
+        t.add_row(label, f"{s[key]:,}")
+    t.add_row("document kinds", ", ".join(f"{k} {n}" for k, n in s["kinds"].items()) or "—")
+    out.print(t)
+
+
+@click.command()
+@archive_option
+@click.option("--year", type=int, help="Only this year.")
+@click.option("--agency", help="Only agencies whose name contains this.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def reports(archive_dir: Path | None, year: int | None, agency: str | None, as_json: bool) -> None:
+    """List the reports in the archive."""
+    with open_archive(archive_dir, readonly=True) as a:
+        rows = a.reports(year=year, agency=agency)
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table(title=f"{len(rows)} report(s)")
+    for col in ("id", "agency", "year", "template", "documents", "kinds", "revisions", "cells", "failed checks"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(str(r["id"]), r["agency"] or "?", str(r["year"]), r["template"] or "", str(r["documents"]),
+                  r["kinds"] or "", str(r["revisions"]), str(r["cells"] or 0), str(r["failed_checks"] or 0))
+    out.print(t)
+
+
+@click.command()
+@archive_option
+@click.argument("report")
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed structure as JSON.")
+def show(archive_dir: Path | None, report: str, as_json: bool) -> None:
+    """One report: REPORT is an id or AGENCY/YEAR (e.g. 安康市信访局/2021)."""
+    with open_archive(archive_dir, readonly=True) as a:
+        try:
+            data = a.show(report)
+        except NotFound as e:
+            raise click.ClickException(str(e)) from e
+    if as_json:
+        emit_json(data)
+        return
+    out.print(f"[bold]{data['title'] or data['agency']}[/bold]  (report {data['report_id']}, "
+              f"{data['agency']}, {data['year']}, template {data['template']}, revision {data['revision']})")
+    for s in data["sections"]:
+        out.print(f"  {s['number']}、{s['heading']}  ({len(s['text'])} characters)")
+    out.print(f"  {len(data['cells'])} cells, {sum(not c['ok'] for c in data['checks'])} failed checks "
+              f"of {len(data['checks'])}")
+    for w in data["warnings"]:
+        out.print(f"  [yellow]warning:[/yellow] {w}")
+    t = Table(title="documents")
+    for col in ("revision", "kind", "sha256", "captures (first URL)", "identity"):
+        t.add_column(col)
+    for d in data["documents"]:
+        first = d["captures"][0]["final_url"] if d["captures"] else ""
+        t.add_row(str(d["revision"]), d["kind"], d["sha256"][:16], f"{len(d['captures'])} · {first}",
+                  "; ".join(d["identity"].values()))
+    out.print(t)
+
+
+@click.command()
+@archive_option
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="Export format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option("--year", type=int, help="Only this year (jsonl, csv).")
+def export(archive_dir: Path | None, fmt: str, output: Path | None, year: int | None) -> None:
+    """Export reports as JSONL, cells as CSV, or every capture as one WARC stream."""
+    with open_archive(archive_dir, readonly=True) as a:
+        binary = fmt == "warc"
+        if output:
+            text_mode = {} if binary else {"encoding": "utf-8", "newline": ""}
+            with open(output, "wb" if binary else "w", **text_mode) as fh:
+                n = a.export(fmt, fh, year=year) if not binary else a.export(fmt, fh)
+        else:
+            stream = sys.stdout.buffer if binary else sys.stdout
+            n = a.export(fmt, stream, year=year) if not binary else a.export(fmt, stream)
+            stream.flush()
+    what = {"jsonl": "reports", "csv": "cells", "warc": "WARC files"}[fmt]
+    err.print(f"exported {n} {what}" + (f" to {output}" if output else ""))
+
+
+@click.command()
+@archive_option
+@click.option("--warc-records", is_flag=True, help="Also re-check the digests of every WARC record.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def verify(archive_dir: Path | None, warc_records: bool, as_json: bool) -> None:
+    """Re-hash every blob; exit 1 if any is missing or corrupt, or a WARC file is damaged."""
+    with open_archive(archive_dir, readonly=True) as a, progress_bar("verifying blobs", quiet=as_json) as bar:
+        res = a.verify(warc_records=warc_records, progress=bar)
+    if as_json:
+        emit_json(res.as_dict())
+    else:
+        out.print(f"checked {res.blobs_checked:,} blobs"
+                  + (f" and {res.warc_records_checked:,} WARC records" if warc_records else ""))
+        for sha in res.missing:
+            out.print(f"[red]missing[/red] {sha}")
+        for sha in res.corrupt:
+            out.print(f"[red]corrupt[/red] {sha} (its bytes no longer match its SHA-256)")
+        for p in res.warc_problems:
+            out.print(f"[red]WARC[/red] {p}")
+        if res.orphans:
+            out.print(f"{len(res.orphans)} blob(s) on disk belong to no capture (left by an interrupted run; "
+                      f"harmless, reused if fetched again)")
+        out.print("[green]archive OK[/green]" if res.ok else "[red]archive has problems[/red]")
+    if not res.ok:
+        sys.exit(1)
+
+
+@click.command()
+@archive_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: up to 2).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def ingest(archive_dir: Path | None, files: tuple[Path, ...], jobs: int | None, as_json: bool) -> None:
+    """Archive local files (or directories of them) as if fetched."""
+    with open_archive(archive_dir) as a, progress_bar("archiving", quiet=as_json) as bar, \
+            progress_bar("parsing", quiet=as_json) as pbar:
+        res = a.ingest(files, progress=lambda i, n, name: bar(i, n), parse_progress=pbar, jobs=jobs)
+    data = {"files": res.files, "new_blobs": res.new_blobs, "skipped_unchanged": res.skipped,
+            "new_documents": res.new_documents, "new_reports": res.new_reports,
+            "errors": [{"file": f, "error": e} for f, e in res.errors],
+            "notes": [{"file": f, "note": n} for f, n in res.notes], "run": res.run_id}
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(f"archived {res.files} file(s): {res.new_blobs} new original(s), {res.new_documents} new "
+                  f"document(s), {res.new_reports} new report(s); {res.skipped} unchanged file(s) skipped")
+        for f, n in res.notes:
+            out.print(f"[yellow]{f}[/yellow]: {n}")
+        for f, e in res.errors:
+            out.print(f"[red]not archived[/red] {f}: {e}")
+    if res.errors:
+        sys.exit(1)
+
+
+@click.command()
+@archive_option
+@click.option("--all", "everything", is_flag=True, help="Re-parse every original, not only those an older "
+              "parser read.")
+@click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: up to 2).")
+@broker_option
+@shared_option
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, broker: str | None, shared: str | None,
+            as_json: bool) -> None:
+    """Rebuild parsed data (documents, cells, checks, reports) from the stored originals.
+
+    With --broker the originals go out as parse tasks to `nianbao worker`s (through the shared
+    location); reports and revisions are then re-derived here.
+    """
+    examine_with = None
+    if broker:
+        import functools
+
+        from crawler.distributed import examine_remote, shared_location
+
+        examine_with = functools.partial(examine_remote, broker=broker,
+                                         shared=shared_location(archive_dir or default_path(), shared))
+    with open_archive(archive_dir) as a, progress_bar("parsing", quiet=as_json) as bar, \
+            progress_bar("placing", quiet=as_json) as bar2:
+        try:
+            res = a.reparse(everything=everything, jobs=jobs, progress=bar, assign_progress=bar2,
+                            examine_with=examine_with)
+        except RuntimeError as e:  # the broker or the shared location, in words
+            raise click.ClickException(str(e)) from e
+    data = {"parser_version": res.parser_version, "parsed": res.parsed, "documents": res.documents,
+            "reports": res.reports}
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(f"parser {res.parser_version}: parsed {res.parsed} original(s); "
+                  f"{res.documents} document(s) in {res.reports} report(s)")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", help="Where the document was found (helps name the agency and year).")
+@click.option("--title", help="The link text or page title it was found under (same).")
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed structure as JSON (one object per line "
+              "when several files are given).")
+def parse(files: tuple[Path, ...], url: str | None, title: str | None, as_json: bool) -> None:
+    """Parse local files and print their structure, without archiving them. The format is told by
+    the content, not the file name."""
+    from archive.parser import parse as parse_document
+    from crawler.summary import print_summary
+
+    for file in files:
+        res = parse_document(file.read_bytes(), filename=file.name, url=url, title=title)
+        if as_json:
+            data = json.dumps(res.report, ensure_ascii=False, indent=None if len(files) > 1 else 2)
+            click.echo(data)
+        else:
+            print_summary(out, file.name, res)
+        if not res.is_report:
+            err.print(f"[yellow]{file.name} does not read as an annual report[/yellow]")

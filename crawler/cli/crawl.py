@@ -1,0 +1,130 @@
+"""``nianbao crawl``, ``nianbao portals add|list`` and ``nianbao demo``: thin commands over
+:mod:`crawler.run`, :mod:`crawler.portals`, :mod:`spiders.profiles` and :mod:`crawler.demo`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from archive.archive import default_path
+from crawler.cli.base import archive_option, emit_json, out
+from crawler.cli.distributed import broker_option, shared_option
+
+
+@click.command()
+@archive_option
+@click.argument("urls", nargs=-1)
+@click.option("--portal", "portal_names", multiple=True, help="A portal profile by name (repeatable).")
+@click.option("--browser", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Render pages in Chromium: only where needed, for every page, or never.")
+@click.option("--max-pages", type=int, help="Pages per host at most (default: the profile's, 2000).")
+@broker_option
+@shared_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def crawl(archive_dir: Path | None, urls: tuple[str, ...], portal_names: tuple[str, ...], browser: str,
+          max_pages: int | None, broker: str | None, shared: str | None, as_json: bool) -> None:
+    """Crawl portals (front-page URLs or profiles) for their annual reports into the archive.
+
+    With --broker, each portal is a task for the `nianbao worker`s; their hand-overs are imported here
+    as they finish.
+    """
+    from crawler.portals import portals_in
+    from crawler.run import crawl as run_crawl
+    from crawler.summary import print_crawl_summary
+    from spiders.profiles import PortalProfile, ProfileError
+
+    where = archive_dir or default_path()
+    try:
+        portals = (portals_in(where, portal_names) if portal_names else []) + [PortalProfile.for_url(u) for u in urls]
+    except ProfileError as e:
+        raise click.ClickException(str(e)) from e
+    if not portals:
+        raise click.UsageError("give front-page URLs or --portal names")
+    for p in portals:
+        if max_pages:
+            p.max_pages = max_pages
+    from archive.errors import LockHeld
+    from crawler.harvest import portal_lock
+
+    locks = []
+    try:  # the scheduler's portal locks: never two crawls of one portal at once
+        for p in portals:
+            locks.append(portal_lock(where, p.name).acquire(trigger="crawl"))
+        if broker:
+            from crawler.cli.distributed import crawl_on_workers
+
+            summary = crawl_on_workers(where, portals, broker, shared, browser=browser, quiet=as_json)
+        else:
+            summary = run_crawl(where, portals, browser=browser, progress=not as_json)
+    except LockHeld as e:
+        raise click.ClickException(f"{e}: that portal is being harvested now; try again when it is done") from e
+    except RuntimeError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        for lock in locks:
+            lock.release()
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        print_crawl_summary(out, summary)
+    if not summary.crawled_anything:
+        sys.exit(1)
+
+
+@click.group()
+def portals() -> None:
+    """Portal profiles: what to crawl and how."""
+
+
+@portals.command("add")
+@archive_option
+@click.argument("url")
+@click.option("--name", help="Profile name (default: the host).")
+@click.option("--agency", help="The agency the portal belongs to.")
+@click.option("--render", type=click.Choice(["auto", "browser", "never"]), default="auto", show_default=True)
+def portals_add(archive_dir: Path | None, url: str, name: str | None, agency: str | None, render: str) -> None:
+    """Write a profile for a portal's front page into the archive's portals/ directory."""
+    from spiders.profiles import PortalProfile, ProfileError, save
+
+    try:
+        profile = PortalProfile.for_url(url, name)
+        profile.agency, profile.render = agency, render
+        path = save(profile, (archive_dir or default_path()) / "portals")
+    except ProfileError as e:
+        raise click.ClickException(str(e)) from e
+    out.print(f"wrote {path}; crawl it with [bold]nianbao crawl --portal {profile.name}[/bold]")
+
+
+@portals.command("list")
+@archive_option
+@click.option("--json", "as_json", is_flag=True)
+def portals_list(archive_dir: Path | None, as_json: bool) -> None:
+    """The profiles known: the archive's own and the bundled ones."""
+    from dataclasses import asdict
+
+    from spiders.profiles import load_all
+
+    found = load_all((archive_dir or default_path()) / "portals")
+    if as_json:
+        emit_json([asdict(p) for p in found.values()])
+        return
+    t = Table(title=f"{len(found)} portal profile(s)")
+    for col in ("name", "agency", "start", "render", "robots"):
+        t.add_column(col)
+    for p in found.values():
+        t.add_row(p.name, p.agency or "", " ".join(p.start_urls), p.render, "yes" if p.robots else "no")
+    out.print(t)
+
+
+@click.command()
+@archive_option
+@click.option("--browser", type=click.Choice(["auto", "never"]), default="auto", show_default=True,
+              help="Crawl the script-rendered and challenge portals through Chromium.")
+def demo(archive_dir: Path | None, browser: str) -> None:
+    """Serve simulated portals on 127.0.0.2 and up, crawl them into a fresh archive, show the result."""
+    from crawler.demo import run_demo
+
+    run_demo(archive_dir or Path("nianbao-demo"), console=out, browser=browser)
