@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive.catalog.db import Catalog
+from archive.catalog.export import FORMATS as EXPORT_FORMATS  # noqa: F401  (the CLI offers these)
 from archive.errors import ArchiveError
 from archive.store.blobs import BlobStore
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DIR = "nianbao-archive"
 ENV_VAR = "NIANBAO_ARCHIVE"
-EXPORT_FORMATS = ("jsonl", "csv", "warc")  # what ``export`` writes (see :mod:`archive.catalog.export`)
 
 
 def default_path() -> Path:

@@ -6,14 +6,13 @@ import csv
 import json
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from archive.archive import EXPORT_FORMATS
 from archive.catalog.cells import iter_cells
 from archive.catalog.views import iter_reports
 
 if TYPE_CHECKING:
     from archive.archive import Archive
 
-FORMATS = EXPORT_FORMATS
+FORMATS = ("jsonl", "csv", "warc")  # what ``nianbao export`` writes
 CSV_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "label",
                "recovered", "sha256", "parser_version"]
 
