@@ -33,6 +33,8 @@ def captured(archive_dir: Path) -> int:
     if not (archive_dir / "catalog.db").exists():
         return 0
     with Archive.open(archive_dir, readonly=True) as a:
+        if a.catalog.version() == 0:  # the crawl has created catalog.db but not yet its tables
+            return 0
         return a.catalog.scalar("SELECT count(*) FROM captures") or 0
 
 
