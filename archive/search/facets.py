@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archive.search.text import CJK, pieces
+from archive.search.text import BOUNDARY, CJK, pieces
 
 EVERY = "zqzall"  # every indexed document holds it: the query of all_documents
-AGENCY_MARK = "zqz"  # between the facet tokens and the agency's pieces, so no agency phrase spans into a token
+AGENCY_MARK = BOUNDARY  # between the facet tokens and the agency's pieces: no agency phrase spans into a token
 
 
 def token(value) -> str:
