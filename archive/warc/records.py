@@ -175,8 +175,8 @@ def request_of(rec) -> dict:
 
 @dataclass
 class Exchange:
-    """A response-like record read (``cap`` None when it is not to be imported), then, once yielded by
-    :meth:`ExchangeReader.read`, complete with its request and redirects."""
+    """A response, revisit or resource record read, with its request and the redirects that led to it
+    (``cap`` is None while pending for a record not to be imported: a redirect hop, one known before)."""
 
     cap: Capture | None
     record_id: str
