@@ -155,9 +155,9 @@ def test_a_file_that_is_not_a_warc_is_refused_in_words(tmp_path):
 
 
 def test_a_zip_bomb_body_is_kept_as_sent_with_a_note(tmp_path, monkeypatch):
-    import archive.ingest.warc_import as wi
+    import archive.warc.records as records
 
-    monkeypatch.setattr(wi, "MAX_DECODED", 1 << 20)  # a 1 MB limit stands in for the real 1 GB
+    monkeypatch.setattr(records, "MAX_DECODED", 1 << 20)  # a 1 MB limit stands in for the real 1 GB
     bomb = gzip.compress(b"\0" * (8 << 20), mtime=0)
     path = tmp_path / "bomb.warc.gz"
     with open(path, "wb") as fh:

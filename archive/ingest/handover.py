@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive.capture import iso, utcnow
-from archive.ingest.warc_import import META_TYPE, ImportResult, import_warcs
+from archive.ingest.warc_import import ImportResult, import_warcs
 from archive.parser import PARSER_VERSION, empty_report
 from archive.store.body import CHUNK
 from archive.store.shared import SharedStore
+from archive.warc.records import META_TYPE
 from archive.warc.writer import WarcWriter
 
 if TYPE_CHECKING:

@@ -4,8 +4,9 @@
 The FTS5 table is contentless (the text already lives in ``documents.text``; a copy would double the
 archive). It has three columns: ``body`` and ``quad``, the text's two- and four-character pieces
 (:mod:`archive.search.text`), and ``meta``, the document's facets as tokens (``zqzy2021``,
-``zqzp1`` …) plus its agency's pieces, so a filtered search is answered inside FTS5 without joining
-a table row by row (at 100,000 reports the join alone cost more than the whole search budget).
+``zqzp1`` …: :mod:`archive.search.facets`) plus its agency's pieces, so a filtered search is answered
+inside FTS5 without joining a table row by row (at 100,000 reports the join alone cost more than the
+whole search budget).
 The FTS rowid is ``year * 10**10 + document id``: ordering by rowid is newest year first, at no cost.
 
 Rows are deleted for real, not marked: SQLite 3.40 deletes from a contentless table only when given
@@ -21,7 +22,8 @@ from collections.abc import Callable
 
 from archive.capture import iso, utcnow
 from archive.catalog.db import Catalog
-from archive.search.text import CJK, pieces, quads, region_of
+from archive.search.facets import meta_tokens
+from archive.search.text import pieces, quads, region_of
 
 BATCH = 500
 ROWID_YEAR = 10**10
@@ -37,21 +39,6 @@ DOC_SQL = """
 
 class _Rebuild(Exception):
     """The text an index row was made from is gone: only a rebuild makes the index exact again."""
-
-
-def token(value) -> str:
-    """A facet value as part of one FTS token (unicode61 keeps letters, digits and CJK together)."""
-    import re
-
-    return re.sub(rf"[^0-9a-z{CJK}]", "", str(value).lower()) or "none"
-
-
-def meta_tokens(f: dict) -> str:
-    """The ``meta`` column of one document: facet tokens, then the agency's pieces (for its filter)."""
-    toks = ["zqzall", f"zqzp{int(bool(f['is_primary']))}", f"zqzc{int(bool(f['current']))}",
-            f"zqzf{int(bool(f['failed_checks']))}", f"zqzy{f['year'] or 0}", f"zqzt{token(f['template'])}",
-            f"zqzk{token(f['kind'])}", f"zqzr{token(f['region'] or '')}"]
-    return " ".join(toks) + (" zqz " + pieces(f["agency"]) if f.get("agency") else "")
 
 
 def fts_rowid(document_id: int, year: int | None) -> int:
