@@ -244,7 +244,7 @@ def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, 
     from celery.result import AsyncResult
 
     from archive.examine.pipeline import Placer, hints
-    from archive.ingest.warc_import import result_from_dict
+    from archive.parser import ParseResult
     from crawler.tasks import configure, parse_document
 
     check_broker(broker)
@@ -261,7 +261,7 @@ def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, 
         nonlocal placed
         with archive.catalog.transaction():
             for sha, hint, data in ready:
-                placer.apply(sha, result_from_dict(data), hint, assign=assign)
+                placer.apply(sha, ParseResult.from_dict(data), hint, assign=assign)
         placed += len(ready)
         ready.clear()
 

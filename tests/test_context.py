@@ -11,6 +11,7 @@ import pytest
 from archive.catalog.coverage import PortalScope
 from archive.parser import ParseContext, ParseResult, parse
 from archive.store.blobs import BlobStore
+from archive.store.body import Body
 from conftest import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 
@@ -113,3 +114,30 @@ def test_parse_results_round_trip_through_dicts():
     old = {k: v for k, v in data.items() if k not in ("context", "published", "published_source", "page")}
     back = ParseResult.from_dict(old)  # a result written before context existed
     assert (back.report, back.context, back.page) == (res.report, None, {})
+
+
+def test_the_writer_decides_the_kind_once_even_for_a_spooled_docx(archive, tmp_path, monkeypatch):
+    """A DOCX whose first ZIP entry hides ``word/`` from the first bytes is still a DOCX when its body
+    is on disk; examining it trusts that kind and does not sniff the bytes again."""
+    import io
+    import os
+    import zipfile
+
+    import archive.parser as parser
+
+    src = zipfile.ZipFile(io.BytesIO(to_docx(generate(805, year=2022))))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        out.writestr(zipfile.ZipInfo("aaa.bin"), os.urandom(8192))  # stored, not compressed
+        for item in src.infolist():
+            out.writestr(item, src.read(item))
+    assert b"word/" not in buf.getvalue()[:4096]
+    path = tmp_path / "report.bin"
+    path.write_bytes(buf.getvalue())
+    monkeypatch.setattr(parser, "sniff", lambda *a, **k: pytest.fail("sniffed again"))
+    with archive.writer() as w:
+        cap = http_capture(f"http://{HOST}/f/report", b"", content_type="application/octet-stream")
+        cap.body = Body(path=path)  # spooled to disk, as a large download is
+        added = w.add(cap)
+    assert added.kind == "docx"
+    assert archive.catalog.scalar("SELECT role FROM blobs WHERE sha256 = ?", (added.sha256,)) == "report"
