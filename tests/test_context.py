@@ -34,6 +34,7 @@ def _fill(archive, *, list_first: bool = True) -> tuple[str, str]:
     att = http_capture(f"http://{HOST}/nb/2023.docx", to_docx(generate(802, year=2023, agency=dept)),
                        content_type=DOCX, referrer=f"http://{HOST}/nb/", link_text="2023年年报",
                        fetched_at=datetime(2024, 1, 12, tzinfo=UTC))
+    att.request_headers.append(("Referer", f"http://{HOST}/nb/"))  # as the crawler sends it (a WARC keeps it)
     with archive.writer() as w:
         w.add(page)
         for cap in ([lst, att] if list_first else [att]):
@@ -141,3 +142,52 @@ def test_the_writer_decides_the_kind_once_even_for_a_spooled_docx(archive, tmp_p
         added = w.add(cap)
     assert added.kind == "docx"
     assert archive.catalog.scalar("SELECT role FROM blobs WHERE sha256 = ?", (added.sha256,)) == "report"
+
+
+def test_a_handover_carries_page_facts_so_the_owner_dates_without_parsing(tmp_path):
+    import uuid
+
+    from archive import Archive
+    from archive.ingest.handover import import_handover, pack
+    from archive.store.shared import SharedStore
+
+    with Archive.open(tmp_path / "scratch") as scratch:
+        _, list_url = _fill(scratch)
+        run_id = scratch.catalog.scalar("SELECT max(id) FROM runs")
+        shared = SharedStore(f"memory://nianbao-{uuid.uuid4().hex}")
+        pack(scratch, shared, "task-ctx", portal="p", run_id=run_id)
+    with Archive.open(tmp_path / "owner") as owner:
+        _, res = import_handover(owner, shared, "task-ctx")
+        assert res.parsed_here == 0 and res.parse_results_used == 3
+        att = _doc(owner, f"http://{HOST}/nb/2023.docx")
+        assert (att["published"], att["published_source"]) == ("2024-01-10", f"date beside the link of {list_url}")
+        assert json.loads(att["context"])["referrer_meta"]["SiteIDCode"] == "1234000001"
+
+
+def test_migration_marks_html_for_examining_again_and_reparse_restores_the_verdicts(archive):
+    import sqlite_utils
+
+    from archive.catalog.migrations import MIGRATIONS
+
+    db = sqlite_utils.Database(memory=True)
+    for version, _, fn in MIGRATIONS:
+        if version == 7:
+            db["blobs"].insert_all([{"sha256": s, "size": 1, "stored_size": 1, "encoding": "raw", "first_seen": "x",
+                                     "kind": k, "examined_by": "1.0.0"} for s, k in (("a", "html"), ("b", "pdf"))])
+        fn(db)
+    assert {r["kind"]: r["examined_by"] for r in db.query("SELECT kind, examined_by FROM blobs")} == {
+        "html": None, "pdf": "1.0.0"}
+
+    dept, _ = _fill(archive)
+    scope = [PortalScope("ctx", [HOST], agency=dept)]
+    today = date(2025, 6, 1)
+    want = [v.as_dict() for v in archive.coverage(scope, today=today)]
+    with archive.catalog.transaction() as c:  # an archive examined before migration 7, just migrated
+        c.execute("UPDATE documents SET context = NULL, published = NULL, published_source = NULL, "
+                  "published_dates = NULL")
+        c.execute("UPDATE blobs SET page = NULL")
+        c.execute("UPDATE blobs SET examined_by = NULL WHERE kind = 'html'")
+    stale = {v.year: v for v in archive.coverage(scope, today=today)}
+    assert stale[2023].source.startswith("first seen by nianbao")  # no printed date until examined again
+    archive.reparse()
+    assert [v.as_dict() for v in archive.coverage(scope, today=today)] == want
