@@ -54,9 +54,10 @@ def dated_links(root: etree._Element) -> list[tuple[str, str, str]]:
     """Every link with a date printed in its row, in page order, as (href as written, ISO date, how):
     what a list page says of its links, kept so an attachment is dated without reading the page again."""
     out = []
+    rows: dict = {}  # a row's date, read once however many links it holds (lxml keeps these proxies alive)
     for a in root.iter("a"):
         href = a.get("href")
-        if href and (found := _row_date(a)):
+        if href and (found := _row_date(a, rows)):
             out.append((href, found.isoformat(), "date beside the link"))
     return out
 
@@ -70,15 +71,18 @@ def date_beside(links: list, page_url: str, target_url: str) -> tuple[date, str]
     return None
 
 
-def _row_date(a: etree._Element) -> date | None:
+def _row_date(a: etree._Element, rows: dict) -> date | None:
     el = a
     for _ in range(3):  # the link's row: li, tr, … at most three levels up
         el = el.getparent()
         if el is None:
             break
         if el.tag in ROWS:
-            if (hit := BARE.search(el.text_content())) and (d := _date(*hit.groups())):
-                return d
+            if el not in rows:
+                hit = BARE.search(el.text_content())
+                rows[el] = _date(*hit.groups()) if hit else None
+            if rows[el]:
+                return rows[el]
             if el.tag in ("li", "tr", "dd"):
                 break
     return None

@@ -8,6 +8,7 @@ import lxml.html
 from lxml import etree
 
 from archive.errors import ExtractionError
+from archive.examine.published import dated_links, page_date
 from archive.extract.base import Extracted
 from archive.extract.charset import decode_html
 from archive.extract.grid import Grid, from_spans
@@ -111,8 +112,6 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
 def page_facts(root: etree._Element, page_title: str, meta: dict[str, str]) -> dict:
     """What the whole page (before boilerplate is dropped) says of itself: its ``<title>``, the CMS
     meta tags, the date it prints as its publication date, and the dates printed beside its links."""
-    from archive.examine.published import dated_links, page_date  # published reads pages with parse_html
-
     own = page_date(root)
     return {"title": page_title or None, "meta": {k: v for k, v in meta.items() if k != "encoding"},
             "published": [own[0].isoformat(), own[1]] if own else None,
