@@ -253,7 +253,7 @@ def parse_on_workers(blobs: BlobStore, store: SharedStore, items: list[tuple[str
     import zstandard
     from celery.result import AsyncResult
 
-    from archive.ingest.warc_import import result_from_dict
+    from archive.parser import ParseResult
     from crawler.tasks import parse_document
 
     todo = list(items)
@@ -276,7 +276,7 @@ def parse_on_workers(blobs: BlobStore, store: SharedStore, items: list[tuple[str
                 sha, hint = out.pop(task_id)
                 data = json.loads(unzstd.decompress(store.read_bytes(*res.result["result"].split("/"))))
                 res.forget()
-                yield sha, hint, result_from_dict(data)
+                yield sha, hint, ParseResult.from_dict(data)
             elif res.state in ("FAILURE", "REVOKED"):
                 sha, hint = out.pop(task_id)
                 log.error("parsing %s failed on its worker: %r", sha, res.result)

@@ -144,7 +144,6 @@ def parse_document(self, sha256: str, hint: dict, shared: str) -> dict:
     import zstandard
 
     from archive.examine.pipeline import parse_blob_bytes
-    from archive.ingest.warc_import import result_to_dict
     from archive.parser import PARSER_VERSION
     from archive.store.shared import SharedStore
 
@@ -152,7 +151,7 @@ def parse_document(self, sha256: str, hint: dict, shared: str) -> dict:
     parts = ("parsed", PARSER_VERSION, f"{sha256}.json.zst")
     if not store.exists(*parts):
         res = parse_blob_bytes(store.get_blob(sha256), hint)
-        data = json.dumps(result_to_dict(res), ensure_ascii=False).encode("utf-8")
+        data = json.dumps(res.to_dict(), ensure_ascii=False).encode("utf-8")
         store.write_bytes(zstandard.ZstdCompressor(level=3).compress(data), *parts)
     return {"sha256": sha256, "parser_version": PARSER_VERSION, "result": "/".join(parts)}
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
-from archive.examine.published import plausible, referrer_date, report_page_date
+from archive.examine.published import plausible
 from archive.parser import agency_key
 
 STATUSES = ("on_time", "late", "undated", "missing", "unchecked", "not_due")
@@ -77,11 +77,15 @@ def _day(iso_text: str) -> date:
 
 def published_evidence(archive, report_id: int, hosts: list[str], year: int, today: date) -> tuple[
         date | None, str | None, str | None]:
-    """(earliest plausible printed date, where it was read, first-seen time) for one report on these hosts."""
+    """(earliest plausible printed date, where it was read, first-seen time) for one report on these hosts.
+
+    The dates were read when each document was examined (``documents.published_dates``, see
+    :mod:`archive.examine.dates`); no original is opened here.
+    """
     c = archive.catalog
     marks = ",".join("?" * len(hosts))
     caps = list(c.rows(f"""
-        SELECT k.url, k.final_url, k.referrer, k.fetched_at, k.content_type, d.kind, d.sha256
+        SELECT k.url, k.final_url, k.referrer, k.fetched_at, d.kind, d.sha256, d.published_dates
         FROM documents d JOIN captures k ON k.sha256 = d.sha256
         WHERE d.report_id = ? AND k.host IN ({marks}) ORDER BY k.fetched_at""", (report_id, *hosts)))
     if not caps:
@@ -89,21 +93,21 @@ def published_evidence(archive, report_id: int, hosts: list[str], year: int, tod
     best: tuple[date, str] | None = None
     seen: set[tuple] = set()
     for k in caps:
+        printed = json.loads(k["published_dates"] or "[]")
         found = None
         if k["kind"] == "html" and ("page", k["sha256"]) not in seen:
             seen.add(("page", k["sha256"]))
-            found = report_page_date(archive.read_blob(k["sha256"]), k["content_type"])
+            found = next((d for d in printed if not d.get("referrer")), None)
             where = k["final_url"] or k["url"]
         elif k["kind"] != "html" and k["referrer"] and ("ref", k["referrer"], k["url"]) not in seen:
             seen.add(("ref", k["referrer"], k["url"]))
-            ref = c.one("""SELECT sha256, content_type, coalesce(final_url, url) AS u FROM captures
-                           WHERE (url = ? OR final_url = ?) AND sha256 IS NOT NULL ORDER BY fetched_at LIMIT 1""",
-                        (k["referrer"], k["referrer"]))
-            if ref:
-                found = referrer_date(archive.read_blob(ref["sha256"]), ref["u"], k["url"], ref["content_type"])
-                where = ref["u"]
-        if found and plausible(found[0], year, today) and (best is None or found[0] < best[0]):
-            best = (found[0], f"{found[1]} of {where}")
+            found = next((d for d in printed if (d.get("referrer"), d.get("url")) == (k["referrer"], k["url"])), None)
+            where = found["where"] if found else None
+        if found is None:
+            continue
+        day = date.fromisoformat(found["date"])
+        if plausible(day, year, today) and (best is None or day < best[0]):
+            best = (day, f"{found['how']} of {where}")
     return (best[0] if best else None), (best[1] if best else None), caps[0]["fetched_at"]
 
 

@@ -203,6 +203,19 @@ def m006_imports(db: sqlite_utils.Database) -> None:
     }, pk="task_id", foreign_keys=[("run_id", "runs", "id")])
 
 
+def m007_printed_dates(db: sqlite_utils.Database) -> None:
+    """Context kept at examine time (archive/examine/dates.py): ``blobs.page`` (an HTML page's title,
+    site meta, printed date and the dates beside its links), ``documents.context`` (how the document was
+    met), ``documents.published`` with its source and every candidate (``published_dates``), so coverage
+    reads no original. HTML blobs examined before are marked for examining again (their facts were not
+    kept); the documents they link are dated again as each is examined."""
+    db["blobs"].add_column("page", str)
+    for col in ("context", "published", "published_source", "published_dates"):
+        db["documents"].add_column(col, str)
+    db["captures"].create_index(["referrer"])
+    db.execute("UPDATE blobs SET examined_by = NULL WHERE kind = 'html' AND examined_by IS NOT NULL")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -210,5 +223,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (4, "search index", m004_search),
     (5, "search index: facets in FTS5, real deletes", m005_search_v2),
     (6, "WARC imports and worker hand-overs", m006_imports),
+    (7, "printed dates and page facts kept at examine time", m007_printed_dates),
 ]
 LATEST = MIGRATIONS[-1][0]

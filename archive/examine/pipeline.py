@@ -20,7 +20,7 @@ from pathlib import Path
 
 from archive.capture import iso, utcnow
 from archive.catalog.db import Catalog
-from archive.examine import fingerprint
+from archive.examine import context, fingerprint
 from archive.examine.identity import (
     Decision,
     DocPrint,
@@ -31,7 +31,7 @@ from archive.examine.identity import (
 )
 from archive.extract.formats import REPORT_KINDS
 from archive.extract.office import to_docx
-from archive.parser import PARSER_VERSION, ParseResult, agency_key, parse
+from archive.parser import PARSER_VERSION, ParseContext, ParseResult, agency_key, parse
 from archive.store.blobs import BlobStore
 
 # Which rendition shows a revision best: structure survives DOCX and HTML, PDF text is flattened.
@@ -54,14 +54,17 @@ class Placed:
 
 
 def hints(catalog: Catalog, sha256: str) -> dict:
-    """How the blob was first met (name, declared type, URL), and whether a user vouched for it."""
+    """How the blob was first met (name, declared type, URL, the kind the writer decided, link text,
+    referrer), what the referring page said (title, site meta, the date it printed for the link), and
+    whether a user vouched for it. JSON-ready: a parse task carries it to a worker."""
     row = catalog.one("""SELECT c.content_type, c.filename, c.final_url, b.kind,
                                 EXISTS(SELECT 1 FROM captures i WHERE i.sha256 = b.sha256 AND i.source = 'ingest')
                                   AS ingested
                          FROM blobs b LEFT JOIN captures c ON c.sha256 = b.sha256
                          WHERE b.sha256 = ? ORDER BY c.id LIMIT 1""", (sha256,)) or {}
     return {"content_type": row.get("content_type"), "filename": row.get("filename"),
-            "url": row.get("final_url"), "kind": row.get("kind"), "assert_report": bool(row.get("ingested"))}
+            "url": row.get("final_url"), "kind": row.get("kind"), "assert_report": bool(row.get("ingested")),
+            **context.linked_context(catalog, sha256)}
 
 
 def parse_blob(store_root: str, sha256: str, hint: dict) -> ParseResult:
@@ -71,8 +74,7 @@ def parse_blob(store_root: str, sha256: str, hint: dict) -> ParseResult:
 
 def parse_blob_bytes(data: bytes, hint: dict) -> ParseResult:
     """Parse one original with what :func:`hints` knows of it (a parse task does this on a worker)."""
-    return parse(data, kind=hint.get("kind"), content_type=hint.get("content_type"),
-                 filename=hint.get("filename"), url=hint.get("url"), docx=hint.get("docx"))
+    return parse(data, docx=hint.get("docx"), context=ParseContext.from_dict(hint))
 
 
 OFFICE_BATCH = 20
@@ -166,7 +168,10 @@ class Placer:
         note = res.error or ("; ".join(res.report.get("warnings", [])[:3]) or None)
         role = "report" if is_doc else ("failed" if res.error else "not_report")
         self.db["blobs"].update(sha256, {"examined_by": res.parser_version, "role": role, "examine_note": note,
-                                         "kind": res.kind})
+                                         "kind": res.kind, "page": json.dumps(res.page, ensure_ascii=False)
+                                         if res.page else None})
+        if res.page:  # documents this page links, examined before it, can be dated now
+            context.redate_linked_from(self.catalog, sha256)
         existing = self.catalog.one("SELECT * FROM documents WHERE sha256 = ?", (sha256,))
         if not is_doc:
             if existing:
@@ -183,6 +188,8 @@ class Placer:
             "cells_count": len(cells), "failed_checks": sum(1 for c in checks if not c.get("ok")),
             "parser_version": res.parser_version, "parsed_at": now,
             "parsed": json.dumps(rep, ensure_ascii=False), "text": res.text,
+            "context": context.document_context(self.catalog, sha256, res.context.to_dict() if res.context else {}),
+            **context.document_dates(self.catalog, sha256, res.kind, res.page, rep.get("year")),
         }
         if existing:
             doc_id = existing["id"]

@@ -14,7 +14,6 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from archive.errors import ExtractionError
-from archive.extract.html import parse_html
 
 META_NAMES = ("pubdate", "firstpublishedtime", "publishdate", "pub_date", "article:published_time",
               "dc.date.issued", "dcterms.issued")
@@ -48,21 +47,44 @@ def page_date(root: etree._Element) -> tuple[date, str] | None:
 
 def link_date(root: etree._Element, page_url: str, target_url: str) -> tuple[date, str] | None:
     """The date printed beside the link to ``target_url`` on a list page (its row's text)."""
-    want = _norm(target_url)
+    return date_beside(dated_links(root), page_url, target_url)
+
+
+def dated_links(root: etree._Element) -> list[tuple[str, str, str]]:
+    """Every link with a date printed in its row, in page order, as (href as written, ISO date, how):
+    what a list page says of its links, kept so an attachment is dated without reading the page again."""
+    out = []
+    rows: dict = {}  # a row's date, read once however many links it holds (lxml keeps these proxies alive)
     for a in root.iter("a"):
         href = a.get("href")
-        if not href or _norm(urljoin(page_url, href.strip())) != want:
-            continue
-        el = a
-        for _ in range(3):  # the link's row: li, tr, … at most three levels up
-            el = el.getparent()
-            if el is None:
+        if href and (found := _row_date(a, rows)):
+            out.append((href, found.isoformat(), "date beside the link"))
+    return out
+
+
+def date_beside(links: list, page_url: str, target_url: str) -> tuple[date, str] | None:
+    """The date beside the first link of ``links`` (see :func:`dated_links`) that leads to ``target_url``."""
+    want = _norm(target_url)
+    for href, day, how in links:
+        if _norm(urljoin(page_url, href.strip())) == want:
+            return date.fromisoformat(day), how
+    return None
+
+
+def _row_date(a: etree._Element, rows: dict) -> date | None:
+    el = a
+    for _ in range(3):  # the link's row: li, tr, … at most three levels up
+        el = el.getparent()
+        if el is None:
+            break
+        if el.tag in ROWS:
+            if el not in rows:
+                hit = BARE.search(el.text_content())
+                rows[el] = _date(*hit.groups()) if hit else None
+            if rows[el]:
+                return rows[el]
+            if el.tag in ("li", "tr", "dd"):
                 break
-            if el.tag in ROWS:
-                if (hit := BARE.search(el.text_content())) and (d := _date(*hit.groups())):
-                    return d, "date beside the link"
-                if el.tag in ("li", "tr", "dd"):
-                    break
     return None
 
 
@@ -73,6 +95,8 @@ def _norm(url: str) -> str:
 
 def report_page_date(data: bytes, content_type: str | None = None) -> tuple[date, str] | None:
     """The publication date of a report published as an HTML page."""
+    from archive.extract.html import parse_html  # the HTML extractor reads dates with this module
+
     try:
         root, _ = parse_html(data, content_type)
     except ExtractionError:
@@ -84,6 +108,8 @@ def referrer_date(data: bytes, page_url: str, target_url: str,
                   content_type: str | None = None) -> tuple[date, str] | None:
     """The publication date of an attachment, from the page that linked it: the date beside the
     link (a list page), else the page's own date (an article page with the file attached)."""
+    from archive.extract.html import parse_html
+
     try:
         root, _ = parse_html(data, content_type)
     except ExtractionError:

@@ -18,3 +18,6 @@ class Extracted:
     tables: list[Grid] = field(default_factory=list)  # every table found, as grids, in document order
     # How the text was obtained, e.g. "lxml #zoom", "pdfplumber", "python-docx".
     method: str = ""
+    # What an HTML page says of itself and its links (title, site meta, printed date, dated links), so
+    # the archive reads it once at examine time; see :func:`archive.extract.html.page_facts`.
+    page: dict = field(default_factory=dict)

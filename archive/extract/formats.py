@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import PurePosixPath
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 REPORT_KINDS = ("html", "pdf", "docx", "doc", "wps", "image", "text")
@@ -30,8 +31,9 @@ def extension(name: str | None) -> str:
 
 
 def sniff(head: bytes, *, content_type: str | None = None, filename: str | None = None,
-          data: bytes | None = None) -> str:
-    """The kind of a document from its first bytes (``data``, when given, lets ZIPs be opened)."""
+          data: bytes | BinaryIO | None = None) -> str:
+    """The kind of a document from its first bytes (``data``, the whole content or a seekable reader
+    of it, lets ZIPs be opened: the archive decides the kind once, when it stores the bytes)."""
     ext = extension(filename)
     ctype = (content_type or "").split(";")[0].strip().lower()
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -44,7 +46,7 @@ def sniff(head: bytes, *, content_type: str | None = None, filename: str | None 
             return "docx"
         if data is not None:
             try:
-                with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as zf:
                     if "word/document.xml" in zf.namelist():
                         return "docx"
             except zipfile.BadZipFile:

@@ -8,6 +8,7 @@ import lxml.html
 from lxml import etree
 
 from archive.errors import ExtractionError
+from archive.examine.published import dated_links, page_date
 from archive.extract.base import Extracted
 from archive.extract.charset import decode_html
 from archive.extract.grid import Grid, from_spans
@@ -84,6 +85,7 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
                 meta[key] = m.get("content").strip()
     title_el = root.find(".//title")
     page_title = SPACES.sub(" ", title_el.text_content()).strip() if title_el is not None else ""
+    page = page_facts(root, page_title, meta)
     for bad in root.iter(*DROP):
         bad.drop_tree() if bad.getparent() is not None else None
     container, how = None, "body"
@@ -103,7 +105,17 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
     title = meta.get("ArticleTitle") or heading or re.split(r"[_|｜-]", page_title)[0].strip() or None
     if title and how != "body" and title not in text[:500]:
         text = title + "\n" + text
-    return Extracted(text=text, title_hint=title, meta=meta, tables=[t for t in tables if t], method=f"lxml {how}")
+    return Extracted(text=text, title_hint=title, meta=meta, tables=[t for t in tables if t], method=f"lxml {how}",
+                     page=page)
+
+
+def page_facts(root: etree._Element, page_title: str, meta: dict[str, str]) -> dict:
+    """What the whole page (before boilerplate is dropped) says of itself: its ``<title>``, the CMS
+    meta tags, the date it prints as its publication date, and the dates printed beside its links."""
+    own = page_date(root)
+    return {"title": page_title or None, "meta": {k: v for k, v in meta.items() if k != "encoding"},
+            "published": [own[0].isoformat(), own[1]] if own else None,
+            "links": [list(link) for link in dated_links(root)]}
 
 
 def table_grid(table: etree._Element) -> Grid:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from archive.capture import iso, utcnow
 from archive.ingest.warc_import import ImportResult, import_warcs
-from archive.parser import PARSER_VERSION, empty_report
+from archive.parser import PARSER_VERSION, ParseContext, ParseResult, empty_report
 from archive.store.body import CHUNK
 from archive.store.shared import SharedStore
 from archive.warc.records import META_TYPE
@@ -36,24 +36,29 @@ MANIFEST = "manifest.json"
 
 
 def parse_record(catalog, sha256: str) -> dict | None:
-    """The parse result the scratch catalog holds for a blob, as :func:`~archive.ingest.warc_import.result_to_dict`
-    writes it; None when it was never parsed (a stopped crawl: the owner parses it)."""
-    blob = catalog.one("SELECT kind, examined_by, role, examine_note FROM blobs WHERE sha256 = ?", (sha256,))
+    """The parse result the scratch catalog holds for a blob, as :meth:`ParseResult.to_dict` writes it;
+    None when it was never parsed (a stopped crawl: the owner parses it)."""
+    blob = catalog.one("SELECT kind, examined_by, role, examine_note, page FROM blobs WHERE sha256 = ?", (sha256,))
     if not blob or not blob["examined_by"]:
         return None
-    doc = catalog.one("SELECT kind, parsed, text, numbers, text_sha256, parser_version FROM documents "
-                      "WHERE sha256 = ?", (sha256,))
+    page = json.loads(blob["page"] or "null") or {}
+    doc = catalog.one("SELECT kind, parsed, text, numbers, text_sha256, parser_version, context, published, "
+                      "published_source FROM documents WHERE sha256 = ?", (sha256,))
     if doc:
-        return {"kind": doc["kind"], "report": json.loads(doc["parsed"] or "{}"), "is_report": True,
-                "text": doc["text"] or "", "numbers": json.loads(doc["numbers"] or "[]"),
-                "text_sha256": doc["text_sha256"], "error": None, "parser_version": doc["parser_version"]}
+        ctx = json.loads(doc["context"] or "null")
+        return ParseResult(kind=doc["kind"], report=json.loads(doc["parsed"] or "{}"), is_report=True,
+                           text=doc["text"] or "", numbers=json.loads(doc["numbers"] or "[]"),
+                           text_sha256=doc["text_sha256"], parser_version=doc["parser_version"],
+                           context=ParseContext.from_dict(ctx) if ctx is not None else None,
+                           published=doc["published"], published_source=doc["published_source"],
+                           page=page).to_dict()
     report = empty_report()
     failed = blob["role"] == "failed"
     if blob["examine_note"] and not failed:
         report["warnings"] = [blob["examine_note"]]
-    return {"kind": blob["kind"], "report": report, "is_report": False, "text": "", "numbers": [],
-            "text_sha256": None, "error": blob["examine_note"] if failed else None,
-            "parser_version": blob["examined_by"]}
+    return ParseResult(kind=blob["kind"], report=report, is_report=False,
+                       error=blob["examine_note"] if failed else None, parser_version=blob["examined_by"],
+                       page=page).to_dict()
 
 
 def _metadata_file(scratch: Archive, directory: Path) -> Path | None:

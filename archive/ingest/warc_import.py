@@ -191,24 +191,10 @@ class Importer:
                     continue  # parsed by another parser version: parse it here instead
                 if self.catalog.scalar("SELECT examined_by FROM blobs WHERE sha256 = ?", (row["sha256"],)):
                     continue
-                placed = placer.apply(row["sha256"], result_from_dict(parsed), hints(self.catalog, row["sha256"]))
+                placed = placer.apply(row["sha256"], ParseResult.from_dict(parsed), hints(self.catalog, row["sha256"]))
                 self.result.parse_results_used += 1
                 self.writer.stats.new_documents += placed.new_document
                 self.writer.stats.new_reports += placed.new_report
-
-
-def result_to_dict(res: ParseResult) -> dict:
-    """A parse result as JSON-ready data (what a worker writes in its metadata record)."""
-    return {"kind": res.kind, "report": res.report, "is_report": res.is_report, "text": res.text,
-            "numbers": res.numbers, "text_sha256": res.text_sha256, "error": res.error,
-            "parser_version": res.parser_version}
-
-
-def result_from_dict(data: dict) -> ParseResult:
-    return ParseResult(kind=data["kind"], report=data["report"], is_report=bool(data["is_report"]),
-                       text=data.get("text") or "", numbers=list(data.get("numbers") or []),
-                       text_sha256=data.get("text_sha256"), error=data.get("error"),
-                       parser_version=data.get("parser_version") or PARSER_VERSION)
 
 
 def import_warcs(archive: Archive, sources: Iterable[str | os.PathLike], *, kind: str = "import",

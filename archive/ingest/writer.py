@@ -131,8 +131,7 @@ class ArchiveWriter:
             return self._add_not_modified(cap)
         fetched = iso(cap.fetched_at)
         head = cap.body.head()
-        kind = sniff(head, content_type=cap.content_type, filename=cap.filename or cap.final_url,
-                     data=cap.body.data if cap.body.data is not None and head.startswith(b"PK") else None)
+        kind = _kind(cap, head)
         if cap.source in ("ingest", "resource"):
             sha = _sha256(cap)
             digest = hex_to_digest(sha)
@@ -302,6 +301,15 @@ class ArchiveWriter:
             self.close(status="interrupted", error="interrupted by the user")
         else:
             self.close(status="failed", error=f"{exc_type.__name__}: {exc}")
+
+
+def _kind(cap: Capture, head: bytes) -> str:
+    """The kind, decided once here with the whole content at hand (a ZIP is opened to tell a DOCX,
+    from disk if the body is spooled); the parser is handed it and does not sniff again."""
+    if not head.startswith(b"PK"):
+        return sniff(head, content_type=cap.content_type, filename=cap.filename or cap.final_url)
+    with cap.body.open() as fh:
+        return sniff(head, content_type=cap.content_type, filename=cap.filename or cap.final_url, data=fh)
 
 
 def _done(value) -> Future:

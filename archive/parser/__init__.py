@@ -19,6 +19,7 @@ from archive.examine import fingerprint
 from archive.extract import extract
 from archive.extract.formats import REPORT_KINDS, sniff
 from archive.parser.checks import evaluate
+from archive.parser.context import ParseContext
 from archive.parser.sections import split_sections
 from archive.parser.tables import read_active, read_applications, read_review
 from archive.parser.template import detect_template
@@ -29,12 +30,18 @@ SCHEMA = "nianbao.report/1"
 MIN_REPORT_CHARS = 1500
 SECTION_WORDS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议", "存在的主要问题")
 
-__all__ = ["PARSER_VERSION", "SCHEMA", "ParseResult", "agency_key", "parse"]
+__all__ = ["PARSER_VERSION", "SCHEMA", "ParseContext", "ParseResult", "agency_key", "parse"]
 
 
 @dataclass
 class ParseResult:
-    """The parsed structure plus what the archive needs to place the document."""
+    """The parsed structure plus what the archive needs to place the document.
+
+    ``report`` is the structure ``nianbao parse --json`` prints; the rest rides beside it: ``context``
+    (how the document was met, if the caller said), ``published`` (ISO date the portal printed for it)
+    with ``published_source`` ("meta PubDate", "page info line", "date beside the link of …"), and
+    ``page`` (an HTML page's title, site meta, own printed date and dated links).
+    """
 
     kind: str
     report: dict
@@ -44,6 +51,10 @@ class ParseResult:
     text_sha256: str | None = None
     error: str | None = None
     parser_version: str = PARSER_VERSION
+    context: ParseContext | None = None
+    published: str | None = None
+    published_source: str | None = None
+    page: dict = field(default_factory=dict)
 
     @property
     def agency(self) -> str | None:
@@ -52,6 +63,26 @@ class ParseResult:
     @property
     def year(self) -> int | None:
         return self.report.get("year")
+
+    def to_dict(self) -> dict:
+        """JSON-ready data: what a worker hands back, and what a hand-over's metadata record carries."""
+        return {"kind": self.kind, "report": self.report, "is_report": self.is_report, "text": self.text,
+                "numbers": self.numbers, "text_sha256": self.text_sha256, "error": self.error,
+                "parser_version": self.parser_version,
+                "context": self.context.to_dict() if self.context is not None else None,
+                "published": self.published, "published_source": self.published_source, "page": self.page}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ParseResult:
+        """The inverse of :meth:`to_dict` (also reads results written before context and dates existed)."""
+        ctx = data.get("context")
+        return cls(kind=data["kind"], report=data["report"], is_report=bool(data["is_report"]),
+                   text=data.get("text") or "", numbers=list(data.get("numbers") or []),
+                   text_sha256=data.get("text_sha256"), error=data.get("error"),
+                   parser_version=data.get("parser_version") or PARSER_VERSION,
+                   context=ParseContext.from_dict(ctx) if ctx is not None else None,
+                   published=data.get("published"), published_source=data.get("published_source"),
+                   page=dict(data.get("page") or {}))
 
 
 def empty_report() -> dict:
@@ -67,18 +98,23 @@ def _region(sections: list[dict], number: str, text: str) -> str:
 
 def parse(data: bytes, *, kind: str | None = None, content_type: str | None = None,
           filename: str | None = None, url: str | None = None, title: str | None = None,
-          docx: bytes | None = None) -> ParseResult:
+          docx: bytes | None = None, context: ParseContext | None = None) -> ParseResult:
     """Parse one document; never raises on bad input (the reason is in ``error`` and ``warnings``).
 
     ``title`` is a hint such as the link text the document was found under; ``url`` where it was
     found. Both help when the document itself names no agency or year. ``docx`` is a DOC or WPS
     document already converted (LibreOffice converts many per call; see :mod:`archive.examine.pipeline`).
+    ``context`` says all of that in one object (a keyword given here wins over it), plus how the
+    document was met; it is kept on the result, and its ``kind`` is trusted (no second sniffing).
     """
+    ctx = context or ParseContext()
+    kind, content_type = kind or ctx.kind, content_type or ctx.content_type
+    filename, url, title = filename or ctx.filename, url or ctx.url, title or ctx.title
     kind = kind or sniff(data[:65536], content_type=content_type, filename=filename or url, data=data)
     report = empty_report()
     if kind not in REPORT_KINDS:
         report["warnings"].append(f"a {kind} file is not a report format")
-        return ParseResult(kind=kind, report=report, is_report=False)
+        return _dated(ParseResult(kind=kind, report=report, is_report=False), context)
     try:
         if docx is not None and kind in ("doc", "wps"):
             ext = extract(docx, "docx")
@@ -87,12 +123,26 @@ def parse(data: bytes, *, kind: str | None = None, content_type: str | None = No
             ext = extract(data, kind, content_type)
     except ExtractionError as e:
         report["warnings"].append(str(e))
-        return ParseResult(kind=kind, report=report, is_report=False, error=str(e))
+        return _dated(ParseResult(kind=kind, report=report, is_report=False, error=str(e)), context)
     except Exception as e:  # a library failing on hostile input must not take the caller down
         msg = f"the {kind} could not be read ({type(e).__name__}: {e})"
         report["warnings"].append(msg)
-        return ParseResult(kind=kind, report=report, is_report=False, error=msg)
-    return read_report(ext, kind, report, title_hint=title, url=url)
+        return _dated(ParseResult(kind=kind, report=report, is_report=False, error=msg), context)
+    res = read_report(ext, kind, report, title_hint=title, url=url)
+    res.page = ext.page
+    return _dated(res, context)
+
+
+def _dated(res: ParseResult, context: ParseContext | None) -> ParseResult:
+    """Keep the context on the result, and the date the portal printed: the page's own, else the one
+    the referring page printed for it."""
+    res.context = context
+    own = res.page.get("published")
+    if own:
+        res.published, res.published_source = own
+    elif context is not None and context.link_date:
+        res.published, res.published_source = context.link_date, context.link_date_source
+    return res
 
 
 def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, url: str | None = None) -> ParseResult:
