@@ -176,7 +176,7 @@ def _stop_with_parent(parent: int) -> None:
     force an unclean shutdown; so it is SIGHUP here, turned into one SIGTERM to ourselves."""
     import signal
 
-    from archive.examine.pipeline import _die_with_parent
+    from archive.examine.workers import die_with_parent
 
     fired = []
 
@@ -186,7 +186,7 @@ def _stop_with_parent(parent: int) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
 
     signal.signal(signal.SIGHUP, on_hup)
-    _die_with_parent(parent, sig=signal.SIGHUP)
+    die_with_parent(parent, sig=signal.SIGHUP)
 
 
 def _main(argv: list[str]) -> int:

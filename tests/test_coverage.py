@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from lxml import html as lxml_html
 
 from archive.catalog.coverage import PortalScope, deadline
-from archive.examine.published import link_date, page_date, plausible
+from archive.extract.published import link_date, page_date, plausible
 from conftest import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 

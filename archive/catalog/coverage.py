@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
-from archive.examine.published import plausible
+from archive.extract.published import plausible
 from archive.parser import agency_key
 
 STATUSES = ("on_time", "late", "undated", "missing", "unchecked", "not_due")

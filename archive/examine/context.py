@@ -13,7 +13,7 @@ import json
 from datetime import UTC, date, datetime
 
 from archive.catalog.db import Catalog
-from archive.examine.published import date_beside, plausible
+from archive.extract.published import date_beside, plausible
 
 
 def referring_page(catalog: Catalog, referrer: str) -> dict | None:

@@ -17,7 +17,8 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from archive.examine.pipeline import _die_with_parent, examine, parser_pool, pending
+from archive.examine.pipeline import examine, pending
+from archive.examine.workers import die_with_parent, parser_pool
 
 CHUNK = 32  # blobs placed between looks at the pipe, so a stop is heard within one chunk
 
@@ -86,7 +87,7 @@ def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent
     """The service's main loop (in the child process)."""
     from archive.archive import Archive
 
-    _die_with_parent(parent, nice)
+    die_with_parent(parent, nice)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle; it tells us to stop
     counts: Counter[str] = Counter()
     reports: set[int] = set()

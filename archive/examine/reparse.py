@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from archive.examine.pipeline import Placer, examine, pending
+from archive.examine.pipeline import examine, pending
+from archive.examine.placement import Placer
 from archive.parser import PARSER_VERSION
 
 if TYPE_CHECKING:

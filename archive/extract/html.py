@@ -8,10 +8,10 @@ import lxml.html
 from lxml import etree
 
 from archive.errors import ExtractionError
-from archive.examine.published import dated_links, page_date
 from archive.extract.base import Extracted
 from archive.extract.charset import decode_html
 from archive.extract.grid import Grid, from_spans
+from archive.extract.published import dated_links, page_date
 
 # Article containers of the CMS families that publish most reports (TRS, Hanweb, 集约化 platforms),
 # tried in order; the first holding enough text wins, else the whole body.

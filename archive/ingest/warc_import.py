@@ -173,7 +173,8 @@ class Importer:
         """Use the parse results and capture details our workers wrote beside the responses."""
         if not meta:
             return
-        from archive.examine.pipeline import Placer, hints
+        from archive.examine.pipeline import hints
+        from archive.examine.placement import Placer
 
         placer = Placer(self.catalog)
         with self.catalog.transaction():

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from archive.capture import Capture
 from archive.examine.parse_service import ParseService, end_process
-from archive.examine.pipeline import _die_with_parent
+from archive.examine.workers import die_with_parent
 
 if TYPE_CHECKING:
     from archive.ingest.writer import RunStats
@@ -114,7 +114,7 @@ def _serve(archive_dir: str, portals: list[str], jobs: int, drain_jobs: int | No
     """The writer's main loop (in the child process)."""
     from archive.archive import Archive
 
-    _die_with_parent(parent, nice=WRITER_NICE)
+    die_with_parent(parent, nice=WRITER_NICE)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle; it tells us to stop
     try:
         archive = Archive.open(archive_dir)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from archive.capture import Capture, iso, utcnow
-from archive.examine.pipeline import Placed, examine, pending
+from archive.examine.pipeline import examine, pending
+from archive.examine.placement import Placed
 from archive.extract.formats import MEDIA_TYPES, sniff
 from archive.store.durability import pid_alive
 from archive.warc.writer import (

@@ -13,8 +13,6 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from archive.errors import ExtractionError
-
 META_NAMES = ("pubdate", "firstpublishedtime", "publishdate", "pub_date", "article:published_time",
               "dc.date.issued", "dcterms.issued")
 DATE = r"(20\d\d|19\d\d)\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
@@ -91,30 +89,6 @@ def _row_date(a: etree._Element, rows: dict) -> date | None:
 def _norm(url: str) -> str:
     p = urlsplit(url)
     return f"{p.netloc.lower()}{p.path}?{p.query}"
-
-
-def report_page_date(data: bytes, content_type: str | None = None) -> tuple[date, str] | None:
-    """The publication date of a report published as an HTML page."""
-    from archive.extract.html import parse_html  # the HTML extractor reads dates with this module
-
-    try:
-        root, _ = parse_html(data, content_type)
-    except ExtractionError:
-        return None
-    return page_date(root)
-
-
-def referrer_date(data: bytes, page_url: str, target_url: str,
-                  content_type: str | None = None) -> tuple[date, str] | None:
-    """The publication date of an attachment, from the page that linked it: the date beside the
-    link (a list page), else the page's own date (an article page with the file attached)."""
-    from archive.extract.html import parse_html
-
-    try:
-        root, _ = parse_html(data, content_type)
-    except ExtractionError:
-        return None
-    return link_date(root, page_url, target_url) or page_date(root)
 
 
 def plausible(published: date, year: int, today: date) -> bool:

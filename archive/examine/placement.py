@@ -1,0 +1,279 @@
+"""Place parse results in the catalog: documents, their cells, checks and sections, and the report and
+revision each belongs to by the identity rule (:mod:`archive.examine.identity`), in the caller's transaction."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from archive.capture import iso, utcnow
+from archive.catalog.db import Catalog
+from archive.examine import context, fingerprint
+from archive.examine.identity import (
+    Decision,
+    DocPrint,
+    ReportCandidate,
+    RevisionCandidate,
+    decide_report,
+    decide_revision,
+)
+from archive.extract.formats import REPORT_KINDS
+from archive.parser import ParseResult, agency_key
+
+# Which rendition shows a revision best: structure survives DOCX and HTML, PDF text is flattened.
+KIND_RANK = {"docx": 0, "html": 1, "doc": 2, "wps": 2, "text": 3, "pdf": 4, "image": 5}
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Placed:
+    """What examining one blob changed."""
+
+    sha256: str
+    document_id: int | None = None
+    report_id: int | None = None
+    revision_id: int | None = None
+    new_document: bool = False
+    new_report: bool = False
+    new_revision: bool = False
+    note: str | None = None
+
+
+@functools.lru_cache(maxsize=4096)
+def _bands(key: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(fingerprint.lsh_bands(list(key)))
+
+
+def bands_of(nums: list[str]) -> tuple[str, ...]:
+    """LSH band keys, computed once per number sequence (a document is placed and searched with them)."""
+    return _bands(tuple(nums))
+
+
+def _docprint(row: dict) -> DocPrint:
+    return DocPrint(kind=row["kind"], agency_key=agency_key(row.get("agency")), year=row.get("year"),
+                    numbers=json.loads(row.get("numbers") or "[]"), text_sha256=row.get("text_sha256"),
+                    id=row.get("id"))
+
+
+class Placer:
+    """Writes parse results and applies the identity rule (see :mod:`archive.examine.identity`)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.db = catalog.db
+
+    # -- documents ------------------------------------------------------------------------------
+    def apply(self, sha256: str, res: ParseResult, hint: dict, *, assign: bool = True) -> Placed:
+        """Record one parse result (inside the caller's transaction)."""
+        now = iso(utcnow())
+        out = Placed(sha256)
+        is_doc = res.is_report or (hint.get("assert_report") and res.kind in REPORT_KINDS)
+        note = res.error or ("; ".join(res.report.get("warnings", [])[:3]) or None)
+        role = "report" if is_doc else ("failed" if res.error else "not_report")
+        self.db["blobs"].update(sha256, {"examined_by": res.parser_version, "role": role, "examine_note": note,
+                                         "kind": res.kind, "page": json.dumps(res.page, ensure_ascii=False)
+                                         if res.page else None})
+        if res.page:  # documents this page links, examined before it, can be dated now
+            context.redate_linked_from(self.catalog, sha256)
+        existing = self.catalog.one("SELECT * FROM documents WHERE sha256 = ?", (sha256,))
+        if not is_doc:
+            if existing:
+                self._drop_document(existing)
+            out.note = note
+            return out
+        rep = res.report
+        cells, checks = rep.get("cells", []), rep.get("checks", [])
+        first_seen = self.catalog.scalar("SELECT first_seen FROM blobs WHERE sha256 = ?", (sha256,)) or now
+        row = {
+            "sha256": sha256, "kind": res.kind, "first_seen": first_seen, "agency": rep.get("agency"),
+            "year": rep.get("year"), "title": rep.get("title"), "template": rep.get("template"),
+            "text_sha256": res.text_sha256, "numbers": json.dumps(res.numbers),
+            "cells_count": len(cells), "failed_checks": sum(1 for c in checks if not c.get("ok")),
+            "parser_version": res.parser_version, "parsed_at": now,
+            "parsed": json.dumps(rep, ensure_ascii=False), "text": res.text,
+            "context": context.document_context(self.catalog, sha256, res.context.to_dict() if res.context else {}),
+            **context.document_dates(self.catalog, sha256, res.kind, res.page, rep.get("year")),
+        }
+        if existing:
+            doc_id = existing["id"]
+            self.db["documents"].update(doc_id, row)
+            for t in ("cells", "checks", "sections", "document_bands"):
+                self.catalog.conn.execute(f"DELETE FROM {t} WHERE document_id = ?", (doc_id,))
+        else:
+            doc_id = self.db["documents"].insert(row).last_pk
+            out.new_document = True
+        out.document_id = doc_id
+        pv = res.parser_version
+        self.db["cells"].insert_all({
+            "document_id": doc_id, "table_id": c["table"], "row_id": c["row"], "column_id": c["column"],
+            "value": c.get("value"), "raw": c.get("raw"), "label": c.get("label"),
+            "recovered": c.get("recovered"), "parser_version": pv} for c in cells)
+        self.db["checks"].insert_all({
+            "document_id": doc_id, "rule": c["rule"], "ok": int(bool(c["ok"])), "detail": c.get("detail"),
+            "parser_version": pv} for c in checks)
+        self.db["sections"].insert_all(({
+            "document_id": doc_id, "position": i, "number": s.get("number"), "heading": s.get("heading"),
+            "text": s.get("text"), "parser_version": pv} for i, s in enumerate(rep.get("sections", []))))
+        self.db["document_bands"].insert_all(
+            {"band": b, "document_id": doc_id} for b in bands_of(res.numbers))
+        if assign:
+            same_print = existing and existing["report_id"] and (
+                (existing["agency"], existing["year"], existing["numbers"], existing["kind"])
+                == (row["agency"], row["year"], row["numbers"], row["kind"]))
+            if same_print:
+                out.report_id, out.revision_id = existing["report_id"], existing["revision_id"]
+                self._refresh_revision(existing["revision_id"])
+                self._refresh_report(existing["report_id"])
+            else:
+                self.assign(doc_id, out)
+        return out
+
+    def _drop_document(self, doc: dict) -> None:
+        for t in ("cells", "checks", "sections", "document_bands"):
+            self.catalog.conn.execute(f"DELETE FROM {t} WHERE document_id = ?", (doc["id"],))
+        self.catalog.conn.execute("DELETE FROM documents WHERE id = ?", (doc["id"],))
+        self._refresh_revision(doc["revision_id"])
+        self._refresh_report(doc["report_id"])
+
+    # -- identity -------------------------------------------------------------------------------
+    def _report_candidates(self, doc: DocPrint) -> list[ReportCandidate]:
+        if doc.year is None:
+            return []
+        ids: list[int] = []
+        if doc.agency_key:
+            ids += [r["id"] for r in self.catalog.rows(
+                """SELECT id FROM reports WHERE year = :y AND agency_key IS NOT NULL
+                   AND (agency_key = :k OR instr(agency_key, :k) > 0 OR instr(:k, agency_key) > 0)
+                   LIMIT 50""", {"y": doc.year, "k": doc.agency_key})]
+        bands = bands_of(doc.numbers)
+        if bands:
+            marks = ",".join("?" * len(bands))
+            ids += [r["report_id"] for r in self.catalog.rows(
+                f"""SELECT DISTINCT d.report_id FROM document_bands b JOIN documents d ON d.id = b.document_id
+                    JOIN reports r ON r.id = d.report_id
+                    WHERE b.band IN ({marks}) AND r.year = ? AND d.id != ? LIMIT 50""",
+                (*bands, doc.year, doc.id or -1))]
+        out = []
+        for rid in dict.fromkeys(ids):
+            rep = self.catalog.one("SELECT id, agency_key, year FROM reports WHERE id = ?", (rid,))
+            docs = [_docprint(d) for d in self.catalog.rows(
+                "SELECT id, kind, agency, year, numbers, text_sha256 FROM documents WHERE report_id = ? AND id != ?",
+                (rid, doc.id or -1))]
+            out.append(ReportCandidate(rep["id"], rep["agency_key"], rep["year"], docs))
+        return out
+
+    def _revision_candidates(self, report_id: int, doc_id: int) -> list[RevisionCandidate]:
+        revs = []
+        for r in self.catalog.rows("SELECT id, number FROM revisions WHERE report_id = ?", (report_id,)):
+            docs = [_docprint(d) for d in self.catalog.rows(
+                "SELECT id, kind, agency, year, numbers, text_sha256 FROM documents "
+                "WHERE revision_id = ? AND id != ?", (r["id"], doc_id))]
+            revs.append(RevisionCandidate(r["id"], r["number"], docs))
+        return revs
+
+    def assign(self, doc_id: int, out: Placed | None = None) -> Placed:
+        """Place one document under a report and revision, creating them as the rule says."""
+        row = self.catalog.one("SELECT * FROM documents WHERE id = ?", (doc_id,))
+        out = out or Placed(row["sha256"], document_id=doc_id)
+        doc = _docprint(row)
+        old_report, old_revision = row["report_id"], row["revision_id"]
+        decision = decide_report(doc, self._report_candidates(doc))
+        report_id = decision.target
+        if decision.create:
+            report_id = self._create_report(row)
+            out.new_report = True
+        revision_id, rev_decision = None, None
+        if report_id is not None:
+            rev_decision = decide_revision(doc, self._revision_candidates(report_id, doc_id))
+            revision_id = rev_decision.target
+            if rev_decision.create:
+                number = (self.catalog.scalar("SELECT max(number) FROM revisions WHERE report_id = ?",
+                                              (report_id,)) or 0) + 1
+                revision_id = self.db["revisions"].insert({
+                    "report_id": report_id, "number": number, "first_seen": row["first_seen"]}).last_pk
+                out.new_revision = True
+        self.db["documents"].update(doc_id, {
+            "report_id": report_id, "revision_id": revision_id,
+            "identity": json.dumps(_explain(decision, rev_decision), ensure_ascii=False)})
+        out.report_id, out.revision_id = report_id, revision_id
+        self._refresh_revision(revision_id)
+        self._refresh_report(report_id)
+        if old_revision and old_revision != revision_id:
+            self._refresh_revision(old_revision)
+        if old_report and old_report != report_id:
+            self._refresh_report(old_report)
+        return out
+
+    def _create_report(self, row: dict) -> int:
+        key = agency_key(row["agency"])
+        found = self.catalog.scalar("SELECT id FROM reports WHERE agency_key = ? AND year = ?", (key, row["year"]))
+        if found:
+            return found
+        return self.db["reports"].insert({
+            "agency": row["agency"], "agency_key": key, "year": row["year"], "title": row["title"],
+            "template": row["template"], "first_seen": row["first_seen"], "updated_at": iso(utcnow())}).last_pk
+
+    def reassign_all(self, progress: Progress | None = None) -> None:
+        """Re-derive every report and revision from the documents, oldest first (after a reparse).
+
+        Report rows are kept and matched again by agency and year, so report ids stay stable.
+        """
+        self.catalog.conn.execute("UPDATE documents SET report_id = NULL, revision_id = NULL")
+        self.catalog.conn.execute("UPDATE reports SET current_revision_id = NULL")
+        self.catalog.conn.execute("DELETE FROM revisions")
+        ids = [r["id"] for r in self.catalog.rows("SELECT id FROM documents ORDER BY first_seen, id")]
+        for i, doc_id in enumerate(ids, 1):
+            self.assign(doc_id)
+            if progress:
+                progress(i, len(ids))
+        self.catalog.conn.execute(
+            "DELETE FROM reports WHERE id NOT IN (SELECT report_id FROM documents WHERE report_id IS NOT NULL)")
+
+    # -- derived fields -------------------------------------------------------------------------
+    def _refresh_revision(self, revision_id: int | None) -> None:
+        if revision_id is None:
+            return
+        docs = list(self.catalog.rows(
+            "SELECT id, kind, cells_count, first_seen, text_sha256 FROM documents WHERE revision_id = ?",
+            (revision_id,)))
+        if not docs:
+            self.catalog.conn.execute("UPDATE reports SET current_revision_id = NULL WHERE current_revision_id = ?",
+                                      (revision_id,))
+            self.catalog.conn.execute("DELETE FROM revisions WHERE id = ?", (revision_id,))
+            return
+        primary = min(docs, key=lambda d: (KIND_RANK.get(d["kind"], 9), -(d["cells_count"] or 0),
+                                           d["first_seen"], d["id"]))
+        self.db["revisions"].update(revision_id, {
+            "primary_document_id": primary["id"], "text_sha256": primary["text_sha256"],
+            "first_seen": min(d["first_seen"] for d in docs)})
+
+    def _refresh_report(self, report_id: int | None) -> None:
+        if report_id is None:
+            return
+        current = self.catalog.one(
+            "SELECT id, primary_document_id FROM revisions WHERE report_id = ? ORDER BY number DESC LIMIT 1",
+            (report_id,))
+        if not current:
+            if not self.catalog.scalar("SELECT 1 FROM documents WHERE report_id = ?", (report_id,)):
+                self.catalog.conn.execute("DELETE FROM reports WHERE id = ?", (report_id,))
+            return
+        primary = self.catalog.one("SELECT agency, title, template FROM documents WHERE id = ?",
+                                   (current["primary_document_id"],))
+        named = primary["agency"] or self.catalog.scalar(
+            "SELECT agency FROM documents WHERE report_id = ? AND agency IS NOT NULL ORDER BY first_seen LIMIT 1",
+            (report_id,))
+        first = self.catalog.scalar("SELECT min(first_seen) FROM documents WHERE report_id = ?", (report_id,))
+        fields = {"current_revision_id": current["id"], "title": primary["title"], "template": primary["template"],
+                  "first_seen": first, "updated_at": iso(utcnow())}
+        if named:
+            fields["agency"] = named
+        self.db["reports"].update(report_id, fields)
+
+
+def _explain(report: Decision, revision: Decision | None) -> dict:
+    out = {"report": report.reason}
+    if revision is not None:
+        out["revision"] = revision.reason
+    return out
