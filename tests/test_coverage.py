@@ -9,7 +9,7 @@ from lxml import html as lxml_html
 
 from archive.catalog.coverage import PortalScope, deadline
 from archive.examine.published import link_date, page_date, plausible
-from conftest import http_capture
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 
 HOST = "127.0.0.70"

@@ -14,9 +14,10 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import Archive
-from crash_writer import items
+from helpers import crash_writer
+from helpers.crash_writer import items
 
-CHILD = Path(__file__).parent / "crash_writer.py"
+CHILD = Path(crash_writer.__file__)
 
 
 def start(archive_dir: Path) -> subprocess.Popen:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archive.examine.fingerprint import numbers
 from archive.examine.identity import DocPrint, ReportCandidate, RevisionCandidate, decide_report, decide_revision
-from conftest import http_capture
+from helpers.captures import http_capture
 
 PDF = "application/pdf"
 

@@ -8,7 +8,7 @@ import zipfile
 import pypdfium2 as pdfium
 
 from archive.parser import parse
-from conftest import FIXTURES
+from helpers.paths import FIXTURES
 
 
 def test_truncated_pdf(docs):

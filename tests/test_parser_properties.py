@@ -15,7 +15,7 @@ from archive.parser.labels import normalise
 from archive.parser.rows import SourceRow
 from archive.parser.tables import APPLICATION_SPECS, match
 from archive.parser.values import splits
-from conftest import FIXTURES, SEEDS
+from helpers.paths import FIXTURES, SEEDS
 from spiders.demo import DOCUMENTS
 
 WIDE = str.maketrans("()1234567890.,", "（）１２３４５６７８９０．，")

@@ -9,7 +9,7 @@ import pytest
 
 from archive.parser import layout as L
 from archive.parser import parse
-from conftest import FIXTURES
+from helpers.paths import FIXTURES
 from spiders.demo import DOCUMENTS
 
 ROWS_2019_LAYOUT = [r.id for r in (*L.APPLICATION_ROWS_HEAD, L.APPLICATION_ROW_2019_OTHER, *L.APPLICATION_ROWS_TAIL)]

@@ -203,7 +203,7 @@ def test_with_a_broker_harvests_go_to_the_workers_and_waiting_handovers_are_take
     from archive import Archive
     from archive.ingest.handover import pack
     from archive.store.shared import SharedStore
-    from conftest import http_capture
+    from helpers.captures import http_capture
     from spiders.demo.generator import generate, to_html
 
     archive, clock = setup

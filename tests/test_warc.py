@@ -10,7 +10,7 @@ import sys
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import Capture
-from conftest import http_capture
+from helpers.captures import http_capture
 
 
 def records(archive):

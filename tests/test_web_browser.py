@@ -16,8 +16,8 @@ from playwright.sync_api import sync_playwright
 
 from archive import Archive
 from archive.web import create_app
-from conftest import http_capture
 from crawler.settings import CHROMIUM_ARGS, chromium_path
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_html
 
 HOST = "127.0.0.93"
