@@ -11,11 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import Archive
 from helpers import crash_writer
 from helpers.crash_writer import items
+
+pytestmark = pytest.mark.slow  # writer processes that archive ~40 MB each, killed and run again
 
 CHILD = Path(crash_writer.__file__)
 

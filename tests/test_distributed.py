@@ -88,6 +88,8 @@ def archive_state(path: Path) -> dict:
         }
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_three_workers_one_killed_end_equal_to_one_process(portals, redis, tmp_path):
     built, profiles = portals
     single = tmp_path / "single"

@@ -140,6 +140,7 @@ def test_jobs_follow_the_profiles_and_keep_their_stored_times(setup):
     assert schedule_list(archive, clock=clock)["scheduler"] is None
 
 
+@pytest.mark.slow
 def test_a_failing_harvest_is_recorded_and_the_scheduler_goes_on(setup):
     archive, clock = setup
     rec = Recorder(fail=True)

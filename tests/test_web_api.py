@@ -114,6 +114,7 @@ def api_schema(app):
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error(api_schema):
     """Every operation, with generated (valid and invalid) parameters: never a 5xx."""
     ran = 0
