@@ -1,5 +1,5 @@
-"""The layering the redesign settled on, read from the source tree: no import cycles, a small archive/ top level,
-a parser that loads no database, and a docstring on every archive package."""
+"""The layering the redesign settled on, read from the source tree: no import cycles, SQL only behind the archive,
+a small archive/ top level, a parser that loads no database, and a docstring on every archive package."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import sys
 
 import pytest
 
-from helpers.source_tree import ROOT, cycles, example_cycle, import_graph
+from helpers.source_tree import ROOT, SqlSite, cycles, example_cycle, import_graph, sql_sites
 
 MAX_ARCHIVE_TOP_MODULES = 6
 HEAVY = ("sqlite_utils", "archive.catalog")
+NO_SQL = ("crawler", "spiders", "scheduler.py", "archive/web")  # they ask the Archive, which owns the catalog
 
 
 def test_no_import_cycle_between_the_project_modules():
@@ -46,6 +47,36 @@ def test_the_cycle_finder_sees_function_level_imports_and_skips_type_checking(tm
     assert graph["archive.c"] == {"archive.d"}
     assert cycles(graph) == [["archive.a", "archive.b"], ["archive.c", "archive.d"]]
     assert example_cycle(graph, ["archive.a", "archive.b"]) == ["archive.a", "archive.b", "archive.a"]
+
+
+def test_no_sql_outside_the_archive():
+    """The crawler, spiders, scheduler and web pages neither write SQL nor reach into the catalog's connection."""
+    paths = [ROOT / part for part in NO_SQL]
+    files = [f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*.py")))]
+    sites = [str(s) for f in files for s in sql_sites(f)]
+    assert not sites, "SQL outside the archive's catalog (ask the Archive instead):\n" + "\n".join(sites)
+
+
+def test_the_sql_finder_sees_strings_fstrings_execute_and_catalog_internals(tmp_path):
+    """The check above can fail, and prose or docstrings that mention SQL words do not trip it."""
+    src = tmp_path / "m.py"
+    src.write_text('''"""Module doc: SELECT x FROM y is fine here."""
+def f(a, cat, t):
+    """Nor here: DELETE FROM t."""
+    note = "select the report you want, then update it"
+    a.catalog.rows("SELECT 1")
+    cat.one(f"UPDATE {t} SET x = 1")
+    cat.conn.execute("PRAGMA foreign_keys")
+    catalog.db["harvests"].exists()
+    return (
+        "INSERT INTO t "
+        "VALUES (1)"
+    )
+''')
+    assert sql_sites(src, tmp_path) == [
+        SqlSite("m.py", 5, "SQL text (SELECT …)"), SqlSite("m.py", 5, "catalog.rows"),
+        SqlSite("m.py", 6, "SQL text (UPDATE x SET …)"), SqlSite("m.py", 7, ".execute() call"),
+        SqlSite("m.py", 8, "catalog.db"), SqlSite("m.py", 10, "SQL text (INSERT INTO …)")]
 
 
 def test_archive_keeps_at_most_six_modules_at_its_top_level():
