@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from archive import Archive, Capture  # noqa: E402
 from archive.examine.pipeline import parse_blob_bytes  # noqa: E402
 from archive.store.shared import SharedStore  # noqa: E402
-from redis_server import RedisServer  # noqa: E402
+from helpers.redis_server import RedisServer  # noqa: E402
 from spiders.demo.generator import generate, libreoffice_many, to_docx, to_html  # noqa: E402
 
 

@@ -20,10 +20,10 @@ from archive.catalog.coverage import STATUSES
 from archive.catalog.export import CSV_COLUMNS
 from archive.errors import NotFound
 from archive.web import api, create_app
-from conftest import http_capture
 from crawler.cli import cli
 from crawler.cli.schedule import STATUS_STYLE
 from crawler.portals import portals_in, scopes
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 from spiders.profiles import PortalProfile, ProfileError, save
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from archive.catalog import harvests
 from archive.examine.pipeline import examine, parse_blob
-from conftest import http_capture
+from helpers.captures import http_capture
 
 HOST, OTHER = "127.0.0.71", "127.0.0.72"
 

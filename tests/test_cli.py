@@ -100,6 +100,7 @@ def test_reparse_records_the_parser_version(filled):
     assert all(d["parser_version"] == PARSER_VERSION for d in shown["documents"])
 
 
+@pytest.mark.slow
 def test_bad_files_are_archived_with_a_plain_reason(run, tmp_path, docs):
     bad = tmp_path / "bad"
     bad.mkdir()

@@ -12,7 +12,7 @@ from archive.catalog.coverage import PortalScope
 from archive.parser import ParseContext, ParseResult, parse
 from archive.store.blobs import BlobStore
 from archive.store.body import Body
-from conftest import http_capture
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 
 HOST = "127.0.0.71"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+import pytest
 from lxml import html as lxml_html
 
 from archive.catalog.coverage import PortalScope, deadline
 from archive.extract.published import link_date, page_date, plausible
-from conftest import http_capture
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 
 HOST = "127.0.0.70"
@@ -59,6 +60,7 @@ def _finished_crawl(archive, portal: str, ended: str) -> None:
                            "started_at": ended, "ended_at": ended})
 
 
+@pytest.mark.slow
 def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive):
     dept, gov = "测试市财政局", "测试市人民政府"
     on_time = generate(701, year=2021, agency=dept)

@@ -11,12 +11,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import Archive
-from crash_writer import items
+from helpers import crash_writer
+from helpers.crash_writer import items
 
-CHILD = Path(__file__).parent / "crash_writer.py"
+pytestmark = pytest.mark.slow  # writer processes that archive ~40 MB each, killed and run again
+
+CHILD = Path(crash_writer.__file__)
 
 
 def start(archive_dir: Path) -> subprocess.Popen:

@@ -15,6 +15,8 @@ from spiders.demo.portals import build
 from spiders.demo.server import PortalServer
 from spiders.profiles import PortalProfile
 
+pytestmark = pytest.mark.slow  # every test runs a crawl of simulated portals
+
 FAST = {"progress": False, "patience_ms": 20_000, "overrides": {"AUTOTHROTTLE_START_DELAY": 0.0}}
 
 
@@ -44,6 +46,8 @@ def site(tmp_path_factory):
         s.stop()
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_every_report_is_found_with_its_agency_and_year(site):
     got = found(site["summary"])
     for p in site["portals"]:
@@ -51,6 +55,8 @@ def test_every_report_is_found_with_its_agency_and_year(site):
     assert site["summary"]["status"] == "ok"
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_report_files_are_documents_of_one_report(site):
     with Archive.open(site["archive"], readonly=True) as a:
         rows = a.reports()
@@ -62,6 +68,8 @@ def test_report_files_are_documents_of_one_report(site):
         assert kinds >= {"html", "pdf", "docx", "doc"}
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_no_lookalike_is_archived_as_a_report(site):
     static = site["portals"][0]
     with Archive.open(site["archive"], readonly=True) as a:
@@ -71,6 +79,8 @@ def test_no_lookalike_is_archived_as_a_report(site):
             assert not any(a.catalog.scalar("SELECT 1 FROM documents WHERE sha256 = ?", (c["sha256"],)) for c in caps)
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_traps_are_bounded(site):
     hits = [h.path for h in site["portals"][0].site.hits]
     assert sum(h.startswith("/zwgk/cal") for h in hits) <= 31  # the calendar never ends; the crawl does
@@ -79,6 +89,8 @@ def test_traps_are_bounded(site):
     assert len(hits) < 150
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_robots_txt_is_honoured(site):
     static = site["portals"][0]
     hits = [h.path for h in static.site.hits]
@@ -88,6 +100,8 @@ def test_robots_txt_is_honoured(site):
     assert any("robots.txt" in s["reason"] for s in result["skipped"])
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_politeness_user_agent_and_two_requests_per_host(site):
     for p in site["portals"]:
         agents = {h.headers.get("user-agent", "") for h in p.site.hits}
@@ -95,12 +109,16 @@ def test_politeness_user_agent_and_two_requests_per_host(site):
         assert p.site.max_active <= 2, (p.name, p.site.max_active)
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_script_filled_list_is_read_through_chromium(site):
     jsonapi = site["portals"][3]
     assert any(h.path.startswith("/api/ndbg") for h in jsonapi.site.hits)  # a browser ran the list's script
     assert found(site["summary"])[jsonapi.name] == jsonapi.expected
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_challenge_page_passes_in_the_browser_and_is_never_a_report(site):
     challenge = site["portals"][4]
     assert any(h.status == 412 for h in challenge.site.hits)
@@ -110,6 +128,8 @@ def test_challenge_page_passes_in_the_browser_and_is_never_a_report(site):
             assert not a.catalog.scalar("SELECT 1 FROM documents WHERE sha256 = ?", (sha,))
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_gbk_site_and_provenance(site):
     trs = site["portals"][1]
     with Archive.open(site["archive"], readonly=True) as a:
@@ -119,6 +139,8 @@ def test_gbk_site_and_provenance(site):
     assert found(site["summary"])[trs.name] == trs.expected
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_year_sub_columns_numbered_pages_and_script_shells(site):
     yearly = site["portals"][6]
     hits = {h.path for h in yearly.site.hits}
@@ -139,6 +161,8 @@ def test_profile_hints_find_what_the_heuristics_miss(tmp_path):
     assert found(hinted)[portal.name] == portal.expected
 
 
+@pytest.mark.browser
+@pytest.mark.libreoffice
 def test_recrawl_fetches_little_and_stores_nothing_new(site):
     portals = site["portals"]
     first = sum(p.site.bytes_sent() for p in portals)

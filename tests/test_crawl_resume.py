@@ -12,11 +12,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from archive import Archive
 from crawler.run import crawl_in_subprocess
 from spiders.demo.portals import build
 from spiders.demo.server import PortalServer
 from spiders.profiles import PortalProfile
+
+pytestmark = pytest.mark.slow  # a crawl killed and resumed
 
 FAST = {"browser": "never", "progress": False, "overrides": {"AUTOTHROTTLE_START_DELAY": 0.0}}
 

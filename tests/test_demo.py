@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 
 from crawler.demo import run_demo
+
+# The demo crawls its portals: a challenge passed in Chromium, DOC reports read through LibreOffice.
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.libreoffice]
 
 
 def test_demo_finds_every_report_and_recrawls_for_almost_nothing(tmp_path):

@@ -21,7 +21,7 @@ from archive import Archive
 from crawler.distributed import enqueue_crawls, examine_remote, import_pending, wait_and_import
 from crawler.harvest import harvest
 from crawler.run import crawl_in_subprocess
-from redis_server import RedisServer
+from helpers.redis_server import RedisServer
 from spiders.demo.portals import build
 from spiders.demo.server import PortalServer
 from spiders.profiles import PortalProfile
@@ -88,6 +88,8 @@ def archive_state(path: Path) -> dict:
         }
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_three_workers_one_killed_end_equal_to_one_process(portals, redis, tmp_path):
     built, profiles = portals
     single = tmp_path / "single"

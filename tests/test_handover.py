@@ -8,7 +8,7 @@ import uuid
 from archive import Archive
 from archive.ingest.handover import complete_handovers, import_handover, pack
 from archive.store.shared import SharedStore
-from conftest import http_capture
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 
 

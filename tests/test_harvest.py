@@ -9,11 +9,15 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from archive import Archive
 from crawler.harvest import harvest, portal_lock
 from spiders.demo.portals import build
 from spiders.demo.server import PortalServer
 from spiders.profiles import PortalProfile
+
+pytestmark = pytest.mark.slow  # every test runs a harvest
 
 FAST = {"browser": "never", "overrides": {"AUTOTHROTTLE_START_DELAY": 0.0}}
 

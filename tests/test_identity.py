@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from archive.examine.fingerprint import numbers
 from archive.examine.identity import DocPrint, ReportCandidate, RevisionCandidate, decide_report, decide_revision
-from conftest import http_capture
+from helpers.captures import http_capture
 
 PDF = "application/pdf"
 
@@ -37,6 +39,7 @@ def test_html_page_and_its_pdf_are_one_report_with_two_documents(archive, docs):
     assert next(d for d in shown["documents"] if d["kind"] == "html")["sha256"] == shown["source_sha256"]
 
 
+@pytest.mark.slow
 def test_every_format_of_every_sample_groups_into_five_reports(archive, docs):
     files = sorted(p for p in docs.iterdir() if p.suffix in (".html", ".pdf", ".docx") and "scanned" not in p.name)
     res = archive.ingest(files)
@@ -78,6 +81,7 @@ def test_same_text_in_a_different_wrapper_stays_in_the_revision(archive, docs):
     assert len(shown["documents"]) == 2 and len(shown["revisions"]) == 1
 
 
+@pytest.mark.slow
 def test_other_years_and_agencies_stay_apart(archive, docs):
     with archive.writer() as w:
         for n in range(5):

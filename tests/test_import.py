@@ -170,6 +170,7 @@ def test_a_zip_bomb_body_is_kept_as_sent_with_a_note(tmp_path, monkeypatch):
         assert row["size"] == len(bomb) and a.read_blob(row["sha256"]) == bomb  # nothing lost, nothing inflated
 
 
+@pytest.mark.slow
 def test_an_import_killed_with_sigkill_and_run_again_gives_the_same_archive(tmp_path):
     """kill -9 of `nianbao import` after its first commit; the second run completes it exactly."""
     import signal

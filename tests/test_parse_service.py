@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from archive import Archive, Capture
 from archive.examine.parse_service import ParseService
 from archive.examine.pipeline import pending
@@ -20,6 +22,7 @@ def write_reports(archive_dir, seeds: list[int]) -> None:
             w.add(Capture(url=f"http://127.0.0.9/nb/{s}.html", body=to_html(rep), headers=HTML))
 
 
+@pytest.mark.slow
 def test_reports_found_while_running_then_counted_at_finish(tmp_path):
     archive_dir = tmp_path / "a"
     write_reports(archive_dir, [1])

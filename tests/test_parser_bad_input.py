@@ -6,9 +6,10 @@ import io
 import zipfile
 
 import pypdfium2 as pdfium
+import pytest
 
 from archive.parser import parse
-from conftest import FIXTURES
+from helpers.paths import FIXTURES
 
 
 def test_truncated_pdf(docs):
@@ -21,6 +22,7 @@ def test_encrypted_pdf():
     assert not res.is_report and "password" in res.error
 
 
+@pytest.mark.slow
 def test_docx_zip_bomb_is_refused_unopened():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

@@ -108,6 +108,8 @@ def office_forms():
     return out
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("template", ["2021", "2019"])
 def test_pdf_doc_and_wps_forms(office_forms, template):
     rep, pdf, doc = office_forms[template]
@@ -117,6 +119,8 @@ def test_pdf_doc_and_wps_forms(office_forms, template):
         assert_exact(rep, res)
 
 
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_scanned_form_through_ocr(office_forms):
     rep, pdf, _ = office_forms["2021"]
     res = parse(to_scanned_pdf(pdf, seed=3), filename="r.pdf")

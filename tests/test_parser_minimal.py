@@ -6,7 +6,7 @@ import pytest
 
 from archive.extract.formats import sniff
 from archive.parser import parse
-from conftest import SEEDS
+from helpers.paths import SEEDS
 
 SEED_FACTS = {
     "000": ("安康市信访局", 2021, "2021"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from archive.parser.labels import normalise
 from archive.parser.rows import SourceRow
 from archive.parser.tables import APPLICATION_SPECS, match
 from archive.parser.values import splits
-from conftest import FIXTURES, SEEDS
+from helpers.paths import FIXTURES, SEEDS
 from spiders.demo import DOCUMENTS
 
 WIDE = str.maketrans("()1234567890.,", "（）１２３４５６７８９０．，")
@@ -95,6 +96,7 @@ def test_grid_builder_places_every_merged_cell_as_html_defines(part):
 # -- digit splitting ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @given(st.lists(st.integers(0, 300), min_size=6, max_size=6))
 def test_glued_row_splits_include_the_true_reading_and_only_consistent_ones(parts):
     values = [*parts, sum(parts)]
@@ -111,6 +113,7 @@ ORIGINALS = [(DOCUMENTS / n).read_bytes() for n in ("report0.pdf", "report0.docx
             [next(SEEDS.glob("003_*.txt")).read_bytes(), (FIXTURES / "bad" / "encrypted.pdf").read_bytes()]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_no_input_makes_parse_raise(data):

@@ -9,7 +9,7 @@ import pytest
 
 from archive.parser import layout as L
 from archive.parser import parse
-from conftest import FIXTURES
+from helpers.paths import FIXTURES
 from spiders.demo import DOCUMENTS
 
 ROWS_2019_LAYOUT = [r.id for r in (*L.APPLICATION_ROWS_HEAD, L.APPLICATION_ROW_2019_OTHER, *L.APPLICATION_ROWS_TAIL)]
@@ -27,7 +27,8 @@ def table3(rep: dict) -> dict[tuple[str, str], int]:
     return {(c["row"], c["column"]): c["value"] for c in rep["cells"] if c["table"] == "applications"}
 
 
-@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow, pytest.mark.libreoffice])
+                                  if n.endswith((".doc", ".wps")) else n for n in SAMPLES])
 def test_sample_table_three(name):
     res = parse((DOCUMENTS / name).read_bytes(), filename=name)
     assert res.is_report and res.agency and res.year
@@ -44,6 +45,7 @@ def test_gbk_page_without_declaration_reads_the_same(docs):
     assert rep["agency"] == "固原市信访局" and table3(rep) == truth("report1")
 
 
+@pytest.mark.slow
 def test_scanned_pdf_is_read_by_ocr(docs):
     res = parse((docs / "report1.scanned.pdf").read_bytes(), filename="report1.scanned.pdf")
     rep = res.report

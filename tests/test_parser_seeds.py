@@ -6,7 +6,7 @@ import pytest
 
 from archive.parser import layout as L
 from archive.parser import parse
-from conftest import SEEDS
+from helpers.paths import SEEDS
 
 APPLICATION_ROWS = {
     "2021": [r.id for r in (*L.APPLICATION_ROWS_HEAD, *L.APPLICATION_ROWS_2021_OTHER, *L.APPLICATION_ROWS_TAIL)],

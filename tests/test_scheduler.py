@@ -140,6 +140,7 @@ def test_jobs_follow_the_profiles_and_keep_their_stored_times(setup):
     assert schedule_list(archive, clock=clock)["scheduler"] is None
 
 
+@pytest.mark.slow
 def test_a_failing_harvest_is_recorded_and_the_scheduler_goes_on(setup):
     archive, clock = setup
     rec = Recorder(fail=True)
@@ -204,7 +205,7 @@ def test_with_a_broker_harvests_go_to_the_workers_and_waiting_handovers_are_take
     from archive import Archive
     from archive.ingest.handover import pack
     from archive.store.shared import SharedStore
-    from conftest import http_capture
+    from helpers.captures import http_capture
     from spiders.demo.generator import generate, to_html
 
     archive, clock = setup

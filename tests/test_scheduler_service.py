@@ -13,11 +13,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from archive import Archive
 from scheduler import CLOCK_ENV, FileClock
 from spiders.demo.portals import build
 from spiders.demo.server import PortalServer
 from spiders.profiles import PortalProfile, save
+
+pytestmark = pytest.mark.slow  # the scheduler service with real crawls, killed and restarted
 
 
 def start(archive: Path, clock: FileClock, log: Path) -> subprocess.Popen:

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from archive import Archive
 from archive.errors import QueryError
 from archive.search.text import normalize
-from conftest import http_capture
 from crawler.cli import cli
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_html
 
 QUERIES = ["复议", "信访", "财政", "诉讼", "政府信息公开", "依申请公开", "行政复议决定", "维持", "主动公开政府信息",

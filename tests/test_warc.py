@@ -7,10 +7,11 @@ import hashlib
 import subprocess
 import sys
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import Capture
-from conftest import http_capture
+from helpers.captures import http_capture
 
 
 def records(archive):
@@ -90,6 +91,7 @@ def test_decoded_bodies_get_honest_headers(archive):
     assert payload == body
 
 
+@pytest.mark.slow
 def test_files_roll_at_the_size_limit_and_catalog_offsets_point_at_records(archive, docs):
     with archive.writer(max_warc_size=150_000) as w:
         for n in range(5):

@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 from archive import Archive
 from archive.catalog.coverage import PortalScope
 from archive.web import create_app
-from conftest import http_capture
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_docx, to_html
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -114,6 +114,7 @@ def api_schema(app):
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error(api_schema):
     """Every operation, with generated (valid and invalid) parameters: never a 5xx."""
     ran = 0

@@ -16,9 +16,11 @@ from playwright.sync_api import sync_playwright
 
 from archive import Archive
 from archive.web import create_app
-from conftest import http_capture
 from crawler.settings import CHROMIUM_ARGS, chromium_path
+from helpers.captures import http_capture
 from spiders.demo.generator import generate, to_html
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]  # Chromium drives the web pages
 
 HOST = "127.0.0.93"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

@@ -20,6 +20,7 @@ def capture(seed: int) -> Capture:
     return Capture(url=f"http://127.0.0.9/nb/{seed}.html", body=to_html(rep), headers=HTML)
 
 
+@pytest.mark.slow
 def test_captures_are_written_parsed_and_counted(tmp_path):
     service = WriteService(tmp_path / "a", ["p"], jobs=1, batch_seconds=0.2)
     run_id = service.start()

@@ -6,10 +6,11 @@ import random
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+# Run as a script by tests/test_crash.py: the folder holding the `helpers` package goes on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archive import Archive
-from conftest import http_capture
+from helpers.captures import http_capture
 from spiders.demo import DOCUMENTS
 
 
