@@ -4,7 +4,6 @@ outputs they always had, batched reads for the agency and report pages, and "whi
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import json
@@ -215,14 +214,3 @@ def test_portals_in_is_the_one_rule_for_which_portals(tmp_path):
 
 def test_the_coverage_summary_keeps_the_status_order():
     assert tuple(STATUS_STYLE) == STATUSES
-
-
-def test_web_and_cli_hold_no_sql_and_pages_do_not_import_the_app():
-    pattern = re.compile(r"SELECT|INSERT|UPDATE|DELETE|\.catalog\.|execute\(")
-    files = [*(ROOT / "archive" / "web").glob("*.py"), *(ROOT / "crawler" / "cli").glob("*.py")]
-    assert files and [f"{f.name}:{n}" for f in files for n, line in enumerate(f.read_text("utf-8").splitlines(), 1)
-                      if pattern.search(line)] == []
-    for name in ("api.py", "pages.py", "deps.py"):
-        tree = ast.parse((ROOT / "archive" / "web" / name).read_text("utf-8"))
-        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-        assert "archive.web.app" not in imported, name
