@@ -99,3 +99,42 @@ def test_every_archive_package_says_what_it_is_for():
     missing = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "archive").rglob("__init__.py"))
                if not ast.get_docstring(ast.parse(p.read_text(encoding="utf-8")))]
     assert not missing, missing
+
+
+# What each archive sub-system may import of the others (docs/architecture.md draws the same table). The low
+# layers are the point: extract and parser stay pure, store and warc know nothing of the catalog.
+LAYERS = {
+    "errors": set(),
+    "extract": {"errors"},
+    "parser": {"errors", "extract"},
+    "store": {"errors", "capture"},
+    "capture": {"store"},
+    "warc": {"errors", "capture", "store"},
+    "catalog": {"errors", "capture", "store", "warc", "extract", "parser"},
+    "search": {"errors", "capture", "catalog", "parser"},
+    # a service process's entry point opens the Archive itself (parse_service, write_service)
+    "examine": {"errors", "capture", "store", "catalog", "extract", "parser", "archive"},
+    "ingest": {"errors", "capture", "store", "warc", "catalog", "extract", "parser", "examine", "archive"},
+    "web": {"errors", "parser", "search", ""},  # "" is the package's lazy names (`from archive import Archive`)
+}
+
+
+def _subsystem(module: str) -> str | None:
+    parts = module.split(".")
+    return None if parts[0] != "archive" else (parts[1] if len(parts) > 1 else "")
+
+
+def test_each_archive_subsystem_imports_only_the_layers_below_it():
+    graph = import_graph()
+    wrong = []
+    for module, deps in graph.items():
+        mine = _subsystem(module)
+        if mine not in LAYERS:
+            continue
+        for dep in deps:
+            theirs = _subsystem(dep)
+            if theirs is None:
+                wrong.append(f"{module} -> {dep} (the archive never imports the crawler, spiders or scheduler)")
+            elif theirs != mine and theirs not in LAYERS[mine]:
+                wrong.append(f"{module} -> {dep}")
+    assert not wrong, "imports across layers:\n" + "\n".join(sorted(wrong))

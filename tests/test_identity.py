@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archive.examine.fingerprint import numbers
 from archive.examine.identity import DocPrint, ReportCandidate, RevisionCandidate, decide_report, decide_revision
+from archive.parser.fingerprint import numbers
 from helpers.captures import http_capture
 
 PDF = "application/pdf"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from archive.examine.fingerprint import SAME_CONTENT, SAME_REPORT, similarity
+from archive.parser.fingerprint import SAME_CONTENT, SAME_REPORT, similarity
 
 AGENCY_RATIO = 0.8
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from archive.capture import iso, utcnow
 from archive.catalog.db import Catalog
-from archive.examine import context, fingerprint
+from archive.examine import context
 from archive.examine.identity import (
     Decision,
     DocPrint,
@@ -20,7 +20,7 @@ from archive.examine.identity import (
     decide_revision,
 )
 from archive.extract.formats import REPORT_KINDS
-from archive.parser import ParseResult, agency_key
+from archive.parser import ParseResult, agency_key, fingerprint
 
 # Which rendition shows a revision best: structure survives DOCX and HTML, PDF text is flattened.
 KIND_RANK = {"docx": 0, "html": 1, "doc": 2, "wps": 2, "text": 3, "pdf": 4, "image": 5}

@@ -6,6 +6,8 @@ The structure follows shared/spec/report-structure.md (``schema: nianbao.report/
 
 Extraction (one module per format, :mod:`archive.extract`) gives text and grids; then one
 template-aware reader finds agency, year, template, sections, the three tables and the checks.
+
+Imports only archive.extract and archive.errors: never the catalog or sqlite-utils (parse workers stay light).
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from archive.errors import ExtractionError
-from archive.examine import fingerprint
 from archive.extract import extract
 from archive.extract.formats import REPORT_KINDS, sniff
+from archive.parser import fingerprint
 from archive.parser.checks import evaluate
 from archive.parser.context import ParseContext
 from archive.parser.sections import split_sections

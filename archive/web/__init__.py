@@ -1,4 +1,7 @@
-"""The web app and JSON API over an archive (``nianbao serve``); see :mod:`archive.web.app`."""
+"""The web app and JSON API over an archive (``nianbao serve``); see :mod:`archive.web.app`.
+
+Reads only through the Archive facade (plus archive.errors and the parser's layout): no SQL here.
+"""
 
 from archive.web.app import create_app
 
