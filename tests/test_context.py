@@ -191,3 +191,19 @@ def test_migration_marks_html_for_examining_again_and_reparse_restores_the_verdi
     assert stale[2023].source.startswith("first seen by nianbao")  # no printed date until examined again
     archive.reparse()
     assert [v.as_dict() for v in archive.coverage(scope, today=today)] == want
+
+
+def test_coverage_of_a_catalog_from_before_migration_7_opened_read_only(archive, tmp_path):
+    """`nianbao coverage` and `serve` open read-only, which never migrates: no printed dates, no crash."""
+    from archive import Archive
+
+    dept, _ = _fill(archive)
+    scope = [PortalScope("ctx", [HOST], agency=dept)]
+    with archive.catalog.transaction() as c:  # the catalog as nianbao wrote it before migration 7
+        c.execute("DROP INDEX IF EXISTS idx_documents_published")
+        c.execute("ALTER TABLE documents DROP COLUMN published_dates")
+        c.execute("DELETE FROM _migrations WHERE version = 7")
+    archive.close()
+    with Archive.open(archive.path, readonly=True) as old:
+        verdicts = {v.year: v for v in old.coverage(scope, today=date(2025, 6, 1))}
+    assert verdicts[2023].report_id and verdicts[2023].source.startswith("first seen by nianbao")

@@ -80,12 +80,15 @@ def published_evidence(archive, report_id: int, hosts: list[str], year: int, tod
     """(earliest plausible printed date, where it was read, first-seen time) for one report on these hosts.
 
     The dates were read when each document was examined (``documents.published_dates``, see
-    :mod:`archive.examine.dates`); no original is opened here.
+    :mod:`archive.examine.context`); no original is opened here. A catalog older than migration 7,
+    opened read-only, has no such column: its verdicts rest on first-seen days until it is opened for
+    writing and its pages re-examined (``nianbao reparse`` or the next crawl).
     """
     c = archive.catalog
     marks = ",".join("?" * len(hosts))
+    dates = "d.published_dates" if "published_dates" in c.db["documents"].columns_dict else "NULL AS published_dates"
     caps = list(c.rows(f"""
-        SELECT k.url, k.final_url, k.referrer, k.fetched_at, d.kind, d.sha256, d.published_dates
+        SELECT k.url, k.final_url, k.referrer, k.fetched_at, d.kind, d.sha256, {dates}
         FROM documents d JOIN captures k ON k.sha256 = d.sha256
         WHERE d.report_id = ? AND k.host IN ({marks}) ORDER BY k.fetched_at""", (report_id, *hosts)))
     if not caps:
