@@ -159,10 +159,17 @@ def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]
 def crawl_in_subprocess(archive_dir: Path | str, portals: list[PortalProfile], *, timeout: float | None = None,
                         **kwargs) -> dict:
     """Run :func:`crawl` in a fresh Python process (Scrapy's reactor runs once per process); return its
-    summary as a dict. Progress goes to this process's stderr."""
+    summary as a dict. Progress goes to this process's stderr. Ctrl-C stops the crawl gracefully (what it
+    fetched is saved), then raises KeyboardInterrupt here; past ``timeout`` it raises TimeoutExpired."""
+    import subprocess
+
     from crawler.child import run_crawl_process
 
-    rc, _, data = run_crawl_process(archive_dir, portals, kwargs, timeout=timeout)
+    rc, ended_by, data = run_crawl_process(archive_dir, portals, kwargs, timeout=timeout)
+    if ended_by == "stop":
+        raise KeyboardInterrupt
+    if ended_by == "timeout":
+        raise subprocess.TimeoutExpired([sys.executable, "-m", "crawler.run"], timeout)
     if data is None:
         raise RuntimeError(f"the crawl process ended with status {rc} before reporting")
     if not data["ok"]:

@@ -86,3 +86,17 @@ def test_kill_9_mid_crawl_then_resume_gives_the_uninterrupted_archive(tmp_path):
     finally:
         for s in servers:
             s.stop()
+
+
+def test_a_crawl_past_its_time_limit_is_saved_then_raises_and_the_next_resumes(tmp_path):
+    portal = build("static", 53, [2019, 2020, 2021, 2022, 2023], delay=0.5)
+    server = PortalServer(portal.site, host="127.0.0.43").start()
+    try:
+        profiles = [PortalProfile(name=portal.name, start_urls=[server.url + "/"], delay=0.0)]
+        with pytest.raises(subprocess.TimeoutExpired):
+            crawl_in_subprocess(tmp_path / "a", profiles, timeout=8, **FAST)
+        with Archive.open(tmp_path / "a", readonly=True) as a:
+            assert [r["status"] for r in a.catalog.rows("SELECT status FROM runs")] == ["interrupted"]
+        assert crawl_in_subprocess(tmp_path / "a", profiles, **FAST)["resumed_from_archive"] > 0
+    finally:
+        server.stop()
