@@ -16,8 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archive.catalog import EXPORT_FORMATS  # noqa: F401  (the CLI offers these)
 from archive.catalog.db import Catalog
-from archive.catalog.export import FORMATS as EXPORT_FORMATS  # noqa: F401  (the CLI offers these)
 from archive.errors import ArchiveError
 from archive.store.blobs import BlobStore
 

@@ -6,13 +6,14 @@ import csv
 import json
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
+from archive.catalog import EXPORT_FORMATS
 from archive.catalog.cells import iter_cells
 from archive.catalog.views import iter_reports
 
 if TYPE_CHECKING:
     from archive.archive import Archive
 
-FORMATS = ("jsonl", "csv", "warc")  # what ``nianbao export`` writes
+FORMATS = EXPORT_FORMATS
 CSV_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "label",
                "recovered", "sha256", "parser_version"]
 
