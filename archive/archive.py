@@ -132,7 +132,7 @@ class Archive:
 
     def cells(self, *, year: int | None = None, agency: str | None = None, table: str | None = None,
               row: str | None = None, column: str | None = None, limit: int | None = None,
-              offset: int | None = None) -> list[dict]:
+              offset: int = 0) -> list[dict]:
         """Cells as tidy rows (``agency``: name contains), by report, table, row, column; paged in SQL."""
         from archive.catalog.cells import cells
 

@@ -98,7 +98,7 @@ class Capture:
     # "crawl" for HTTP fetches; "ingest" for local files, which are written as WARC resource records
     # and taken as reports on the user's word (crawled pages must read as reports to become documents)
     source: str = "crawl"
-    # the WARC-Record-ID this capture was imported from (archive/warc_import.py), so no import adds it twice
+    # the WARC-Record-ID this capture was imported from (archive/ingest/warc_import.py), so no import adds it twice
     source_record_id: str | None = None
 
     def __post_init__(self) -> None:

@@ -13,7 +13,7 @@ pages need a browser, the politeness settings, and optional hints for a site the
     concurrency = 2          # at most this many requests at once per host
     max_pages = 2000
     schedule = ["0 6 * 1-3 *"]  # crontab lines overriding the scheduler's default (spiders/cron.py)
-    deadline = "03-31"          # MM-DD the report is due, overriding the law's (archive/coverage.py)
+    deadline = "03-31"          # MM-DD the report is due, overriding the law's (archive/catalog/coverage.py)
     [hints]
     list_selector = "ul.list a"       # links inside are report candidates, whatever they say
     url_patterns = ["/zfxxgknb/"]     # regular expressions: matching URLs are followed as columns

@@ -83,6 +83,7 @@ def test_cell_pages_are_slices_and_totals_match(a, filters):
     everything = a.cells(**filters)
     assert everything and a.count_cells(**filters) == len(everything)
     assert [r for off in range(0, len(everything), 97) for r in a.cells(**filters, limit=97, offset=off)] == everything
+    assert a.cells(**filters, offset=5) == everything[5:]  # an offset alone: the rest
     assert list(everything[0]) == ["report_id", "agency", "year", "template", "table_id", "row_id", "column_id",
                                    "value", "raw", "recovered", "sha256"]
 

@@ -43,12 +43,15 @@ def _columns(names: Sequence[str]) -> str:
 
 def cells(archive: Archive, *, year: int | None = None, agency: str | None = None, table: str | None = None,
           row: str | None = None, column: str | None = None, limit: int | None = None,
-          offset: int | None = None) -> list[dict]:
+          offset: int = 0) -> list[dict]:
     """Cells matching every filter given (``agency``: name contains), by report, table, row and column;
     ``limit``/``offset`` page in SQL (see :func:`count_cells`)."""
     where, params = _where(year, agency, table, row, column)
+    if offset and limit is None:
+        limit = -1  # SQLite takes no OFFSET without a LIMIT; -1 is "no limit"
     return list(archive.catalog.db["report_cells"].rows_where(
-        where, params, select=_columns(PAGE_COLUMNS), order_by=_columns(PAGE_ORDER), limit=limit, offset=offset))
+        where, params, select=_columns(PAGE_COLUMNS), order_by=_columns(PAGE_ORDER), limit=limit,
+        offset=offset or None))
 
 
 def count_cells(archive: Archive, *, year: int | None = None, agency: str | None = None, table: str | None = None,

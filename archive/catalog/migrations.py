@@ -120,7 +120,7 @@ def m003_harvests(db: sqlite_utils.Database) -> None:
 
 
 def m004_search(db: sqlite_utils.Database) -> None:
-    """The search index (archive/search_index.py): ``search_docs`` (one row per indexed text, its
+    """The search index (archive/search/index.py): ``search_docs`` (one row per indexed text, its
     facets, ``stale`` once replaced), the contentless FTS5 table ``search_fts`` of its two-character
     pieces, and ``search_dirty``: documents to (re)index, queued by triggers in plain SQL, so every
     writer (ours, Datasette, a script) keeps the index in step without knowing about it."""
@@ -152,7 +152,7 @@ def m004_search(db: sqlite_utils.Database) -> None:
 
 
 def m005_search_v2(db: sqlite_utils.Database) -> None:
-    """Search index, second form (archive/search_index.py): two- and four-character pieces of the text
+    """Search index, second form (archive/search/index.py): two- and four-character pieces of the text
     (``body``, ``quad``), and facets as tokens of a ``meta`` column of the FTS5 table, so a filtered
     search is answered inside FTS5 without a join, and the FTS rowid orders
     by year (``year * 10**10 + document id``). Rows are deleted for real (a contentless table needs the
@@ -186,7 +186,7 @@ def m005_search_v2(db: sqlite_utils.Database) -> None:
 
 
 def m006_imports(db: sqlite_utils.Database) -> None:
-    """WARC imports (archive/warc_import.py): ``captures.source_record_id`` names the record a capture
+    """WARC imports (archive/ingest/warc_import.py): ``captures.source_record_id`` names the record a capture
     was imported from, so an import repeated, or cut off and run again, adds nothing twice;
     ``imports`` remembers each file imported whole; ``handovers`` each worker hand-over taken in."""
     db["captures"].add_column("source_record_id", str)
@@ -204,7 +204,7 @@ def m006_imports(db: sqlite_utils.Database) -> None:
 
 
 def m007_printed_dates(db: sqlite_utils.Database) -> None:
-    """Context kept at examine time (archive/examine/dates.py): ``blobs.page`` (an HTML page's title,
+    """Context kept at examine time (archive/examine/context.py): ``blobs.page`` (an HTML page's title,
     site meta, printed date and the dates beside its links), ``documents.context`` (how the document was
     met), ``documents.published`` with its source and every candidate (``published_dates``), so coverage
     reads no original. HTML blobs examined before are marked for examining again (their facts were not

@@ -159,7 +159,7 @@ def import_handover(archive: Archive, shared: SharedStore, task_id: str, *, jobs
 
 def _earlier_run(archive: Archive, sources: list[str]) -> int | None:
     """The run that imported these files before (an import repeated after a crash)."""
-    from archive.ingest.warc_import import first_record_id, source_size
+    from archive.warc.records import first_record_id, source_size
 
     for s in sources:
         row = archive.catalog.one("SELECT run_id FROM imports WHERE first_record_id = ? AND size = ? AND "

@@ -49,7 +49,7 @@ class SharedStore:
         return "/".join([self.root, *parts])
 
     def uri(self, *parts: str) -> str:
-        """A URL for a file here that :func:`archive.ingest.warc_import.open_source` (and fsspec) can open."""
+        """A URL for a file here that :func:`archive.warc.records.open_source` (and fsspec) can open."""
         p = self.path(*parts)
         return p if self.local else self.fs.unstrip_protocol(p)
 
