@@ -59,8 +59,8 @@ class ArchiveExtension:
     """Scrapy extension: opens the archive's writer process with the spider, queues every response to it,
     closes it (a crawl that was stopped leaves unparsed originals pending, so Ctrl-C is not kept waiting).
 
-    It keeps the crawl's numbers in the stats collector (its own, and the writer's totals as they come),
-    and hands them to the run's row when it closes the run."""
+    It keeps the crawl's numbers in the stats collector (its own, and the writer's totals as they come);
+    the run's row gets the writer's totals and, from the stats, the pages resumed from the archive."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
