@@ -4,7 +4,7 @@ One process owns the catalog. It sends each portal out as a ``crawl_portal`` tas
 portal's profile and the validators (ETag / Last-Modified) the archive holds for it, publishes the
 pages those validators cover to the shared location (a 304 there is followed from them), waits, and
 imports each worker's hand-over as it completes (:func:`archive.ingest.handover.import_handover`). Originals
-to re-parse go out as ``parse_document`` tasks the same way (:func:`examine_remote`).
+to re-parse go out as ``parse_document`` tasks the same way (:func:`remote_parse`).
 
 Nothing here is lost if the owner stops: hand-overs stay in the shared location until imported,
 and :func:`import_pending` (run by ``nianbao import --shared``, every broker crawl and the scheduler's
@@ -32,6 +32,7 @@ from archive.store.shared import SharedStore
 from spiders.profiles import PortalProfile
 
 if TYPE_CHECKING:
+    from archive.examine.pipeline import ParseStep
     from archive.parser import ParseResult
     from archive.store.blobs import BlobStore
 
@@ -228,26 +229,21 @@ def crawl_remote(archive_dir: Path | str, portals: list[PortalProfile], broker: 
 
 # -- parsing at scale ---------------------------------------------------------------------------------
 
-def examine_remote(archive: Archive, shas: list[str], broker: str, shared: str, *, assign: bool = True,
-                   window: int = 256, progress: Callable[[int, int], None] | None = None,
-                   batch: int = 50) -> int:
-    """Parse originals on the workers (``parse_document``), at most ``window`` tasks out at once, and
-    place the results here as they come; return how many were placed."""
+def remote_parse(archive: Archive, broker: str, shared: str, *, window: int = 256) -> ParseStep:
+    """The parse step that sends originals to the workers (``parse_document``), at most ``window`` tasks
+    out at once, for ``Archive.reparse(parse_with=…)``: the archive's one examine loop places the results."""
     import functools
 
-    from archive.examine.pipeline import examine
     from crawler.tasks import configure
 
     check_broker(broker)
     configure(broker)
-    parse_with = functools.partial(parse_on_workers, archive.store, SharedStore(shared), broker=broker, window=window)
-    return len(examine(archive.catalog, archive.store, shas, assign=assign, progress=progress, batch=batch,
-                       parse_with=parse_with))
+    return functools.partial(parse_on_workers, archive.store, SharedStore(shared), broker=broker, window=window)
 
 
 def parse_on_workers(blobs: BlobStore, store: SharedStore, items: list[tuple[str, dict]], *, broker: str,
                      window: int = 256) -> Iterator[tuple[str, dict, ParseResult]]:
-    """The parse step of :func:`examine_remote`: each original to the shared location and out as a
+    """The parse step of :func:`remote_parse`: each original to the shared location and out as a
     ``parse_document`` task, at most ``window`` at once; yield each result as it arrives (a task that
     failed on its worker is logged and left out)."""
     import zstandard

@@ -5,7 +5,6 @@ workers is conditional (the validators travel with the tasks), and a re-parse fa
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import signal
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from archive import Archive
-from crawler.distributed import enqueue_crawls, examine_remote, import_pending, wait_and_import
+from crawler.distributed import enqueue_crawls, import_pending, remote_parse, wait_and_import
 from crawler.harvest import harvest
 from crawler.run import crawl_in_subprocess
 from helpers.redis_server import RedisServer
@@ -157,8 +156,7 @@ def test_three_workers_one_killed_end_equal_to_one_process(portals, redis, tmp_p
         # Re-parse at scale: every original goes out as a parse task; the same reports come back.
         with Archive.open(dist) as a:
             blobs = a.catalog.scalar("SELECT count(*) FROM blobs")
-            res = a.reparse(everything=True, examine_with=functools.partial(
-                examine_remote, broker=redis.url, shared=str(shared)))
+            res = a.reparse(everything=True, parse_with=remote_parse(a, redis.url, str(shared)))
             assert res.parsed == blobs
             assert {(r["agency"], r["year"]) for r in a.reports()} == set(want["reports"])
             assert a.catalog.scalar("SELECT count(*) FROM blobs WHERE examined_by IS NULL") == 0

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from archive.examine.pipeline import examine, pending
+from archive.examine.pipeline import ParseStep, examine, pending
 from archive.examine.placement import Placer
 from archive.parser import PARSER_VERSION
 
@@ -25,19 +25,16 @@ class ReparseResult:
 def reparse(archive: Archive, *, everything: bool = False, jobs: int | None = None,
             progress: Callable[[int, int], None] | None = None,
             assign_progress: Callable[[int, int], None] | None = None,
-            examine_with: Callable[..., object] | None = None) -> ReparseResult:
+            parse_with: ParseStep | None = None) -> ReparseResult:
     """Parse every blob the current parser has not read (all of them with ``everything``), then
     re-derive reports and revisions in one transaction. Safe to interrupt and run again.
 
-    ``examine_with(archive, shas, assign=, progress=)`` parses another way: ``nianbao reparse --broker``
-    passes ``crawler.distributed.examine_remote`` bound to its broker (the archive does not import Celery).
+    ``parse_with`` parses another way (see :func:`archive.examine.pipeline.examine`): ``nianbao reparse
+    --broker`` passes ``crawler.distributed.remote_parse``'s step (the archive does not import Celery).
     """
     shas = [r["sha256"] for r in archive.catalog.rows("SELECT sha256 FROM blobs ORDER BY first_seen, rowid")] \
         if everything else pending(archive.catalog, all_blobs=True)
-    if examine_with is not None:
-        examine_with(archive, shas, assign=False, progress=progress)
-    else:
-        examine(archive.catalog, archive.store, shas, jobs=jobs, assign=False, progress=progress)
+    examine(archive.catalog, archive.store, shas, jobs=jobs, assign=False, progress=progress, parse_with=parse_with)
     with archive.catalog.transaction():
         Placer(archive.catalog).reassign_all(progress=assign_progress)
     return ReparseResult(PARSER_VERSION, len(shas), archive.catalog.scalar("SELECT count(*) FROM documents"),

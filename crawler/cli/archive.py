@@ -182,19 +182,16 @@ def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, broker
     With --broker the originals go out as parse tasks to `nianbao worker`s (through the shared
     location); reports and revisions are then re-derived here.
     """
-    examine_with = None
-    if broker:
-        import functools
-
-        from crawler.distributed import examine_remote, shared_location
-
-        examine_with = functools.partial(examine_remote, broker=broker,
-                                         shared=shared_location(archive_dir or default_path(), shared))
     with open_archive(archive_dir) as a, progress_bar("parsing", quiet=as_json) as bar, \
             progress_bar("placing", quiet=as_json) as bar2:
         try:
+            parse_with = None
+            if broker:
+                from crawler.distributed import remote_parse, shared_location
+
+                parse_with = remote_parse(a, broker, shared_location(archive_dir or default_path(), shared))
             res = a.reparse(everything=everything, jobs=jobs, progress=bar, assign_progress=bar2,
-                            examine_with=examine_with)
+                            parse_with=parse_with)
         except RuntimeError as e:  # the broker or the shared location, in words
             raise click.ClickException(str(e)) from e
     data = {"parser_version": res.parser_version, "parsed": res.parsed, "documents": res.documents,
