@@ -261,7 +261,7 @@ class Service:
         try:
             install_clock(self.clock)
             with Archive.open(self.archive_dir) as a:
-                if lost := harvests.recover(a.catalog):
+                if lost := a.harvest_log.recover():
                     log.warning("harvests %s were cut off by a crash; they resume now", lost)
             if self.config.broker:
                 self._import_handovers()
@@ -331,7 +331,7 @@ class Service:
         assert self.scheduler is not None
         portals = self.portals()
         with Archive.open(self.archive_dir) as a:
-            last = harvests.last(a.catalog, portals)
+            last = a.harvest_log.last(portals)
         changes: dict[str, list[str]] = {"added": [], "rescheduled": [], "removed": [], "resumed": []}
         existing = {j.id: j for j in self.scheduler.get_jobs()}
         now = self.clock.now(ZoneInfo(self.config.timezone))
@@ -386,8 +386,8 @@ class Service:
             log.exception("harvest of %s failed", portal)
             try:
                 with Archive.open(self.archive_dir) as a:
-                    hid = harvests.begin(a.catalog, portal, trigger, when.isoformat() if when else None)
-                    harvests.finish(a.catalog, hid, "crashed", f"{type(e).__name__}: {e}")
+                    hid = a.harvest_log.begin(portal, trigger, when.isoformat() if when else None)
+                    a.harvest_log.finish(hid, "crashed", f"{type(e).__name__}: {e}")
             except Exception:
                 log.exception("could not record the failed harvest of %s", portal)
         finally:
@@ -434,7 +434,7 @@ def schedule_list(archive_dir: Path | str, *, config: ScheduleConfig | None = No
     last: dict[str, dict] = {}
     if (archive_dir / "catalog.db").exists():
         with Archive.open(archive_dir, readonly=True) as a:
-            last = harvests.last(a.catalog, portals)
+            last = a.harvest_log.last(portals)
     rows = []
     for name, p in portals.items():
         nxt = stored.get(job_id(name)) if job_id(name) in stored else \

@@ -210,6 +210,13 @@ class Archive:
 
         return coverage(self, portals, **kwargs)
 
+    @property
+    def harvest_log(self):
+        """The harvest history as the crawler and the scheduler keep it (begin, finish, recover, last …)."""
+        from archive.catalog.harvests import HarvestLog
+
+        return HarvestLog(self.catalog)
+
     def harvests(self, portal: str | None = None, limit: int = 50) -> list[dict]:
         """The scheduler's harvest history, newest first."""
         from archive.catalog.harvests import history
@@ -236,6 +243,10 @@ class Archive:
 
     def read_blob(self, sha256: str) -> bytes:
         return self.store.read(sha256)
+
+    def has_blob(self, sha256: str) -> bool:
+        """Whether the original is in the blob store (a catalog row alone does not say it is whole)."""
+        return self.store.exists(sha256)
 
     # -- what the crawler asks (see :mod:`archive.catalog.runs`, :mod:`archive.catalog.lookup`) ---------
     def crawl_lookup(self, hosts: list[str] | None = None):

@@ -34,7 +34,6 @@ from spiders.profiles import PortalProfile
 if TYPE_CHECKING:
     from archive.examine.pipeline import ParseStep
     from archive.parser import ParseResult
-    from archive.store.blobs import BlobStore
 
 log = logging.getLogger("nianbao.distributed")
 PAGE_KINDS = ("html", "text")  # bodies a crawl follows links from; files (PDF, DOCX …) are leaves
@@ -88,8 +87,8 @@ def publish_pages(archive: Archive, shared: SharedStore, validators: list[dict])
     """Put the bodies of the pages among ``validators`` in the shared location (each once, ever)."""
     n = 0
     for v in validators:
-        if v.get("kind") in PAGE_KINDS and archive.store.exists(v["sha256"]) and not shared.has_blob(v["sha256"]):
-            n += shared.put_blob(v["sha256"], archive.store.read(v["sha256"]))
+        if v.get("kind") in PAGE_KINDS and archive.has_blob(v["sha256"]) and not shared.has_blob(v["sha256"]):
+            n += shared.put_blob(v["sha256"], archive.read_blob(v["sha256"]))
     return n
 
 
@@ -238,11 +237,11 @@ def remote_parse(archive: Archive, broker: str, shared: str, *, window: int = 25
 
     check_broker(broker)
     configure(broker)
-    return functools.partial(parse_on_workers, archive.store, SharedStore(shared), broker=broker, window=window)
+    return functools.partial(parse_on_workers, archive.read_blob, SharedStore(shared), broker=broker, window=window)
 
 
-def parse_on_workers(blobs: BlobStore, store: SharedStore, items: list[tuple[str, dict]], *, broker: str,
-                     window: int = 256) -> Iterator[tuple[str, dict, ParseResult]]:
+def parse_on_workers(read_blob: Callable[[str], bytes], store: SharedStore, items: list[tuple[str, dict]], *,
+                     broker: str, window: int = 256) -> Iterator[tuple[str, dict, ParseResult]]:
     """The parse step of :func:`remote_parse`: each original to the shared location and out as a
     ``parse_document`` task, at most ``window`` at once; yield each result as it arrives (a task that
     failed on its worker is logged and left out)."""
@@ -258,7 +257,7 @@ def parse_on_workers(blobs: BlobStore, store: SharedStore, items: list[tuple[str
     while todo or out:
         while todo and len(out) < window:
             sha, hint = todo.pop(0)
-            store.put_blob(sha, blobs.read(sha))
+            store.put_blob(sha, read_blob(sha))
             task_id = f"parse-{sha[:16]}-{uuid.uuid4().hex[:8]}"
             try:
                 parse_document.apply_async(args=[sha, {k: v for k, v in hint.items() if k != "docx"}, store.url],

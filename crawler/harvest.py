@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from archive import Archive
-from archive.catalog import harvests
 from archive.errors import LockHeld
 from archive.store.locks import FileLock
 from crawler.child import GRACE_S, judge, run_crawl_process
@@ -49,17 +48,17 @@ def harvest(archive_dir: Path | str, portals: list[PortalProfile], *, trigger: s
             busy.append((p, e))
     try:
         with Archive.open(archive_dir) as a:
-            rows = [harvests.skipped(a.catalog, p.name, trigger, f"{e} (already being harvested)", scheduled_for)
+            rows = [a.harvest_log.skipped(p.name, trigger, f"{e} (already being harvested)", scheduled_for)
                     for p, e in busy]
             busy_names = {p.name for p, _ in busy}
             todo = [p for p in portals if p.name not in busy_names]
-            ids = {p.name: harvests.begin(a.catalog, p.name, trigger, scheduled_for) for p in todo}
+            ids = {p.name: a.harvest_log.begin(p.name, trigger, scheduled_for) for p in todo}
         if todo and remote:
             _run_remote(archive_dir, todo, ids, timeout, grace, stop, remote, crawl_kwargs or {})
         elif todo:
             _run(archive_dir, todo, ids, locks, timeout, grace, stop, crawl_kwargs or {})
         with Archive.open(archive_dir, readonly=True) as a:
-            return harvests.get(a.catalog, [*rows, *ids.values()])
+            return a.harvest_log.get([*rows, *ids.values()])
     finally:
         for lock in locks:
             lock.release()
@@ -85,16 +84,16 @@ def _run(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, int], l
     with Archive.open(archive_dir) as a:
         # Without a summary (the crawl died), its run is the one of these portals begun since we began:
         # the portal locks let no other crawl of them start meanwhile.
-        begun = min(r["started_at"] for r in harvests.get(a.catalog, ids.values()))
+        begun = min(r["started_at"] for r in a.harvest_log.get(ids.values()))
         run_id = (summary or {}).get("run_id") or a.latest_crawl_run(portal=portals[0].name, since=begun)
         by_name = {r["name"]: r for r in (summary or {}).get("portals", [])}
         for p in portals:
-            numbers = harvests.portal_numbers(a.catalog, run_id, p.allowed_hosts) if run_id else {}
+            numbers = a.harvest_log.portal_numbers(run_id, p.allowed_hosts) if run_id else {}
             res = by_name.get(p.name, {})
             mine_outcome, mine_reason = outcome, reason
             if outcome == "ok" and not res.get("responses"):
                 mine_outcome, mine_reason = "failed", _nothing_reached(res)
-            harvests.finish(a.catalog, ids[p.name], mine_outcome, mine_reason, seconds=seconds, run_id=run_id,
+            a.harvest_log.finish(ids[p.name], mine_outcome, mine_reason, seconds=seconds, run_id=run_id,
                             blocked=len(res.get("blocked", [])), errors=len(res.get("failed", [])), **numbers)
             log.info("harvest of %s: %s%s", p.name, mine_outcome, f" ({mine_reason})" if mine_reason else "")
 
@@ -124,7 +123,7 @@ def _run_remote(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, 
                 blocked, errors = len(res.get("blocked", [])), len(res.get("failed", []))
                 if outcome == "ok" and not res.get("responses"):
                     outcome, reason = "failed", _nothing_reached(res)
-                numbers = harvests.portal_numbers(a.catalog, t.run_id, p.allowed_hosts) if t.run_id else {}
+                numbers = a.harvest_log.portal_numbers(t.run_id, p.allowed_hosts) if t.run_id else {}
                 if t.worker:
                     reason = f"{reason + '; ' if reason else ''}crawled by {t.worker}"
             elif t.state == "waiting":
@@ -133,7 +132,7 @@ def _run_remote(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, 
                           f"arrives (`nianbao import`, the next broker crawl, or the scheduler's next start)")
             else:
                 outcome, reason = "failed", t.error
-            harvests.finish(a.catalog, ids[p.name], outcome, reason, seconds=seconds, run_id=t.run_id,
+            a.harvest_log.finish(ids[p.name], outcome, reason, seconds=seconds, run_id=t.run_id,
                             blocked=blocked, errors=errors, **numbers)
             log.info("harvest of %s on the workers: %s%s", p.name, outcome, f" ({reason})" if reason else "")
 

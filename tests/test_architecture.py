@@ -68,15 +68,18 @@ def f(a, cat, t):
     cat.one(f"UPDATE {t} SET x = 1")
     cat.conn.execute("PRAGMA foreign_keys")
     catalog.db["harvests"].exists()
+    a.store.read("x")
     return (
         "INSERT INTO t "
         "VALUES (1)"
     )
 ''')
     assert sql_sites(src, tmp_path) == [
-        SqlSite("m.py", 5, "SQL text (SELECT …)"), SqlSite("m.py", 5, "catalog.rows"),
+        SqlSite("m.py", 5, "SQL text (SELECT …)"), SqlSite("m.py", 5, "a.catalog (the Archive's internals)"),
+        SqlSite("m.py", 5, "catalog.rows"),
         SqlSite("m.py", 6, "SQL text (UPDATE x SET …)"), SqlSite("m.py", 7, ".execute() call"),
-        SqlSite("m.py", 8, "catalog.db"), SqlSite("m.py", 10, "SQL text (INSERT INTO …)")]
+        SqlSite("m.py", 8, "catalog.db"), SqlSite("m.py", 9, "a.store (the Archive's internals)"),
+        SqlSite("m.py", 11, "SQL text (INSERT INTO …)")]
 
 
 def test_archive_keeps_at_most_six_modules_at_its_top_level():

@@ -82,8 +82,11 @@ def history(catalog: Catalog, portal: str | None = None, limit: int = 50) -> lis
 
 
 def get(catalog: Catalog, ids: Iterable[int]) -> list[dict]:
-    """These harvest rows, in the order asked."""
-    return [catalog.one("SELECT * FROM harvests WHERE id = ?", (i,)) for i in ids]
+    """These harvest rows, in the order asked (an id with no row is left out)."""
+    ids = list(ids)
+    marks = ",".join("?" * len(ids))
+    found = {r["id"]: r for r in catalog.rows(f"SELECT * FROM harvests WHERE id IN ({marks})", ids)} if ids else {}
+    return [found[i] for i in ids if i in found]
 
 
 def portal_numbers(catalog: Catalog, run_id: int, hosts: list[str]) -> dict:
@@ -103,3 +106,32 @@ def portal_numbers(catalog: Catalog, run_id: int, hosts: list[str]) -> dict:
           AND NOT EXISTS (SELECT 1 FROM documents o JOIN captures e ON e.sha256 = o.sha256
                           WHERE o.report_id = d.report_id AND e.run_id < ?)""", (run_id,)) or 0
     return {"pages": pages, "new_documents": len(new_docs), "new_reports": new_reports}
+
+
+class HarvestLog:
+    """The harvest history of one archive as the crawler and the scheduler keep it (``Archive.harvest_log``):
+    the functions above, bound to its catalog, so neither reaches into the catalog itself."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def begin(self, portal: str, trigger: str, scheduled_for: str | None = None) -> int:
+        return begin(self._catalog, portal, trigger, scheduled_for)
+
+    def finish(self, harvest_id: int, outcome: str, reason: str | None = None, **numbers) -> None:
+        finish(self._catalog, harvest_id, outcome, reason, **numbers)
+
+    def skipped(self, portal: str, trigger: str, reason: str, scheduled_for: str | None = None) -> int:
+        return skipped(self._catalog, portal, trigger, reason, scheduled_for)
+
+    def recover(self) -> list[int]:
+        return recover(self._catalog)
+
+    def last(self, portals: Iterable[str] | None = None) -> dict[str, dict]:
+        return last(self._catalog, portals)
+
+    def get(self, ids: Iterable[int]) -> list[dict]:
+        return get(self._catalog, ids)
+
+    def portal_numbers(self, run_id: int, hosts: list[str]) -> dict:
+        return portal_numbers(self._catalog, run_id, hosts)

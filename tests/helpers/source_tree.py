@@ -15,6 +15,7 @@ TOP_MODULES = ("scheduler",)
 SQL = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b")
 EXECUTE_CALLS = frozenset({"execute", "executemany"})
 CATALOG_INTERNALS = frozenset({"rows", "one", "scalar", "conn", "db"})
+FACADE_INTERNALS = frozenset({"catalog", "store"})  # an Archive's parts: the layers above ask the Archive itself
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -172,7 +173,8 @@ def _names_catalog(node: ast.expr) -> bool:
 
 
 def sql_sites(path: Path, root: Path = ROOT) -> list[SqlSite]:
-    """SQL text (str constants and f-strings, docstrings aside), .execute()/.executemany() calls, catalog.rows & co."""
+    """SQL text (str constants and f-strings, docstrings aside), .execute()/.executemany() calls, catalog.rows & co.,
+    and reaching into an Archive's catalog or blob store (``a.catalog``, ``a.store``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     rel = str(path.relative_to(root))
     skip = _docstrings(tree)
@@ -192,4 +194,6 @@ def sql_sites(path: Path, root: Path = ROOT) -> list[SqlSite]:
             sites.add(SqlSite(rel, node.lineno, f".{node.func.attr}() call"))
         elif isinstance(node, ast.Attribute) and node.attr in CATALOG_INTERNALS and _names_catalog(node.value):
             sites.add(SqlSite(rel, node.lineno, f"catalog.{node.attr}"))
+        elif isinstance(node, ast.Attribute) and node.attr in FACADE_INTERNALS and isinstance(node.value, ast.Name):
+            sites.add(SqlSite(rel, node.lineno, f"{node.value.id}.{node.attr} (the Archive's internals)"))
     return sorted(sites)
