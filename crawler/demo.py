@@ -14,8 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from archive import Archive
-from archive.catalog.coverage import PortalScope
+from archive import Archive, PortalScope
 from crawler.run import CrawlSummary, PortalResult, crawl_in_subprocess
 from crawler.summary import print_crawl_summary
 from spiders.demo.portals import Portal, build

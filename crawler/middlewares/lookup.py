@@ -17,6 +17,7 @@ import json
 import logging
 from pathlib import Path
 
+from scrapy import signals
 from scrapy.http import Request, Response
 from scrapy.responsetypes import responsetypes
 
@@ -56,15 +57,21 @@ class ArchiveLookupMiddleware:
     def from_crawler(cls, crawler):
         s = crawler.settings
         hosts = sorted(s.getdict("DOWNLOAD_SLOTS"))  # the portals' own hosts
-        return cls(s.get("NIANBAO_ARCHIVE"), s.getlist("NIANBAO_RESUME_RUNS"), hosts or None,
-                   prior=load_prior(s.get("NIANBAO_PRIOR")), shared=s.get("NIANBAO_SHARED"))
+        mw = cls(s.get("NIANBAO_ARCHIVE"), s.getlist("NIANBAO_RESUME_RUNS"), hosts or None,
+                 prior=load_prior(s.get("NIANBAO_PRIOR")), shared=s.get("NIANBAO_SHARED"))
+        crawler.signals.connect(mw.close, signal=signals.spider_closed)
+        return mw
+
+    def close(self) -> None:
+        """The read-only connection goes with the spider."""
+        self.archive.close()
 
     def _last(self, url: str) -> dict | None:
         return self.lookup.last(url) or self.prior.get(url)
 
     def _body(self, sha256: str) -> bytes | None:
-        if self.archive.store.exists(sha256):
-            return self.archive.store.read(sha256)
+        if self.archive.has_blob(sha256):
+            return self.archive.read_blob(sha256)
         if self.shared is not None:
             try:
                 return self.shared.get_blob(sha256)

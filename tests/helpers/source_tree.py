@@ -194,6 +194,6 @@ def sql_sites(path: Path, root: Path = ROOT) -> list[SqlSite]:
             sites.add(SqlSite(rel, node.lineno, f".{node.func.attr}() call"))
         elif isinstance(node, ast.Attribute) and node.attr in CATALOG_INTERNALS and _names_catalog(node.value):
             sites.add(SqlSite(rel, node.lineno, f"catalog.{node.attr}"))
-        elif isinstance(node, ast.Attribute) and node.attr in FACADE_INTERNALS and isinstance(node.value, ast.Name):
-            sites.add(SqlSite(rel, node.lineno, f"{node.value.id}.{node.attr} (the Archive's internals)"))
+        elif isinstance(node, ast.Attribute) and node.attr in FACADE_INTERNALS:
+            sites.add(SqlSite(rel, node.lineno, f"{ast.unparse(node)} (the Archive's internals)"))
     return sorted(sites)
