@@ -1,7 +1,9 @@
 """Find the report's title line, and the agency and year it names.
 
 Titles vary: ``安康市信访局2021年度政府信息公开工作年度报告``; agency on its own line above
-``2019 年政府信息公开工作年度报告``; a title broken over two lines; ``…年度报告（2021年度）``. A
+``2019 年政府信息公开工作年度报告``; a title broken over two lines; ``…年度报告（2021年度）``; the year
+first (``2019年上海市人民政府办公厅政府信息公开…``); the agency in brackets after it
+(``…工作报告（湖北省统计局）``); a saved page's ``标题:`` line; 我局/本机关 in place of a name. A
 cover letter (``关于报送2021年政府信息公开年度报告的函``) or a notice (``关于做好…年度报告…的通知``)
 names a report but is not one, so lines that read as letters are skipped.
 """
@@ -13,18 +15,27 @@ import unicodedata
 from dataclasses import dataclass
 
 _SP = r"[\s\u3000]*"
+_SUFFIXES = (r"(?:政府|办公室|办公厅|局|委员会|委|厅|部|署|院|会|中心|所|站|处|办|队|馆|社|街道|镇|乡|区|县|市|集团"
+             r"|公司|总队|支队|机关)")
+AGENCY_SUFFIX = re.compile(_SUFFIXES + "$")
 _REPORT = (rf"(?:政府{_SP})?(?:信{_SP}息{_SP}公{_SP}开|政{_SP}务{_SP}公{_SP}开){_SP}(?:工{_SP}作{_SP})?"
            rf"(?:年{_SP}度{_SP}报{_SP}告|年{_SP}报|报{_SP}告)")
 YEAR_FIRST = re.compile(
     rf"(?P<agency>[^\n\d。；;：:，,《》“”\"]{{0,60}}?){_SP}(?P<year>(?:19|20)\d{{2}}){_SP}年{_SP}(?:度{_SP})?(?:的{_SP})?"
     + _REPORT)
+# Year first, agency after it: ``2019年上海市人民政府办公厅政府信息公开工作年度报告`` (the agency must end
+# like one, so ``2021年度我局政府信息…`` is not read as an agency named 我局).
+YEAR_LEAD = re.compile(
+    rf"(?P<year>(?:19|20)\d{{2}}){_SP}年{_SP}(?:度{_SP})?"
+    rf"(?P<agency>[^\n\d。；;：:，,《》“”\"（(]{{1,58}}?{_SUFFIXES}){_SP}" + _REPORT)
 YEAR_AFTER = re.compile(
     rf"(?P<agency>[^\n\d。；;：:，,《》“”\"]{{0,60}}?){_SP}" + _REPORT
     + rf"{_SP}[（(【\[]{_SP}(?P<year>(?:19|20)\d{{2}}){_SP}年?{_SP}度?{_SP}[)）】\]]")
 LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|批复")
-AGENCY_SUFFIX = re.compile(
-    r"(?:政府|办公室|办公厅|局|委员会|委|厅|部|署|院|会|中心|所|站|处|办|队|馆|社|街道|镇|乡|区|县|市|集团|公司|总队|支队)$")
-JUNK_PREFIX = re.compile(r"^[#＃\s.、:：\-—*]+")
+
+JUNK_PREFIX = re.compile(r"^(?:[#＃\s.、:：\-—*]|(?:标\s*题|题\s*目|名\s*称)\s*[:：])+")  # a saved page's 标题: too
+BRACKETED = re.compile(r"^\s*[（(【\[]\s*(?P<agency>[^（()）【】\[\]\d]{2,40}?)\s*[)）】\]]\s*$")
+PRONOUN = re.compile(r"^(?:我|本)(?:局|委|办|厅|部|院|会|中心|机关|单位|政府|街道|镇|乡|区|县|市)$")
 TAIL_BAD = re.compile(r"[。，,；;]")
 MAX_TITLE_LINES = 60
 
@@ -51,6 +62,12 @@ def agency_key(agency: str | None) -> str | None:
     return s or None
 
 
+def _names_agency(text: str) -> bool:
+    """Ends like an agency's name and is not a pronoun for one (我局, 本机关)."""
+    name = re.sub(r"\s+", "", text)
+    return bool(AGENCY_SUFFIX.search(name)) and not PRONOUN.match(name)
+
+
 def _plausible_year(y: int, max_year: int | None) -> bool:
     return 1990 <= y <= (max_year or 2100)
 
@@ -72,6 +89,8 @@ def find_title(text: str, hint: str | None = None, max_year: int | None = None) 
             continue
         cand_n = JUNK_PREFIX.sub("", cand_n)
         m = YEAR_FIRST.match(cand_n) or YEAR_AFTER.match(cand_n)
+        if m is None:
+            m = YEAR_LEAD.match(cand_n)  # ``2021年度我局…`` too: its year; its agency is said elsewhere
         # A title is a line of its own: nothing but a short parenthetical may follow it.
         if not m or TAIL_BAD.search(cand_n[m.end():]) or len(cand_n) - m.end() > 16:
             continue
@@ -79,11 +98,18 @@ def find_title(text: str, hint: str | None = None, max_year: int | None = None) 
         if not _plausible_year(year, max_year):
             continue
         agency = clean_agency(m.group("agency") or "")
+        if agency and PRONOUN.match(agency):
+            agency = None
+        end = m.end()
+        tail = BRACKETED.match(cand_n[end:])
+        if not agency and tail and _names_agency(tail.group("agency")):
+            agency = clean_agency(tail.group("agency"))  # ``2020年度政府信息公开工作报告（湖北省统计局）``
+            end = len(cand_n)  # the title as printed, its bracket included
         if not agency and prev and len(prev) <= 40 and not LETTER.search(prev) and \
                 AGENCY_SUFFIX.search(re.sub(r"\s+", "", prev)):
             agency = clean_agency(prev)
-        title = re.sub(r"\s+", " ", cand_n[: m.end()].strip())
-        if agency and not title.replace(" ", "").startswith(agency):
-            title = f"{agency}{title}" if not m.group("agency") else title
+        title = re.sub(r"\s+", " ", cand_n[:end].strip())
+        if agency and agency not in title.replace(" ", ""):
+            title = f"{agency}{title}"
         return TitleLine(title=title, agency=agency, year=year)
     return None
