@@ -130,3 +130,13 @@ def test_schemathesis_finds_no_server_error(api_schema):
         check()
         ran += 1
     assert ran >= 9
+
+
+def test_what_the_archive_does_not_hold_is_a_404_that_says_so(client):
+    """NotFound from the archive is one 404: JSON under /api, the error page elsewhere, its words kept."""
+    assert client.get("/api/reports/999999").json() == {"detail": "no report with id 999999"}
+    assert client.get("/api/blobs/" + "0" * 64).json() == {"detail": f"no original with SHA-256 {'0' * 64}"}
+    for path in ("/report/999999", "/original/" + "0" * 64, "/agency/没有这个机关"):
+        r = client.get(path)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+    assert "no report with id 999999" in client.get("/report/999999").text

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from archive.errors import NotFound, QueryError
+from archive.errors import QueryError
 from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -29,10 +29,7 @@ def reports(a: ArchiveDep, year: Year = None, agency: Annotated[str | None, Quer
 
 @router.get("/reports/{report_id}", summary="One report: the parsed structure with cells, checks, documents")
 def report(a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
-    try:
-        return a.show(report_id)
-    except NotFound as e:
-        raise HTTPException(404, str(e)) from e
+    return a.show(report_id)
 
 
 @router.get("/search", summary="Full-text search with filters, facets and cell conditions")
@@ -78,10 +75,7 @@ def coverage(request: Request, a: ArchiveDep, year: Year = None) -> list[dict[st
 @router.get("/blobs/{sha256}", summary="An original, byte for byte, as a download",
             response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
 def blob(a: ArchiveDep, sha256: SHA256) -> Response:
-    try:
-        orig = a.original(sha256)
-    except NotFound as e:
-        raise HTTPException(404, str(e)) from e
+    orig = a.original(sha256)
     return Response(orig.data, media_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{orig.kind or "bin"}"'})
 

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from archive import Archive
-from archive.errors import ArchiveError, CatalogError
+from archive.errors import ArchiveError, CatalogError, NotFound
 from archive.web import api, pages
 from archive.web.deps import PAGE_CSP
 
@@ -73,8 +73,9 @@ def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = N
     app.include_router(pages.router)
 
     @app.exception_handler(404)
+    @app.exception_handler(NotFound)  # the archive's own "no such report/original", said the same way
     async def not_found(request: Request, exc) -> HTMLResponse | JSONResponse:
-        detail = getattr(exc, "detail", None) or "not found"
+        detail = getattr(exc, "detail", None) or str(exc) or "not found"
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": detail}, status_code=404)
         return app.state.templates.TemplateResponse(request, "error.html", {"message": detail}, status_code=404)

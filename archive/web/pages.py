@@ -6,11 +6,11 @@ import itertools
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from archive.errors import NotFound, QueryError
+from archive.errors import QueryError
 from archive.web.deps import MEDIA, ORIGINAL_CSP, PDF_CSP, SHA256, ArchiveDep
 from archive.web.report_view import SERIES, chart_svg, grids, text_diff
 
@@ -50,10 +50,7 @@ def search_page(request: Request, a: ArchiveDep, q: Annotated[str, Query(max_len
 
 @router.get("/report/{report_id}", response_class=HTMLResponse)
 def report_page(request: Request, a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**62)]) -> HTMLResponse:
-    try:
-        rep = a.show(report_id)
-    except NotFound as e:
-        raise HTTPException(404, str(e)) from e
+    rep = a.show(report_id)
     failed = [c for c in rep["checks"] if not c["ok"]]
     primaries = {v["number"]: v["primary_sha256"] for v in rep["revisions"] if v["primary_sha256"]}
     found = a.texts(primaries.values())
@@ -69,10 +66,7 @@ def report_page(request: Request, a: ArchiveDep, report_id: Annotated[int, Path(
 
 @router.get("/agency/{agency}", response_class=HTMLResponse)
 def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max_length=100)]) -> HTMLResponse:
-    try:
-        found = a.agency(agency)
-    except NotFound as e:
-        raise HTTPException(404, str(e)) from e
+    found = a.agency(agency)
     points: dict[int, dict] = {r["year"]: {} for r in found["reports"]}
     for c in found["cells"]:
         points[c["year"]][(c["table_id"], c["row_id"], c["column_id"])] = c["value"]
@@ -92,10 +86,7 @@ def coverage_page(request: Request, a: ArchiveDep,
 def original(a: ArchiveDep, sha256: SHA256) -> Response:
     """An original shown inline, never as part of our origin: HTML and text get a CSP sandbox (a unique
     origin, no script); PDFs are shown by the browser's viewer; other formats are downloads."""
-    try:
-        orig = a.original(sha256)
-    except NotFound as e:
-        raise HTTPException(404, str(e)) from e
+    orig = a.original(sha256)
     kind, data = orig.kind or "bin", orig.data
     if kind == "pdf":
         return Response(data, media_type=MEDIA["pdf"], headers={"Content-Security-Policy": PDF_CSP})
