@@ -221,8 +221,6 @@ class Archive:
         """The scheduler's harvest history, newest first."""
         from archive.catalog.harvests import history
 
-        if not self.catalog.db["harvests"].exists():  # a read-only catalog from before harvests were kept
-            return []
         return history(self.catalog, portal, limit)
 
     def search(self, query: str = "", **kwargs):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from archive import Archive, PortalScope
+from archive import Archive
+from crawler.portals import scopes
 from crawler.run import CrawlSummary, PortalResult, crawl_in_subprocess
 from crawler.summary import print_crawl_summary
 from spiders.demo.portals import Portal, build
@@ -80,7 +81,7 @@ def run_demo(archive_dir: Path, *, console: Console | None = None, browser: str 
                       f"{bytes_first:,} the first time")
         with Archive.open(archive_dir) as a:
             stats, ok = a.stats(), a.verify().ok
-            verdicts = a.coverage([PortalScope(p.name, p.allowed_hosts, p.agency, p.deadline) for p in profiles])
+            verdicts = a.coverage(scopes(profiles))
         found = {(r.agency, r.year) for p in portals for r in p.reports}
         console.print(f"verify: {'OK' if ok else 'PROBLEMS'}; the archive holds {stats['reports']} reports "
                       f"({len(found)} published), {stats['documents']} documents, {stats['captures']} captures")

@@ -76,7 +76,9 @@ def last(catalog: Catalog, portals: Iterable[str] | None = None) -> dict[str, di
 
 
 def history(catalog: Catalog, portal: str | None = None, limit: int = 50) -> list[dict]:
-    """The latest harvests, newest first."""
+    """The latest harvests, newest first; none from a catalog older than the harvest history."""
+    if not catalog.db["harvests"].exists():
+        return []
     where, params = ("WHERE portal = ?", (portal,)) if portal else ("", ())
     return list(catalog.rows(f"SELECT * FROM harvests {where} ORDER BY id DESC LIMIT ?", (*params, limit)))
 
