@@ -88,9 +88,8 @@ def find_title(text: str, hint: str | None = None, max_year: int | None = None) 
         if len(cand_n) > 120 or LETTER.search(cand_n):
             continue
         cand_n = JUNK_PREFIX.sub("", cand_n)
-        m = YEAR_FIRST.match(cand_n) or YEAR_AFTER.match(cand_n)
-        if m is None:
-            m = YEAR_LEAD.match(cand_n)  # ``2021年度我局…`` too: its year; its agency is said elsewhere
+        # YEAR_LEAD last: ``2021年度我局…`` gives its year, and its agency is said elsewhere
+        m = YEAR_FIRST.match(cand_n) or YEAR_AFTER.match(cand_n) or YEAR_LEAD.match(cand_n)
         # A title is a line of its own: nothing but a short parenthetical may follow it.
         if not m or TAIL_BAD.search(cand_n[m.end():]) or len(cand_n) - m.end() > 16:
             continue
@@ -105,8 +104,7 @@ def find_title(text: str, hint: str | None = None, max_year: int | None = None) 
         if not agency and tail and _names_agency(tail.group("agency")):
             agency = clean_agency(tail.group("agency"))  # ``2020年度政府信息公开工作报告（湖北省统计局）``
             end = len(cand_n)  # the title as printed, its bracket included
-        if not agency and prev and len(prev) <= 40 and not LETTER.search(prev) and \
-                AGENCY_SUFFIX.search(re.sub(r"\s+", "", prev)):
+        if not agency and prev and len(prev) <= 40 and not LETTER.search(prev) and _names_agency(prev):
             agency = clean_agency(prev)
         title = re.sub(r"\s+", " ", cand_n[:end].strip())
         if agency and agency not in title.replace(" ", ""):
