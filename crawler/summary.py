@@ -10,6 +10,7 @@ from rich.table import Table
 
 from archive.parser import ParseResult
 from archive.parser import layout as L
+from archive.parser.hints import SOURCE_WORDS
 from archive.parser.layout import COLUMN_NAMES
 
 APPLICATION_ROWS = (*L.APPLICATION_ROWS_HEAD, L.APPLICATION_ROW_2019_OTHER, *L.APPLICATION_ROWS_2021_OTHER,
@@ -28,6 +29,8 @@ def print_summary(console: Console, name: str, res: ParseResult) -> None:
     console.rule(f"[bold]{name}[/bold]")
     console.print(f"{rep['title'] or '(no title)'}\n{rep['agency'] or '?'} · {rep['year'] or '?'} · template "
                   f"{rep['template']} · {res.kind} · {len(rep['cells'])} cells")
+    if said := provenance_line(rep.get("provenance") or {}):
+        console.print(f"[dim]{said}[/dim]")
     for s in rep["sections"]:
         console.print(f"  {s['number']}、{s['heading']}  [dim]({len(s['text'])} characters)[/dim]")
     cells = {(c["table"], c["row"], c["column"]): c for c in rep["cells"]}
@@ -67,6 +70,14 @@ def print_summary(console: Console, name: str, res: ParseResult) -> None:
         console.print(f"  [yellow]warning:[/yellow] {w}")
     if any(c.get("recovered") for c in rep["cells"]):
         console.print("  [cyan]cyan[/cyan] numbers were recovered (OCR or glued digits split by the template's totals)")
+
+
+
+def provenance_line(provenance: dict) -> str:
+    """Where agency, year and publication date were read, in words (``agency from the signature block``)."""
+    parts = [f"{what} from {SOURCE_WORDS.get(src, src)}" for what, src in provenance.items()
+             if what in ("agency", "year", "published")]
+    return "; ".join(parts)
 
 
 def print_crawl_summary(console: Console, summary) -> None:

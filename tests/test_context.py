@@ -56,7 +56,7 @@ def test_link_text_page_title_and_site_meta_reach_the_stored_parse_result(archiv
     ctx = json.loads(att["context"])
     assert ctx["link_text"] == "2023年年报" and ctx["referrer"] == list_url
     assert ctx["referrer_title"] == "年度报告_测试市财政局"
-    assert ctx["referrer_meta"] == {"SiteName": "测试市财政局", "SiteIDCode": "1234000001"}
+    assert ctx["referrer_meta"] == {"SiteName": "测试市财政局", "SiteIDCode": "1234000001"}  # no labelled fields
     assert ctx["kind"] == "docx"
     assert (att["published"], att["published_source"]) == ("2024-01-10", f"date beside the link of {list_url}")
     page = _doc(archive, f"http://{HOST}/nb/2021.html")
@@ -65,11 +65,13 @@ def test_link_text_page_title_and_site_meta_reach_the_stored_parse_result(archiv
     facts = json.loads(archive.catalog.scalar("SELECT b.page FROM blobs b JOIN captures k ON k.sha256 = b.sha256 "
                                               "WHERE k.url = ?", (list_url,)))
     assert facts["links"] == [["/nb/2023.docx", "2024-01-10", "date beside the link"]]
-    # What `nianbao parse` prints does not change: the context rides beside the report.
+    # The document names its agency and year itself, so the context changes none of it; the report
+    # only records where its publication date came from.
     data = archive.read_blob(att["sha256"])
     bare = parse(data, filename="2023.docx")
     with_ctx = parse(data, context=ParseContext(kind="docx", link_text="2023年年报", link_date="2024-01-10",
                                                  link_date_source="date beside the link of x"))
+    assert with_ctx.report.pop("provenance") == {**bare.report.pop("provenance"), "published": "referrer"}
     assert bare.report == with_ctx.report and bare.context is None
     assert (with_ctx.published, with_ctx.context.link_text) == ("2024-01-10", "2023年年报")
 

@@ -59,7 +59,7 @@ def test_legacy_report_keeps_sections_and_invents_no_cells():
 
 
 def test_year_from_a_per_year_column_url():
-    from archive.parser import year_from_url
+    from archive.parser.hints import year_from_url
 
     assert year_from_url("http://www.example.gov.cn/zwgk/gknb2022/t20230120_1.html", 2026) == 2022
     assert year_from_url("http://www.example.gov.cn/xxgk/nb/2021n/index.html", 2026) == 2021

@@ -44,7 +44,9 @@ def linked_context(catalog: Catalog, sha256: str) -> dict:
     out = {"link_text": first.get("link_text"), "referrer": first.get("referrer")}
     ref = referring_page(catalog, first["referrer"]) if first.get("referrer") else None
     if ref is not None:
-        out.update(referrer_title=ref["page"].get("title"), referrer_meta=ref["page"].get("meta"))
+        # the page's meta tags and its labelled fields (发布机构, 主办单位): the attachment's agency if it names none
+        out.update(referrer_title=ref["page"].get("title"),
+                   referrer_meta={**(ref["page"].get("meta") or {}), **(ref["page"].get("fields") or {})})
         if found := referrer_printed(ref, first["url"]):
             out.update(link_date=found[0], link_date_source=f"{found[1]} of {ref['u']}")
     return {k: v for k, v in out.items() if v}

@@ -113,9 +113,42 @@ def page_facts(root: etree._Element, page_title: str, meta: dict[str, str]) -> d
     """What the whole page (before boilerplate is dropped) says of itself: its ``<title>``, the CMS
     meta tags, the date it prints as its publication date, and the dates printed beside its links."""
     own = page_date(root)
-    return {"title": page_title or None, "meta": {k: v for k, v in meta.items() if k != "encoding"},
-            "published": [own[0].isoformat(), own[1]] if own else None,
-            "links": [list(link) for link in dated_links(root)]}
+    facts = {"title": page_title or None, "meta": {k: v for k, v in meta.items() if k != "encoding"},
+             "published": [own[0].isoformat(), own[1]] if own else None,
+             "links": [list(link) for link in dated_links(root)]}
+    if fields := labelled_fields(root):
+        facts["fields"] = fields
+    return facts
+
+
+# The fields a detail page's 信息公开 index table or info line labels, and the footer's site owner.
+FIELD_LABELS = (("publisher", re.compile(r"^(?:发布机构|发文机关|发布单位|发文单位|信息来源|来\s*源)\s*[:：]?\s*")),
+                ("owner", re.compile(r"^(?:主办单位|主\s*办|网站主办)\s*[:：]?\s*")))
+FIELD_TEXT = ("//text()[contains(., '发布机构') or contains(., '发文机关') or contains(., '发布单位') "
+              "or contains(., '发文单位') or contains(., '来源') or contains(., '主办')]")
+FIELD_END = re.compile(r"\s{2,}|\t|[|｜]|\s(?=\S{2,6}[:：])|(?<=\S)(?=(?:发布|生成|成文|索\s*引|主题|网站|承办|"
+                       r"联系|地址|电话|备案|ICP|访问|浏览|时间|日期|作者|点击)\S{0,4}[:：])")
+
+
+def labelled_fields(root: etree._Element) -> dict[str, str]:
+    """``{"publisher": …, "owner": …}`` from ``发布机构：XX局`` (the value in the same text or the next
+    one, as index tables put it in the next cell) and the footer's ``主办单位：…``; first one wins."""
+    out: dict[str, str] = {}
+    for node in root.xpath(FIELD_TEXT):
+        text = SPACES.sub(" ", str(node)).strip()
+        for key, label in FIELD_LABELS:
+            m = label.match(text)
+            if key in out or not m:
+                continue
+            value = text[m.end():].strip()
+            if not value:
+                parent = node.getparent()
+                following = parent.xpath("following::text()[normalize-space()][1]") if parent is not None else []
+                value = SPACES.sub(" ", str(following[0])).strip() if following else ""
+            value = FIELD_END.split(value, maxsplit=1)[0].strip(" ：:")
+            if 2 <= len(value) <= 40:
+                out[key] = value
+    return out
 
 
 def table_grid(table: etree._Element) -> Grid:

@@ -12,14 +12,15 @@ Imports only archive.extract and archive.errors: never the catalog or sqlite-uti
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from archive.errors import ExtractionError
 from archive.extract import extract
 from archive.extract.formats import REPORT_KINDS, sniff
-from archive.parser import fingerprint
+from archive.parser import fingerprint, hints
 from archive.parser.checks import evaluate
 from archive.parser.context import ParseContext
 from archive.parser.sections import split_sections
@@ -89,7 +90,7 @@ class ParseResult:
 
 def empty_report() -> dict:
     return {"schema": SCHEMA, "agency": None, "year": None, "template": "unknown", "title": None,
-            "sections": [], "cells": [], "checks": [], "warnings": []}
+            "sections": [], "cells": [], "checks": [], "warnings": [], "provenance": {}}
 
 
 def _region(sections: list[dict], number: str, text: str) -> str:
@@ -130,7 +131,7 @@ def parse(data: bytes, *, kind: str | None = None, content_type: str | None = No
         msg = f"the {kind} could not be read ({type(e).__name__}: {e})"
         report["warnings"].append(msg)
         return _dated(ParseResult(kind=kind, report=report, is_report=False, error=msg), context)
-    res = read_report(ext, kind, report, title_hint=title, url=url)
+    res = read_report(ext, kind, report, title_hint=title, url=url, context=ctx)
     res.page = ext.page
     return _dated(res, context)
 
@@ -142,29 +143,32 @@ def _dated(res: ParseResult, context: ParseContext | None) -> ParseResult:
     own = res.page.get("published")
     if own:
         res.published, res.published_source = own
+        res.report["provenance"]["published"] = "page"
     elif context is not None and context.link_date:
         res.published, res.published_source = context.link_date, context.link_date_source
+        res.report["provenance"]["published"] = "referrer"
     return res
 
 
-def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, url: str | None = None) -> ParseResult:
+def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, url: str | None = None,
+                context: ParseContext | None = None) -> ParseResult:
     """The template-aware part, shared by every format once its text and grids are extracted."""
     report["warnings"].extend(ext.warnings)
     text = ext.text
     this_year = datetime.now(UTC).year
-    found_title = find_title(text, hint=ext.title_hint, max_year=this_year)
-    if found_title is None and title_hint:
-        found_title = find_title(title_hint, max_year=this_year)
-    if found_title:
-        report.update(agency=found_title.agency, year=found_title.year, title=found_title.title)
-    if report["year"] is None:
-        report["year"] = year_from_body(text, this_year) or year_from_url(url, this_year)
-    report["template"] = detect_template(text, report["year"])
+    ctx = context or ParseContext()
+    if title_hint and not ctx.link_text:
+        ctx = replace(ctx, link_text=title_hint)
+    if url and not ctx.url:
+        ctx = replace(ctx, url=url)
+    provenance = identify(report, text, ext, ctx, this_year)
     sections = split_sections(text)
     report["sections"] = sections
     evidence = sum(w in text for w in SECTION_WORDS)
     body = len(sections) >= 2 or evidence >= 2 or len(text) >= MIN_REPORT_CHARS
-    is_report = (bool(found_title) and body) or evidence >= 3
+    is_report = ("title" in provenance and body) or evidence >= 3
+    not_report = None if is_report else document_kind(text)
+    report["template"] = detect_template(text, report["year"]) if is_report or not_report is None else "unknown"
     if report["template"] != "legacy":  # pre-2019 reports have no fixed tables: none are invented
         active = read_active(ext.tables, _region(sections, "二", text), report["template"])
         apps = read_applications(ext.tables, _region(sections, "三", text))
@@ -176,35 +180,60 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
     else:
         found = {}
     report["checks"] = evaluate(report["cells"], sections, report["template"], found)
-    if is_report and not found_title:
-        report["warnings"].append("no title line naming the agency and year was found")
+    if is_report and provenance.get("agency") != "title":
+        report["warnings"].append("no title line naming the agency and year was found" if not provenance.get("agency")
+                                  else f"the title names no agency: {report['agency']} is read from "
+                                       f"{hints.SOURCE_WORDS[provenance['agency']]}")
     if is_report and report["template"] == "unknown":
         report["warnings"].append("the tables of neither national template were recognised")
+    if not_report:
+        report["warnings"].append(f"not a report: {not_report}")
+    report["provenance"] = provenance
     return ParseResult(kind=kind, report=report, is_report=is_report, text=text,
                        numbers=fingerprint.numbers(text), text_sha256=fingerprint.text_sha256(text))
 
 
-YEAR_PERIOD = re.compile(r"(?:统计(?:数据)?期限|统计时限|数据统计)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
-YEAR_ANY = re.compile(r"((?:19|20)\d{2})\s*年")
+
+def identify(report: dict, text: str, ext, ctx: ParseContext, this_year: int) -> dict:
+    """Set title, agency and year from the document's title, else its own text, else its context;
+    return where each came from (the report's ``provenance``)."""
+    provenance: dict[str, str] = {}
+    found = find_title(text, hint=ext.title_hint, max_year=this_year)
+    source = "title"
+    if found is None:
+        found = next((t for t in (find_title(h, max_year=this_year) for h in (ctx.link_text, ctx.title) if h) if t),
+                     None)
+        source = "link_text"
+    if found:
+        report.update(title=found.title, agency=found.agency, year=found.year)
+        provenance["title"] = source
+        if found.year:
+            provenance["year"] = source
+        if found.agency:
+            provenance["agency"] = source
+    if report["agency"] is None:
+        page = ext.page or {}
+        hint = hints.first(itertools.chain(hints.own_agency(text), hints.context_agency(ctx, page, this_year)))
+        if hint is not None:
+            report["agency"], provenance["agency"] = hint.value, hint.source
+    if report["year"] is None:
+        hint = hints.first(hints.year_hints(text, ctx, ext.page or {}, this_year))
+        if hint is not None:
+            report["year"], provenance["year"] = hint.value, hint.source
+    return provenance
 
 
-YEAR_IN_URL = re.compile(r"(?:gknb|xxgknb|zfxxgknb|ndbg|nb)_?((?:19|20)\d{2})(?!\d)"
-                         r"|/((?:19|20)\d{2})(?:n|nd|nb|nianbao)?/", re.IGNORECASE)
+def document_kind(text: str) -> str | None:
+    """What a document that is not a report is, from its title line: a letter, a notice, a guide …"""
+    for line in [ln.strip() for ln in text.splitlines() if ln.strip()][:8]:
+        if len(line) > 80:
+            continue
+        for word, what in NOT_REPORT_KINDS:
+            if re.search(word, line):
+                return f"{what} ({line[:40]})"
+    return None
 
 
-def year_from_url(url: str | None, this_year: int) -> int | None:
-    """A per-year report column in the URL (``…/gknb2022/``, ``…/2021n/``) names the year reported on
-    (a date in a file name is when it was published, so it is not read)."""
-    m = YEAR_IN_URL.search(url or "")
-    year = int(m.group(1) or m.group(2)) if m else None
-    return year if year and 1990 <= year <= this_year else None
-
-
-def year_from_body(text: str, this_year: int) -> int | None:
-    """The year reported on when no title names it: the statistics period, else the year most
-    mentioned in the opening (the publication year comes at the end, so the end is not read)."""
-    if m := YEAR_PERIOD.search(text):
-        return int(m.group(1))
-    head = text[:3000]
-    years = [int(y) for y in YEAR_ANY.findall(head) if 1990 <= int(y) <= this_year]
-    return max(set(years), key=years.count) if years else None
+NOT_REPORT_KINDS = ((r"的函$|^关于.*函", "a letter"), (r"通知$", "a notice"), (r"指南|指引|目录$", "a guide"),
+                    (r"请示$", "a request"), (r"批复$", "a reply"), (r"公告$|通告$", "an announcement"),
+                    (r"方案$|要点$", "a plan"))

@@ -31,6 +31,8 @@ YEAR_LEAD = re.compile(
 YEAR_AFTER = re.compile(
     rf"(?P<agency>[^\n\d。；;：:，,《》“”\"]{{0,60}}?){_SP}" + _REPORT
     + rf"{_SP}[（(【\[]{_SP}(?P<year>(?:19|20)\d{{2}}){_SP}年?{_SP}度?{_SP}[)）】\]]")
+# No year at all: ``泗阳县审计局政府信息公开工作年度报告`` (the year is in the statistics period or the page).
+NO_YEAR = re.compile(rf"(?P<agency>[^\n\d。；;：:，,《》“”\"（(]{{2,60}}?){_SP}" + _REPORT)
 LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|批复")
 
 JUNK_PREFIX = re.compile(r"^(?:[#＃\s.、:：\-—*]|(?:标\s*题|题\s*目|名\s*称)\s*[:：])+")  # a saved page's 标题: too
@@ -62,7 +64,7 @@ def agency_key(agency: str | None) -> str | None:
     return s or None
 
 
-def _names_agency(text: str) -> bool:
+def names_agency(text: str) -> bool:
     """Ends like an agency's name and is not a pronoun for one (我局, 本机关)."""
     name = re.sub(r"\s+", "", text)
     return bool(AGENCY_SUFFIX.search(name)) and not PRONOUN.match(name)
@@ -83,6 +85,20 @@ def find_title(text: str, hint: str | None = None, max_year: int | None = None) 
         candidates.append((line, prev))
         if i + 1 < len(lines):
             candidates.append((line + lines[i + 1], prev))
+    return _dated_title(candidates, max_year) or _undated_title(([hint.strip()] if hint else []) + lines)
+
+
+def _undated_title(lines: list[str]) -> TitleLine | None:
+    """A title line that names its agency and no year, alone on its line (the year is said elsewhere)."""
+    for line in lines[:12]:
+        cand = JUNK_PREFIX.sub("", line)
+        m = NO_YEAR.fullmatch(cand.strip())
+        if m and not LETTER.search(cand) and names_agency(m.group("agency")):
+            return TitleLine(title=re.sub(r"\s+", " ", cand.strip()), agency=clean_agency(m.group("agency")), year=None)
+    return None
+
+
+def _dated_title(candidates: list[tuple[str, str | None]], max_year: int | None) -> TitleLine | None:
     for cand, prev in candidates:
         cand_n = cand
         if len(cand_n) > 120 or LETTER.search(cand_n):
@@ -101,10 +117,10 @@ def find_title(text: str, hint: str | None = None, max_year: int | None = None) 
             agency = None
         end = m.end()
         tail = BRACKETED.match(cand_n[end:])
-        if not agency and tail and _names_agency(tail.group("agency")):
+        if not agency and tail and names_agency(tail.group("agency")):
             agency = clean_agency(tail.group("agency"))  # ``2020年度政府信息公开工作报告（湖北省统计局）``
             end = len(cand_n)  # the title as printed, its bracket included
-        if not agency and prev and len(prev) <= 40 and not LETTER.search(prev) and _names_agency(prev):
+        if not agency and prev and len(prev) <= 40 and not LETTER.search(prev) and names_agency(prev):
             agency = clean_agency(prev)
         title = re.sub(r"\s+", " ", cand_n[:end].strip())
         if agency and agency not in title.replace(" ", ""):
