@@ -38,6 +38,7 @@ LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|�
 JUNK_PREFIX = re.compile(r"^(?:[#＃\s.、:：\-—*]|(?:标\s*题|题\s*目|名\s*称)\s*[:：])+")  # a saved page's 标题: too
 BRACKETED = re.compile(r"^\s*[（(【\[]\s*(?P<agency>[^（()）【】\[\]\d]{2,40}?)\s*[)）】\]]\s*$")
 PRONOUN = re.compile(r"^(?:我|本)(?:局|委|办|厅|部|院|会|中心|机关|单位|政府|街道|镇|乡|区|县|市)$")
+GENERIC = re.compile(r"^(?:各级|有关|相关|上级|人民)?(?:政府|机关|单位|部门)+$|^(?:政府|机关|单位|部门)")
 TAIL_BAD = re.compile(r"[。，,；;]")
 MAX_TITLE_LINES = 60
 
@@ -67,7 +68,8 @@ def agency_key(agency: str | None) -> str | None:
 def names_agency(text: str) -> bool:
     """Ends like an agency's name and is not a pronoun for one (我局, 本机关)."""
     name = re.sub(r"\s+", "", text)
-    return bool(AGENCY_SUFFIX.search(name)) and not PRONOUN.match(name)
+    return (len(name) >= 3 and bool(AGENCY_SUFFIX.search(name)) and not PRONOUN.match(name)
+            and not GENERIC.match(name))
 
 
 def _plausible_year(y: int, max_year: int | None) -> bool:
