@@ -70,7 +70,7 @@ def test_link_text_gives_title_agency_and_year_when_the_document_has_no_title():
 
 
 def _page(*, title: str, meta: str = "", fields: str = "", footer: str = "", body_head: str = "") -> bytes:
-    body = "".join(f"<p>{line}</p>" for line in BODY.format(y=2023).splitlines())
+    body = "".join(f"<p>{line}</p>" for line in BODY.format(y=2023).splitlines()) * 2  # an article, not a stub
     return f"""<html><head><title>{title}</title>{meta}</head><body>
 <div class="crumb">首页 &gt; 政务公开 &gt; 政府信息公开年报</div>{fields}
 <div class="TRS_Editor"><p>2023年政府信息公开工作年度报告</p>{body_head}{body}</div>

@@ -102,7 +102,9 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
         text, how = main_text(data, root)
     else:
         text = block_text(container)
-    title = meta.get("ArticleTitle") or heading or re.split(r"[_|｜-]", page_title)[0].strip() or None
+    # The article's own title only: the page's <title> is the site's framing of it (``标题_机关名称``,
+    # ``机关名称-标题``), which the parser reads as context, after the document's own words.
+    title = meta.get("ArticleTitle") or heading or None
     if title and how != "body" and title not in text[:500]:
         text = title + "\n" + text
     return Extracted(text=text, title_hint=title, meta=meta, tables=[t for t in tables if t], method=f"lxml {how}",

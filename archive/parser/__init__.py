@@ -166,8 +166,8 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
     report["sections"] = sections
     evidence = sum(w in text for w in SECTION_WORDS)
     body = len(sections) >= 2 or evidence >= 2 or len(text) >= MIN_REPORT_CHARS
-    is_report = ("title" in provenance and body) or evidence >= 3
-    not_report = None if is_report else document_kind(text)
+    not_report = document_kind(text) if provenance.get("title") != "title" else None
+    is_report = not not_report and (("title" in provenance and body) or evidence >= 3)
     report["template"] = detect_template(text, report["year"]) if is_report or not_report is None else "unknown"
     if report["template"] != "legacy":  # pre-2019 reports have no fixed tables: none are invented
         active = read_active(ext.tables, _region(sections, "二", text), report["template"])
@@ -198,12 +198,11 @@ def identify(report: dict, text: str, ext, ctx: ParseContext, this_year: int) ->
     """Set title, agency and year from the document's title, else its own text, else its context;
     return where each came from (the report's ``provenance``)."""
     provenance: dict[str, str] = {}
-    found = find_title(text, hint=ext.title_hint, max_year=this_year)
-    source = "title"
-    if found is None:
-        found = next((t for t in (find_title(h, max_year=this_year) for h in (ctx.link_text, ctx.title) if h) if t),
-                     None)
-        source = "link_text"
+    found, source = find_title(text, hint=ext.title_hint, max_year=this_year), "title"
+    for other, raw in (("link_text", ctx.link_text), ("link_text", ctx.title),
+                       ("page_title", (ext.page or {}).get("title"))):
+        if found is None and raw:
+            found, source = find_title(raw, max_year=this_year), other
     if found:
         report.update(title=found.title, agency=found.agency, year=found.year)
         provenance["title"] = source
@@ -234,6 +233,6 @@ def document_kind(text: str) -> str | None:
     return None
 
 
-NOT_REPORT_KINDS = ((r"的函$|^关于.*函", "a letter"), (r"通知$", "a notice"), (r"指南|指引|目录$", "a guide"),
-                    (r"请示$", "a request"), (r"批复$", "a reply"), (r"公告$|通告$", "an announcement"),
-                    (r"方案$|要点$", "a plan"))
+NOT_REPORT_KINDS = ((r"的函$|^关于.*函$", "a letter"), (r"通知$", "a notice"), (r"编制指南|编写指南|指引$", "a guide"),
+                    (r"请示$", "a request"), (r"批复$", "a reply"), (r"制度(?:[（(]试行[）)])?$|办法$|规定$", "a rule"),
+                    (r"^(?:一图读懂|图解|图说|解读)|政策解读", "an explanation of a report"))

@@ -30,7 +30,9 @@ SOURCE_WORDS = {"title": "its title", "header": "the saved page's header (发布
                 "body": "the years its opening mentions", "url": "the address", "page": "the page's own date"}
 
 _NAME = r"[^\s，,。；;：:、“”\"《》（）()\d]{2,40}?"
-HEADER_FIELD = re.compile(r"^\s*(?:发布机构|发文机关|发布单位|信息来源|来\s*源|发文单位)\s*[:：]\s*(?P<v>\S.{0,40})$")
+# anywhere on a header line: ``索引号: … 发布机构: 漳州市龙文区人民政府 文号:``, ``发布时间：… 来源：…``
+HEADER_FIELD = re.compile(r"(?:^|\s)(?:发布机构|发文机关|发布单位|信息来源|来\s*源|发文单位)\s*[:：]\s*"
+                          r"(?P<v>[^\s:：]{2,40})")
 # A date line under a signature: 2024年1月15日, 2024-01-15, 2024.1.15, 二〇二四年一月十五日.
 DATE_LINE = re.compile(r"^\s*(?:(?:19|20)\d{2}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?"
                        r"|[二〇零○Ｏ一三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)\s*$")
@@ -41,7 +43,9 @@ _LEAD_VERBS = (r"(?:认真|深入|坚持|全面|持续|严格|紧紧|始终|紧�
                r"|在|以|把|对|将|着力)")
 OPENINGS = (
     re.compile(rf"本(?:年度)?报告(?:是)?由(?P<a>{_NAME})(?:根据|按照|依据|依照|编制|制作|编写)"),
-    re.compile(rf"现将(?P<a>{_NAME})(?:(?:19|20)\d{{2}}\s*年度?)?(?:的)?政府信息公开(?:工作)?(?:年度报告|情况|工作情况)"),
+    re.compile(rf"(?:现将|现(?:向社会)?公布|现予公布)(?P<a>{_NAME})\s*(?:(?P<y>(?:19|20)\d{{2}})\s*年度?)?\s*(?:的)?"
+               r"政府信息公开(?:工作)?(?:年度报告|年报|情况|工作情况)"),
+    re.compile(rf"结合(?P<a>{_NAME})(?:(?P<y>(?:19|20)\d{{2}})\s*年度?)?(?:本年度|年度)?政府信息公开(?:工作)?情况"),
     re.compile(rf"(?:^|[。\n])\s*(?P<a>{_NAME})(?:(?:19|20)\d{{2}}\s*年度?)?政府信息公开(?:工作)?年度报告(?:是|由|根据|依据|按照)"),
     re.compile(rf"(?:^|[。\n])\s*(?:(?:19|20)\d{{2}}\s*年(?:度|以来)?\s*[，,]\s*)(?P<a>{_NAME}){_LEAD_VERBS}"),
 )
@@ -49,11 +53,11 @@ OPENING_CHARS = 1500
 PAGE_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|——|--|-(?=[^\d]))\s*")
 SITE_WORDS = re.compile(r"(?:门户网站|政府网站|政务网|信息公开网|政府信息公开(?:平台|网)?|政务公开(?:平台|网)?"
                         r"|官方网站|官网|网站|网)$")
-YEAR_PERIOD = re.compile(r"(?:统计(?:数据)?期限|统计时限|数据统计|统计期|统计时间)[^。]{0,12}?"
+YEAR_PERIOD = re.compile(r"(?:统计(?:数据)?期限|统计时限|数据统计|统计周期|统计期|统计时间)[^。]{0,12}?"
                          r"((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 YEAR_ANY = re.compile(r"((?:19|20)\d{2})\s*年")
 YEAR_IN_URL = re.compile(r"(?:gknb|xxgknb|zfxxgknb|ndbg|nb)_?((?:19|20)\d{2})(?!\d)"
-                         r"|/((?:19|20)\d{2})(?:n|nd|nb|nianbao)?/", re.IGNORECASE)
+                         r"|/((?:19|20)\d{2})(?:n|nd|nb|nianbao|_[a-z]{1,6})?/", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,8 @@ def _agency(raw: str | None) -> str | None:
 def header_agency(text: str) -> str | None:
     """A saved page's header block before the body: ``发布机构: XX局`` (first lines only)."""
     for line in text.splitlines()[:15]:
-        if m := HEADER_FIELD.match(line):
-            value = re.split(r"\s{2,}|\t|[，,；;]", m.group("v"))[0]
-            if name := _agency(value):
+        for m in HEADER_FIELD.finditer(line):
+            if name := _agency(re.split(r"[，,；;]", m.group("v"))[0]):
                 return name
     return None
 
@@ -105,6 +108,16 @@ def opening_agency(text: str) -> str | None:
         for m in pattern.finditer(head):
             if name := _agency(m.group("a")):
                 return name
+    return None
+
+
+def opening_year(text: str) -> int | None:
+    """The year an opening names with the agency (``现将XX局2023年政府信息公开工作情况报告如下``)."""
+    head = text[:OPENING_CHARS]
+    for pattern in OPENINGS:
+        for m in pattern.finditer(head):
+            if "y" in m.groupdict() and m.group("y") and _agency(m.group("a")):
+                return int(m.group("y"))
     return None
 
 
@@ -163,6 +176,8 @@ def year_hints(text: str, ctx: ParseContext, page: dict, this_year: int) -> Iter
 
     if (m := YEAR_PERIOD.search(text)) and ok(int(m.group(1))):
         yield Hint(int(m.group(1)), "statistics_period")
+    if (y := opening_year(text)) and ok(y):
+        yield Hint(y, "opening")
     for source, raw in (("link_text", ctx.link_text), ("link_text", ctx.title), ("page_title", page.get("title")),
                         ("referrer", ctx.referrer_title)):
         if (found := _link_title(raw, this_year)) and found.year:
@@ -181,6 +196,7 @@ def first(hints: Iterator[Hint], keep: Callable[[Hint], bool] = lambda h: True) 
 def year_from_url(url: str | None, this_year: int) -> int | None:
     """A per-year report column in the URL (``…/gknb2022/``, ``…/2021n/``) names the year reported on
     (a date in a file name is when it was published, so it is not read)."""
-    m = YEAR_IN_URL.search(url or "")
-    year = int(m.group(1) or m.group(2)) if m else None
-    return year if year and 1990 <= year <= this_year else None
+    for m in YEAR_IN_URL.finditer(url or ""):  # ``zfxxgknb_1916/2021_gx/``: a column id, then the year
+        if 1990 <= (year := int(m.group(1) or m.group(2))) <= this_year:
+            return year
+    return None

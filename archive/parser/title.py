@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _SP = r"[\s\u3000]*"
@@ -33,12 +34,16 @@ YEAR_AFTER = re.compile(
     + rf"{_SP}[（(【\[]{_SP}(?P<year>(?:19|20)\d{{2}}){_SP}年?{_SP}度?{_SP}[)）】\]]")
 # No year at all: ``泗阳县审计局政府信息公开工作年度报告`` (the year is in the statistics period or the page).
 NO_YEAR = re.compile(rf"(?P<agency>[^\n\d。；;：:，,《》“”\"（(]{{2,60}}?){_SP}" + _REPORT)
-LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|批复")
+BARE_REPORT = re.compile(_REPORT)
+LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|批复|一图|图解|读懂|解读|指南|制度")
+# A report's words followed by these make the line the title of something else (``…年度报告编制指南``).
+NOT_TITLE_TAIL = re.compile(r"^\s*(?:编制|制度|指南|格式|模板|解读|说明|的通知|的函|工作的)")
 
 JUNK_PREFIX = re.compile(r"^(?:[#＃\s.、:：\-—*]|(?:标\s*题|题\s*目|名\s*称)\s*[:：])+")  # a saved page's 标题: too
 BRACKETED = re.compile(r"^\s*[（(【\[]\s*(?P<agency>[^（()）【】\[\]\d]{2,40}?)\s*[)）】\]]\s*$")
 PRONOUN = re.compile(r"^(?:我|本)(?:局|委|办|厅|部|院|会|中心|机关|单位|政府|街道|镇|乡|区|县|市)$")
 GENERIC = re.compile(r"^(?:各级|有关|相关|上级|人民)?(?:政府|机关|单位|部门)+$|^(?:政府|机关|单位|部门)")
+NAME_LINE_BAD = re.compile(r"[：:，,。；;！!？?\d]")
 TAIL_BAD = re.compile(r"[。，,；;]")
 MAX_TITLE_LINES = 60
 
@@ -51,7 +56,7 @@ class TitleLine:
 
 
 def clean_agency(text: str) -> str | None:
-    text = JUNK_PREFIX.sub("", text).strip(" \t\u3000“”\"'《》[]【】")
+    text = JUNK_PREFIX.sub("", text).strip(" \t\u3000“”\"'《》[]【】-—–_|｜")
     text = re.sub(r"\s+", "", text)
     return text or None
 
@@ -70,6 +75,12 @@ def names_agency(text: str) -> bool:
     name = re.sub(r"\s+", "", text)
     return (len(name) >= 3 and bool(AGENCY_SUFFIX.search(name)) and not PRONOUN.match(name)
             and not GENERIC.match(name))
+
+
+def name_line(line: str | None) -> bool:
+    """A line that is an agency's name and nothing else (not ``发布时间：… 来源：XX办公室``)."""
+    return bool(line) and len(line) <= 40 and not LETTER.search(line) and not NAME_LINE_BAD.search(line) \
+        and names_agency(line)
 
 
 def _plausible_year(y: int, max_year: int | None) -> bool:
@@ -91,16 +102,32 @@ def find_title(text: str, hint: str | None = None, max_year: int | None = None) 
 
 
 def _undated_title(lines: list[str]) -> TitleLine | None:
-    """A title line that names its agency and no year, alone on its line (the year is said elsewhere)."""
-    for line in lines[:12]:
-        cand = JUNK_PREFIX.sub("", line)
-        m = NO_YEAR.fullmatch(cand.strip())
-        if m and not LETTER.search(cand) and names_agency(m.group("agency")):
-            return TitleLine(title=re.sub(r"\s+", " ", cand.strip()), agency=clean_agency(m.group("agency")), year=None)
+    """A title line that names no year (the year is said elsewhere), its agency in it or on the line above."""
+    for i, line in enumerate(lines[:12]):
+        cand = JUNK_PREFIX.sub("", line).strip()
+        if LETTER.search(cand):
+            continue
+        m = NO_YEAR.fullmatch(cand)
+        if m and names_agency(m.group("agency")):
+            return TitleLine(title=re.sub(r"\s+", " ", cand), agency=clean_agency(m.group("agency")), year=None)
+        if BARE_REPORT.fullmatch(cand):
+            prev = lines[i - 1] if i else ""
+            agency = clean_agency(prev) if name_line(prev) else None
+            return TitleLine(title=(agency or "") + re.sub(r"\s+", "", cand), agency=agency, year=None)
     return None
 
 
 def _dated_title(candidates: list[tuple[str, str | None]], max_year: int | None) -> TitleLine | None:
+    """The first title with a year; if it names no agency, a later one of the same year that does (a page's
+    headline without the agency, then the document's own title line with it)."""
+    titles = _dated_titles(candidates, max_year)
+    first = next(titles, None)
+    if first is None or first.agency:
+        return first
+    return next((t for t in titles if t.agency and t.year == first.year), first)
+
+
+def _dated_titles(candidates: list[tuple[str, str | None]], max_year: int | None) -> Iterator[TitleLine]:
     for cand, prev in candidates:
         cand_n = cand
         if len(cand_n) > 120 or LETTER.search(cand_n):
@@ -109,7 +136,8 @@ def _dated_title(candidates: list[tuple[str, str | None]], max_year: int | None)
         # YEAR_LEAD last: ``2021年度我局…`` gives its year, and its agency is said elsewhere
         m = YEAR_FIRST.match(cand_n) or YEAR_AFTER.match(cand_n) or YEAR_LEAD.match(cand_n)
         # A title is a line of its own: nothing but a short parenthetical may follow it.
-        if not m or TAIL_BAD.search(cand_n[m.end():]) or len(cand_n) - m.end() > 16:
+        if not m or TAIL_BAD.search(cand_n[m.end():]) or len(cand_n) - m.end() > 16 \
+                or NOT_TITLE_TAIL.match(cand_n[m.end():]):
             continue
         year = int(m.group("year"))
         if not _plausible_year(year, max_year):
@@ -122,10 +150,9 @@ def _dated_title(candidates: list[tuple[str, str | None]], max_year: int | None)
         if not agency and tail and names_agency(tail.group("agency")):
             agency = clean_agency(tail.group("agency"))  # ``2020年度政府信息公开工作报告（湖北省统计局）``
             end = len(cand_n)  # the title as printed, its bracket included
-        if not agency and prev and len(prev) <= 40 and not LETTER.search(prev) and names_agency(prev):
+        if not agency and name_line(prev):
             agency = clean_agency(prev)
         title = re.sub(r"\s+", " ", cand_n[:end].strip())
         if agency and agency not in title.replace(" ", ""):
             title = f"{agency}{title}"
-        return TitleLine(title=title, agency=agency, year=year)
-    return None
+        yield TitleLine(title=title, agency=agency, year=year)
