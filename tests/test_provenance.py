@@ -139,3 +139,20 @@ def test_a_letter_filed_in_the_report_column_is_not_a_report():
     notice = "关于做好2023年政府信息公开工作年度报告编制发布工作的通知\n各单位：\n请按时发布年度报告。\n"
     res = parse(notice.encode())
     assert not res.is_report and any(w.startswith("not a report: a notice") for w in res.report["warnings"])
+
+
+def test_nianbao_parse_prints_agency_year_template_and_where_they_came_from(tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import cli
+
+    (tmp_path / "report.txt").write_bytes(_text("2023年政府信息公开工作年度报告", "泗阳县发展和改革局\n2024年1月15日"))
+    letter = "关于报送2023年政府信息公开工作年度报告的函\n市政府办公室：\n请查收。\n"
+    (tmp_path / "letter.txt").write_bytes(letter.encode())
+    res = CliRunner().invoke(cli, ["parse", str(tmp_path / "report.txt"), str(tmp_path / "letter.txt")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0
+    out = " ".join(res.output.split())
+    assert "泗阳县发展和改革局 · 2023 · template 2021" in out
+    assert "year from its title; agency from the signature block" in out
+    assert "not a report: a letter (关于报送2023年政府信息公开工作年度报告的函)" in out
