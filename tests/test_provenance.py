@@ -3,6 +3,8 @@ block, the opening, a saved page's header, the page around it; and where each ca
 
 from __future__ import annotations
 
+import pytest
+
 from archive.parser import parse
 from archive.parser.context import ParseContext
 from helpers.paths import SEEDS
@@ -156,3 +158,37 @@ def test_nianbao_parse_prints_agency_year_template_and_where_they_came_from(tmp_
     assert "泗阳县发展和改革局 · 2023 · template 2021" in out
     assert "year from its title; agency from the signature block" in out
     assert "not a report: a letter (关于报送2023年政府信息公开工作年度报告的函)" in out
+
+
+# Shapes met in real published reports (lines quoted from them; names are the agencies'): what the report's
+# first lines say, and the agency, year and where the agency is read.
+REAL_SHAPES = [
+    ("根据《条例》要求,现发布《临洮县新添镇2022年政府信息公开工作年度报告》。本报告由总体情况等六部分组成。",
+     "临洮县新添镇", 2022, "opening"),
+    ("安镇街道2024年政府信息公开工作年度报告根据《中华人民共和国政府信息公开条例》编制。", "安镇街道", 2024, "title"),
+    ("正文\n宿迁市 2025 年政府信息公开工作年度报告", "宿迁市", 2025, "title"),
+    ("登录 | 注册\n白城市人民政府2025年政府信息公开工作年度报告", "白城市人民政府", 2025, "title"),
+    ("政府信息公开\n福州市晋安区2016年政府信息公开工作年度报告", "福州市晋安区", 2016, "title"),
+    ("名称 宿迁市2017年政府信息公开年度报告", "宿迁市", 2017, "title"),
+    ("舒兰市市场监督管理局2016年政务信息公开年度报告", "舒兰市市场监督管理局", 2016, "title"),
+    ("市人民政府办公室2025年政府信息公开工作年度报告\n根据《条例》要求,现公开天门市人民政府办公室2025年政府信息公开工作年度报告。",
+     "天门市人民政府办公室", 2025, "opening"),
+    ("浑南区国资局\n根据《条例》相关要求,现公布区政府国资局2022年政府信息公开工作年度报告。",
+     "浑南区国资局", 2022, "header"),
+    ("2021年政府信息公开工作年度报告\n如对本报告有任何疑问,请与鲤城区人民政府办公室联系。",
+     "鲤城区人民政府办公室", 2021, "opening"),
+]
+
+
+@pytest.mark.parametrize(("head", "agency", "year", "source"), REAL_SHAPES, ids=[s[1] for s in REAL_SHAPES])
+def test_real_shapes(head, agency, year, source):
+    rep = parse(_text(head, year=year)).report
+    assert (rep["agency"], rep["year"], rep["provenance"]["agency"]) == (agency, year, source)
+
+
+def test_a_report_that_mentions_policy_explanations_is_still_a_report():
+    head = "泗阳县商务局2023年政府信息公开工作年度报告\n三是加强政策解读与专题引导"
+    res = parse(_text(head))
+    assert res.is_report and not any("not a report" in w for w in res.report["warnings"])
+    res = parse(_text("文字解读:济南市历下区大明湖街道办事处2022年政府信息公开工作年度报告", year=2022))
+    assert not res.is_report and any("not a report: an explanation" in w for w in res.report["warnings"])

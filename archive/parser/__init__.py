@@ -215,6 +215,11 @@ def identify(report: dict, text: str, ext, ctx: ParseContext, this_year: int) ->
         hint = hints.first(itertools.chain(hints.own_agency(text), hints.context_agency(ctx, page, this_year)))
         if hint is not None:
             report["agency"], provenance["agency"] = hint.value, hint.source
+    elif hints.PLACELESS.match(report["agency"]):  # 市人民政府办公室 in the title, 天门市人民政府办公室 below it
+        fuller = hints.first(hints.own_agency(text), lambda h: h.value.endswith(report["agency"])
+                             and len(h.value) > len(report["agency"]))
+        if fuller is not None:
+            report["agency"], provenance["agency"] = fuller.value, fuller.source
     if report["year"] is None:
         hint = hints.first(hints.year_hints(text, ctx, ext.page or {}, this_year))
         if hint is not None:
@@ -235,4 +240,4 @@ def document_kind(text: str) -> str | None:
 
 NOT_REPORT_KINDS = ((r"的函$|^关于.*函$", "a letter"), (r"通知$", "a notice"), (r"编制指南|编写指南|指引$", "a guide"),
                     (r"请示$", "a request"), (r"批复$", "a reply"), (r"制度(?:[（(]试行[）)])?$|办法$|规定$", "a rule"),
-                    (r"^(?:一图读懂|图解|图说|解读)|政策解读", "an explanation of a report"))
+                    (r"^(?:一图读懂|图解|图说|文字解读|政策解读|解读)", "an explanation of a report"))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from archive.parser.context import ParseContext
-from archive.parser.title import LETTER, clean_agency, find_title, names_agency
+from archive.parser.title import LETTER, clean_agency, find_title, name_line, names_agency
 
 AGENCY_SOURCES = ("title", "header", "signature", "opening", "link_text", "publisher", "page_title", "site_name",
                   "site_owner", "referrer")
@@ -43,13 +43,17 @@ _LEAD_VERBS = (r"(?:认真|深入|坚持|全面|持续|严格|紧紧|始终|紧�
                r"|在|以|把|对|将|着力)")
 OPENINGS = (
     re.compile(rf"本(?:年度)?报告(?:是)?由(?P<a>{_NAME})(?:根据|按照|依据|依照|编制|制作|编写)"),
-    re.compile(rf"(?:现将|现(?:向社会)?公布|现予公布)(?P<a>{_NAME})\s*(?:(?P<y>(?:19|20)\d{{2}})\s*年度?)?\s*(?:的)?"
-               r"政府信息公开(?:工作)?(?:年度报告|年报|情况|工作情况)"),
+    re.compile(rf"(?:现将|现(?:向社会)?(?:公布|发布|公开)|现予公布|特编制)《?(?P<a>{_NAME})\s*"
+               rf"(?:(?P<y>(?:19|20)\d{{2}})\s*年度?)?\s*(?:的)?(?:政府|政务)?信息公开(?:工作)?(?:年度报告|年报|报告|情况)"),
+    re.compile(rf"由(?P<a>{_NAME})(?:综合|汇总|会同|牵头|负责)[^。]{{0,40}}编制"),
     re.compile(rf"结合(?P<a>{_NAME})(?:(?P<y>(?:19|20)\d{{2}})\s*年度?)?(?:本年度|年度)?政府信息公开(?:工作)?情况"),
     re.compile(rf"(?:^|[。\n])\s*(?P<a>{_NAME})(?:(?:19|20)\d{{2}}\s*年度?)?政府信息公开(?:工作)?年度报告(?:是|由|根据|依据|按照)"),
     re.compile(rf"(?:^|[。\n])\s*(?:(?:19|20)\d{{2}}\s*年(?:度|以来)?\s*[，,]\s*)(?P<a>{_NAME}){_LEAD_VERBS}"),
+    re.compile(rf"请(?:与|联系)(?P<a>{_NAME})联系"),  # the contact office: the last resort
 )
 OPENING_CHARS = 1500
+# A name without its place (市人民政府办公室, 县统计局, 信访局): a fuller one in the text is better.
+PLACELESS = re.compile(r"^(?:[省市县区州旗盟镇乡]|(?![^省市县区州旗盟]*[省市县区州旗盟]).)")
 PAGE_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|——|--|-(?=[^\d]))\s*")
 SITE_WORDS = re.compile(r"(?:门户网站|政府网站|政务网|信息公开网|政府信息公开(?:平台|网)?|政务公开(?:平台|网)?"
                         r"|官方网站|官网|网站|网)$")
@@ -77,8 +81,12 @@ def _agency(raw: str | None) -> str | None:
 
 
 def header_agency(text: str) -> str | None:
-    """A saved page's header block before the body: ``发布机构: XX局`` (first lines only)."""
-    for line in text.splitlines()[:15]:
+    """A saved page's header block before the body (``发布机构: XX局``, first lines only), or a name alone
+    on the document's first line (``浑南区国资局`` above an opening with no title)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if lines and name_line(lines[0]) and (name := _agency(lines[0])):
+        return name
+    for line in lines[:15]:
         for m in HEADER_FIELD.finditer(line):
             if name := _agency(re.split(r"[，,；;]", m.group("v"))[0]):
                 return name

@@ -19,7 +19,7 @@ _SP = r"[\s\u3000]*"
 _SUFFIXES = (r"(?:政府|办公室|办公厅|局|委员会|委|厅|部|署|院|会|中心|所|站|处|办|队|馆|社|街道|镇|乡|区|县|市|集团"
              r"|公司|总队|支队|机关)")
 AGENCY_SUFFIX = re.compile(_SUFFIXES + "$")
-_REPORT = (rf"(?:政府{_SP})?(?:信{_SP}息{_SP}公{_SP}开|政{_SP}务{_SP}公{_SP}开){_SP}(?:工{_SP}作{_SP})?"
+_REPORT = (rf"(?:政{_SP}[府务]{_SP})?(?:信{_SP}息{_SP}公{_SP}开|政{_SP}务{_SP}公{_SP}开){_SP}(?:工{_SP}作{_SP})?"
            rf"(?:年{_SP}度{_SP}报{_SP}告|年{_SP}报|报{_SP}告)")
 YEAR_FIRST = re.compile(
     rf"(?P<agency>[^\n\d。；;：:，,《》“”\"]{{0,60}}?){_SP}(?P<year>(?:19|20)\d{{2}}){_SP}年{_SP}(?:度{_SP})?(?:的{_SP})?"
@@ -39,13 +39,17 @@ LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|�
 # A report's words followed by these make the line the title of something else (``…年度报告编制指南``).
 NOT_TITLE_TAIL = re.compile(r"^\s*(?:编制|制度|指南|格式|模板|解读|说明|的通知|的函|工作的)")
 
-JUNK_PREFIX = re.compile(r"^(?:[#＃\s.、:：\-—*]|(?:标\s*题|题\s*目|名\s*称)\s*[:：])+")  # a saved page's 标题: too
+# a saved page's 标题: (or a 名称 | cell) too
+JUNK_PREFIX = re.compile(r"^(?:[#＃\s.、:：\-—*|｜]|(?:标\s*题|题\s*目|信息名称|名\s*称)\s*(?:[:：|｜]|\s+(?=\S)))+")
+# A title line that runs straight into the first paragraph (``…工作年度报告根据《条例》…``).
+RUN_ON = re.compile(r"^\s*(?:根据|按照|依据|依照|本报告|本年度报告|现将|现予|为全面|为进一步|(?:19|20)\d{2}\s*年[，,])")
 BRACKETED = re.compile(r"^\s*[（(【\[]\s*(?P<agency>[^（()）【】\[\]\d]{2,40}?)\s*[)）】\]]\s*$")
 PRONOUN = re.compile(r"^(?:我|本)(?:局|委|办|厅|部|院|会|中心|机关|单位|政府|街道|镇|乡|区|县|市)$")
 GENERIC = re.compile(r"^(?:各级|有关|相关|上级|人民)?(?:政府|机关|单位|部门)+$|^(?:政府|机关|单位|部门)")
 NAME_LINE_BAD = re.compile(r"[：:，,。；;！!？?\d]")
 TAIL_BAD = re.compile(r"[。，,；;]")
 MAX_TITLE_LINES = 60
+MAX_TITLE_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,9 @@ def find_title(text: str, hint: str | None = None, max_year: int | None = None) 
     for i, line in enumerate(lines):
         prev = lines[i - 1] if i else None
         candidates.append((line, prev))
-        if i + 1 < len(lines):
+        # a title broken over two lines, unless the next line is a title by itself (then this line is a label,
+        # a column name or the agency above it: ``正文`` / ``宿迁市 2025 年…报告``)
+        if i + 1 < len(lines) and next(_dated_titles([(lines[i + 1], None)], max_year), None) is None:
             candidates.append((line + lines[i + 1], prev))
     return _dated_title(candidates, max_year) or _undated_title(([hint.strip()] if hint else []) + lines)
 
@@ -129,15 +135,16 @@ def _dated_title(candidates: list[tuple[str, str | None]], max_year: int | None)
 
 def _dated_titles(candidates: list[tuple[str, str | None]], max_year: int | None) -> Iterator[TitleLine]:
     for cand, prev in candidates:
-        cand_n = cand
-        if len(cand_n) > 120 or LETTER.search(cand_n):
-            continue
-        cand_n = JUNK_PREFIX.sub("", cand_n)
+        cand_n = JUNK_PREFIX.sub("", cand[:MAX_TITLE_CHARS])  # a title run into its paragraph: read its start
         # YEAR_LEAD last: ``2021年度我局…`` gives its year, and its agency is said elsewhere
         m = YEAR_FIRST.match(cand_n) or YEAR_AFTER.match(cand_n) or YEAR_LEAD.match(cand_n)
-        # A title is a line of its own: nothing but a short parenthetical may follow it.
-        if not m or TAIL_BAD.search(cand_n[m.end():]) or len(cand_n) - m.end() > 16 \
-                or NOT_TITLE_TAIL.match(cand_n[m.end():]):
+        # A title is a line of its own: nothing but a short parenthetical may follow it, or the first
+        # paragraph when the page ran them together.
+        if not m or LETTER.search(cand_n[:m.end()]):
+            continue
+        tail = cand_n[m.end():]
+        if NOT_TITLE_TAIL.match(tail) or (not RUN_ON.match(tail)
+                                          and (TAIL_BAD.search(tail) or len(tail) > 16 or LETTER.search(tail))):
             continue
         year = int(m.group("year"))
         if not _plausible_year(year, max_year):
