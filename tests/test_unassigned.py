@@ -112,3 +112,23 @@ def test_reports_ends_with_the_unassigned_and_lists_them_on_request(archive, doc
     res = CliRunner().invoke(cli, ["reports", "--unassigned", "--json", *where])
     got = {r["url"]: r["reason"] for r in json.loads(res.output)}
     assert got == {f"{HOST}/a.html": NO_YEAR, f"{HOST}/b.html": NO_AGENCY}
+
+
+def test_the_crawl_summary_counts_the_unassigned_by_reason(archive, docs):
+    from rich.console import Console
+
+    from crawler.run import summarize
+    from crawler.summary import print_crawl_summary
+    from spiders.profiles import PortalProfile
+
+    with archive.writer() as w:
+        w.add(http_capture(f"{HOST}/b.html", anonymous_page(docs, sample="report3", agency="信访局")))
+        w.add(page_capture(docs))
+        w.add(pdf_capture(docs))
+        run_id = w.run_id
+    summary = summarize(archive, run_id, [PortalProfile(name="anon", start_urls=[f"{HOST}/"])])
+    (portal,) = summary.portals
+    assert portal.reports == {"2021": ["安康市信访局"]} and portal.unassigned == {NO_AGENCY: 1}
+    console = Console(record=True, width=400)
+    print_crawl_summary(console, summary)
+    assert f"1 in no report │ 1 × {NO_AGENCY} (nianbao reports --unassigned lists them)" in console.export_text()
