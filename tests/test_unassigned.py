@@ -132,3 +132,33 @@ def test_the_crawl_summary_counts_the_unassigned_by_reason(archive, docs):
     console = Console(record=True, width=400)
     print_crawl_summary(console, summary)
     assert f"1 in no report │ 1 × {NO_AGENCY} (nianbao reports --unassigned lists them)" in console.export_text()
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+def test_a_crawl_of_a_portal_whose_report_pages_name_no_agency(tmp_path):
+    """Each report page names no agency; its PDF does: one report of two documents per year."""
+    from archive import Archive
+    from crawler.run import crawl_in_subprocess
+    from spiders.demo.portals import build
+    from spiders.demo.server import PortalServer
+    from spiders.profiles import PortalProfile
+
+    portal = build("unnamed", 41, [2023, 2024])
+    server = PortalServer(portal.site, host="127.0.0.81").start()
+    try:
+        summary = crawl_in_subprocess(
+            tmp_path / "archive", [PortalProfile(name=portal.name, start_urls=[server.url + "/"], delay=0.0)],
+            browser="never", progress=False, patience_ms=20_000, overrides={"AUTOTHROTTLE_START_DELAY": 0.0})
+    finally:
+        server.stop()
+    (found,) = summary["portals"]
+    assert {(a, int(y)) for y, names in found["reports"].items() for a in names} == portal.expected
+    assert found["documents"] == {"html": 2, "pdf": 2} and found["unassigned"] == {}
+    with Archive.open(tmp_path / "archive", readonly=True) as a:
+        rows = a.reports()
+        assert sorted((r["agency"], r["year"], r["documents"], r["revisions"]) for r in rows) == [
+            (portal.agency, 2023, 2, 1), (portal.agency, 2024, 2, 1)]
+        for r in rows:
+            page = next(d for d in a.show(r["id"])["documents"] if d["kind"] == "html")
+            assert "unknown agency" in page["identity"]["report"]
