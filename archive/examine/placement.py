@@ -201,10 +201,11 @@ class Placer:
             return []
         linked = [d["id"] for d in context.linked_documents(self.catalog, row["sha256"])
                   if d["report_id"] is None and d["year"] == row["year"]]
-        sharing = [r["id"] for r in self.catalog.rows(
-            """SELECT DISTINCT d.id FROM document_bands b JOIN documents d ON d.id = b.document_id
-               WHERE b.band IN (SELECT band FROM document_bands WHERE document_id = :id)
-                 AND d.report_id IS NULL AND d.year = :y AND d.id != :id""", {"id": doc_id, "y": row["year"]})]
+        sharing = [r["id"] for r in self.catalog.rows(  # from the few unassigned (+: not by the year index)
+            """SELECT d.id FROM documents d WHERE d.report_id IS NULL AND +d.year = :y AND d.id != :id
+                 AND EXISTS (SELECT 1 FROM document_bands b WHERE b.document_id = d.id AND b.band IN (
+                             SELECT band FROM document_bands WHERE document_id = :id))""",
+            {"id": doc_id, "y": row["year"]})]
         return list(dict.fromkeys(linked + sharing))
 
     def _place(self, doc_id: int, out: Placed | None = None) -> Placed:
