@@ -4,7 +4,8 @@ The Python API the CLI and the web app use, name for name: ``stats``, ``reports`
 ``verify``, ``ingest``, ``import_warcs`` (``nianbao import``),
 ``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``; for the web app and the exports also
 ``count_reports``, ``report``, ``cells``/``count_cells``, ``iter_cells``, ``iter_reports``, ``agencies``,
-``agency``, ``original``, ``texts``, ``pending_index`` and ``hosts``.
+``agency``, ``original``, ``texts``, ``pending_index`` and ``hosts``; ``unassigned`` and
+``unassigned_reasons`` for the documents in no report (``nianbao reports --unassigned``, a crawl's summary).
 ``writer()`` is what the crawler's pipeline uses.
 """
 
@@ -118,6 +119,19 @@ class Archive:
         from archive.catalog.views import count_reports
 
         return count_reports(self, year=year, agency=agency)
+
+    def unassigned(self, *, limit: int | None = None) -> list[dict]:
+        """The documents in no report (no year, or no agency and nothing to join), each with its first
+        URL and the reason in words; oldest first."""
+        from archive.catalog.views import unassigned
+
+        return unassigned(self, limit=limit)
+
+    def unassigned_reasons(self) -> dict[str, int]:
+        """How many documents are in no report, by reason (what `nianbao reports` ends with)."""
+        from archive.catalog.views import unassigned_reasons
+
+        return unassigned_reasons(self)
 
     def show(self, report: int | str) -> dict:
         from archive.catalog.views import show

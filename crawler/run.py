@@ -32,6 +32,7 @@ class PortalResult:
     reports: dict[str, list[str]] = field(default_factory=dict)  # year -> agencies, all the archive holds
     new_reports: int = 0
     documents: dict[str, int] = field(default_factory=dict)  # kind -> count
+    unassigned: dict[str, int] = field(default_factory=dict)  # why a document is in no report -> how many
     blocked: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)  # no response, or an HTTP error status
     skipped: list[dict] = field(default_factory=list)  # robots.txt, off-site, trap and budget limits
@@ -126,6 +127,7 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         res.blocked = list({b["url"]: {"url": b["url"], "reason": b["reason"].removeprefix("blocked: ")}
                             for b in blocked}.values())
         res.documents = dict(Counter(d["kind"] for d in docs))
+        res.unassigned = dict(Counter(d["unassigned"] for d in docs if d["unassigned"]).most_common())
         years: dict[str, set[str]] = {}
         for d in docs:
             if d["year"] is not None:

@@ -95,6 +95,10 @@ def print_crawl_summary(console: Console, summary) -> None:
         if not p.reports:
             t.add_row("reports", "[yellow]none found[/yellow]")
         t.add_row("documents", ", ".join(f"{k} {n}" for k, n in sorted(p.documents.items())) or "—")
+        if p.unassigned:
+            t.add_row(f"[yellow]{sum(p.unassigned.values())} in no report[/yellow]",
+                      "; ".join(f"{n} × {why}" for why, n in p.unassigned.items())
+                      + " (nianbao reports --unassigned lists them)")
         for b in p.blocked[:10]:
             t.add_row("[red]blocked[/red]", f"{b['url']}  {b['reason']}")
         for f in p.failed[:10]:

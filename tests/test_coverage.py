@@ -60,8 +60,19 @@ def _finished_crawl(archive, portal: str, ended: str) -> None:
                            "started_at": ended, "ended_at": ended})
 
 
+def _no_original_opened(monkeypatch) -> None:
+    """From here on, opening any original fails the test: verdicts must come from the catalog alone."""
+    from archive.store.blobs import BlobStore
+
+    def refuse(self, sha256):
+        raise AssertionError(f"an original was opened at request time: {sha256}")
+
+    monkeypatch.setattr(BlobStore, "open", refuse)
+    monkeypatch.setattr(BlobStore, "read", refuse)
+
+
 @pytest.mark.slow
-def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive):
+def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive, monkeypatch):
     dept, gov = "测试市财政局", "测试市人民政府"
     on_time = generate(701, year=2021, agency=dept)
     late = generate(702, year=2022, agency=dept)
@@ -79,6 +90,7 @@ def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive
                            fetched_at=datetime(2024, 5, 6, 2, 0, tzinfo=UTC)))
     scope = [PortalScope("cov", [HOST], agency=dept)]
     today = date(2025, 6, 1)
+    _no_original_opened(monkeypatch)  # the dates were stored at parse time (documents.published_dates)
 
     got = {(v.agency, v.year): v for v in archive.coverage(scope, today=today)}
     assert set(got) == {(dept, 2021), (dept, 2022), (dept, 2023), (dept, 2024), (gov, 2023), (gov, 2024)}
@@ -125,3 +137,14 @@ def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive
     assert res.exit_code == 0, res.output
     got = {(v["agency"], v["status"], v["days_late"]) for v in json.loads(res.output)}
     assert got == {(dept, "late", 15), (gov, "missing", None)}
+
+    # The web app's coverage (the page and the API) opens no original either; the trap is armed.
+    from fastapi.testclient import TestClient
+
+    from archive.web import create_app
+
+    client = TestClient(create_app(archive.path, portals=scope))
+    assert client.get("/api/coverage", params={"year": 2022}).status_code == 200
+    assert client.get("/coverage").status_code == 200
+    with pytest.raises(AssertionError, match="at request time"):
+        archive.read_blob(archive.reports()[0]["primary_sha256"])

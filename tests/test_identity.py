@@ -140,3 +140,17 @@ def test_rule_revisions():
     rev2 = RevisionCandidate(12, 2, [doc("a", kind="pdf", text="t3")])
     # A recapture of the first version's text belongs to the first revision, not the newest.
     assert decide_revision(doc("a", kind="html", text="t1"), [rev1, rev2]).target == 11
+
+
+def test_rule_an_unnamed_page_joins_the_one_report_holding_its_attachment():
+    linked = ReportCandidate(4, "安康市信访局", 2021, [doc("安康市信访局")], link="its attachment http://h/a.pdf")
+    other = ReportCandidate(6, "湘潭县信访局", 2021, [doc("湘潭县信访局", nums=OTHER_NUMBERS)])
+    d = decide_report(doc(None, kind="html", nums=OTHER_NUMBERS), [other, linked])
+    assert d.target == 4 and "its attachment http://h/a.pdf" in d.reason  # the link wins over numbers
+    # Another year's report, or two reports each holding one of its attachments, tell nothing.
+    assert decide_report(doc(None, year=2022, nums=OTHER_NUMBERS), [linked]).target is None
+    two = ReportCandidate(8, "西安市信访局", 2021, [doc("西安市信访局", nums=[])], link="its attachment http://h/b.pdf")
+    assert decide_report(doc(None, kind="html", nums=REPORT_NUMBERS[:3]), [linked, two]).target is None
+    # A named document is placed by its name: a link never pulls it into another agency's report.
+    d = decide_report(doc("岳塘区司法局", kind="html", nums=OTHER_NUMBERS), [linked])
+    assert d.create and d.target is None

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from archive.catalog.db import Catalog
+from archive.catalog.views import UNASSIGNED_REASON
 
 RESUMABLE = ("interrupted", "shutdown", "failed")  # a run whose captures the next crawl serves again
 
@@ -17,7 +18,7 @@ class PortalRows:
     """One run's captures on a portal's hosts, and every document those hosts ever brought."""
 
     captures: list[dict]  # url, final_url, status
-    documents: list[dict]  # id, kind, year, agency (one row per document)
+    documents: list[dict]  # id, kind, year, agency, and why it is in no report (``unassigned``), one row each
 
 
 def resumable(catalog: Catalog, portals: Iterable[str]) -> list[int]:
@@ -46,7 +47,8 @@ def portal_rows(catalog: Catalog, run_id: int | None, hosts: list[str]) -> Porta
     captures = list(catalog.rows(f"SELECT url, final_url, status FROM captures WHERE run_id = ? AND host IN ({marks})",
                                  (run_id, *hosts)))
     documents = list(catalog.rows(
-        f"""SELECT DISTINCT d.id, d.kind, r.year, r.agency FROM documents d
+        f"""SELECT DISTINCT d.id, d.kind, r.year, r.agency,
+                   CASE WHEN d.report_id IS NULL THEN {UNASSIGNED_REASON} END AS unassigned FROM documents d
             JOIN captures k ON k.sha256 = d.sha256 LEFT JOIN reports r ON r.id = d.report_id
             WHERE k.host IN ({marks})""", tuple(hosts)))
     return PortalRows(captures, documents)

@@ -41,6 +41,29 @@ def stats(archive: Archive) -> dict:
     return one
 
 
+# Why a document ``d`` is in no report: the identity rule's words, kept with it when it was placed.
+NOT_PLACED = "not placed yet (nianbao reparse places it)"
+UNASSIGNED_REASON = f"coalesce(json_extract(d.identity, '$.report'), '{NOT_PLACED}')"
+
+
+def unassigned(archive: Archive, *, limit: int | None = None) -> list[dict]:
+    """The documents in no report, oldest first: where each was first fetched, and why it is in none."""
+    page = "LIMIT ?" if limit is not None else ""
+    return list(archive.catalog.rows(f"""
+        SELECT d.id, d.sha256, d.kind, d.year, d.agency, d.title, {UNASSIGNED_REASON} AS reason,
+               (SELECT coalesce(k.final_url, k.url) FROM captures k WHERE k.sha256 = d.sha256
+                ORDER BY k.fetched_at, k.id LIMIT 1) AS url
+        FROM documents d WHERE d.report_id IS NULL ORDER BY d.first_seen, d.id {page}""",
+        (limit,) if limit is not None else ()))
+
+
+def unassigned_reasons(archive: Archive) -> dict[str, int]:
+    """How many documents are in no report, by reason, the most common first."""
+    return {r["reason"]: r["n"] for r in archive.catalog.rows(f"""
+        SELECT {UNASSIGNED_REASON} AS reason, count(*) AS n FROM documents d WHERE d.report_id IS NULL
+        GROUP BY reason ORDER BY n DESC, reason""")}
+
+
 def _report_filter(year: int | None, agency: str | None) -> tuple[str, dict]:
     where, params = [], {}
     if year is not None:

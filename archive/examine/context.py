@@ -115,3 +115,30 @@ def redate_linked_from(catalog: Catalog, page_sha256: str) -> None:
                                       UNION SELECT final_url FROM captures WHERE sha256 = :s)""",
                                 {"s": page_sha256})):
         redate(catalog, r["sha256"])
+
+
+def linked_documents(catalog: Catalog, sha256: str) -> list[dict]:
+    """The documents one document is published with, as the crawl saw the links: an attachment's HTML
+    pages, or a page's attachments that are not pages (two pages linking each other are two reports).
+    Each is ``id``, ``report_id``, ``year`` and ``how`` in words ("its page <url>")."""
+    kind = catalog.scalar("SELECT kind FROM documents WHERE sha256 = ?", (sha256,))
+    if kind is None:
+        return []
+    if kind == "html":
+        how, rows = "its attachment", catalog.rows(
+            """SELECT DISTINCT d.id, d.report_id, d.year, coalesce(k.final_url, k.url) AS url
+               FROM captures k JOIN documents d ON d.sha256 = k.sha256
+               WHERE d.kind != 'html' AND k.referrer IN (SELECT url FROM captures WHERE sha256 = :s
+                                                         UNION SELECT final_url FROM captures WHERE sha256 = :s)""",
+            {"s": sha256})
+    else:
+        how, rows = "its page", catalog.rows(
+            """SELECT DISTINCT d.id, d.report_id, d.year, k.referrer AS url
+               FROM captures k JOIN captures p ON p.url = k.referrer OR p.final_url = k.referrer
+               JOIN documents d ON d.sha256 = p.sha256
+               WHERE k.sha256 = :s AND d.kind = 'html'""", {"s": sha256})
+    out: dict[int, dict] = {}
+    for r in rows:
+        out.setdefault(r["id"], {"id": r["id"], "report_id": r["report_id"], "year": r["year"],
+                                 "how": f"{how} {r['url']}"})
+    return list(out.values())

@@ -7,12 +7,18 @@ Report (one per agency and year):
   1. No year: no report. The document is kept, unassigned, and listed as such.
   2. A report with the same agency (compared width-folded, without spaces or punctuation) and the
      same year is that report.
-  3. Otherwise a report of the same year whose agency is compatible (one name contains the other,
+  3. Otherwise, when the document names no agency, the one report of its year that holds its page or
+     its attachment (the crawl saw the link: the page and its attachment are one publication).
+  4. Otherwise a report of the same year whose agency is compatible (one name contains the other,
      e.g. ``信访局`` / ``汝州市信访局``; or they differ by a character or two, e.g.
      ``安康市行政审批服务局`` / ``安康市行政审批局``) or unknown on either side, *and* whose documents'
      numbers agree (number 3-gram Jaccard >= 0.5 with enough numbers to tell): the best such report.
      Names alone never merge two agencies' reports: agencies copy each other's text, not numbers.
-  4. Otherwise a new report if the agency is known, else unassigned.
+  5. Otherwise a new report if the agency is known, else unassigned.
+
+An unassigned document is tried again when a document of its year is placed beside its page or its
+attachment, or with numbers it shares (see :meth:`archive.examine.placement.Placer.assign`), and by
+``nianbao reparse``: whichever of a page and its PDF is examined first, they end in one report.
 
 Revision (a version of the report's content; older ones are kept):
   - the same normalised text as a document of a revision: that revision (a re-generated file);
@@ -30,6 +36,9 @@ from dataclasses import dataclass, field
 from archive.parser.fingerprint import SAME_CONTENT, SAME_REPORT, similarity
 
 AGENCY_RATIO = 0.8
+# Why a document is in no report, in words: what `nianbao reports` and a crawl's summary print.
+NO_YEAR = "no year found"
+NO_AGENCY = "no agency found, and no report of its year holds its page or attachment or has numbers that agree"
 
 
 @dataclass
@@ -50,6 +59,7 @@ class ReportCandidate:
     agency_key: str | None
     year: int
     documents: list[DocPrint] = field(default_factory=list)
+    link: str | None = None  # how the report holds the document's page or attachment, e.g. "its page <url>"
 
 
 @dataclass
@@ -86,10 +96,14 @@ def best_similarity(doc: DocPrint, others: list[DocPrint]) -> float | None:
 def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
     """Apply the report rule to a document and the reports that could hold it."""
     if doc.year is None:
-        return Decision(None, False, "no year: kept unassigned")
+        return Decision(None, False, NO_YEAR)
     for c in candidates:
         if doc.agency_key and c.agency_key == doc.agency_key and c.year == doc.year:
             return Decision(c.id, False, "same agency and year")
+    linked = {c.id: c for c in candidates if c.link and c.year == doc.year}
+    if not doc.agency_key and len(linked) == 1:
+        (c,) = linked.values()
+        return Decision(c.id, False, f"same year, unknown agency, {c.link} is in this report")
     best: tuple[float, ReportCandidate] | None = None
     for c in candidates:
         if c.year != doc.year or not agencies_compatible(doc.agency_key, c.agency_key):
@@ -103,7 +117,7 @@ def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
         return Decision(c.id, False, f"same year, {how}, numbers agree ({sim:.2f})", sim)
     if doc.agency_key:
         return Decision(None, True, "new agency and year")
-    return Decision(None, False, "no agency and no report whose numbers agree: kept unassigned")
+    return Decision(None, False, NO_AGENCY)
 
 
 def decide_revision(doc: DocPrint, revisions: list[RevisionCandidate]) -> Decision:

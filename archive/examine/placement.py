@@ -138,10 +138,12 @@ class Placer:
         self._refresh_report(doc["report_id"])
 
     # -- identity -------------------------------------------------------------------------------
-    def _report_candidates(self, doc: DocPrint) -> list[ReportCandidate]:
+    def _report_candidates(self, doc: DocPrint, sha256: str) -> list[ReportCandidate]:
         if doc.year is None:
             return []
-        ids: list[int] = []
+        links = {d["report_id"]: d["how"] for d in context.linked_documents(self.catalog, sha256)
+                 if d["report_id"] is not None and d["year"] == doc.year}
+        ids: list[int] = list(links)
         if doc.agency_key:
             ids += [r["id"] for r in self.catalog.rows(
                 """SELECT id FROM reports WHERE year = :y AND agency_key IS NOT NULL
@@ -161,7 +163,7 @@ class Placer:
             docs = [_docprint(d) for d in self.catalog.rows(
                 "SELECT id, kind, agency, year, numbers, text_sha256 FROM documents WHERE report_id = ? AND id != ?",
                 (rid, doc.id or -1))]
-            out.append(ReportCandidate(rep["id"], rep["agency_key"], rep["year"], docs))
+            out.append(ReportCandidate(rep["id"], rep["agency_key"], rep["year"], docs, link=links.get(rid)))
         return out
 
     def _revision_candidates(self, report_id: int, doc_id: int) -> list[RevisionCandidate]:
@@ -174,12 +176,44 @@ class Placer:
         return revs
 
     def assign(self, doc_id: int, out: Placed | None = None) -> Placed:
-        """Place one document under a report and revision, creating them as the rule says."""
+        """Place one document under a report and revision, creating them as the rule says; once it is in
+        a report, the unassigned documents that may belong beside it are tried again (:meth:`settle`)."""
+        out = self._place(doc_id, out)
+        if out.report_id is not None:
+            self.settle([doc_id])
+        return out
+
+    def settle(self, placed: list[int]) -> int:
+        """Try again the unassigned documents of the year of each placed one that are its page or its
+        attachment, or share numbers with it (the page came first, or the report appeared later); each
+        that joins is a placed one in turn. Returns how many joined."""
+        todo, joined = list(placed), 0
+        while todo:
+            for other in self._waiting_beside(todo.pop()):
+                if self._place(other).report_id is not None:
+                    todo.append(other)
+                    joined += 1
+        return joined
+
+    def _waiting_beside(self, doc_id: int) -> list[int]:
+        row = self.catalog.one("SELECT sha256, year FROM documents WHERE id = ?", (doc_id,))
+        if row is None or row["year"] is None:
+            return []
+        linked = [d["id"] for d in context.linked_documents(self.catalog, row["sha256"])
+                  if d["report_id"] is None and d["year"] == row["year"]]
+        sharing = [r["id"] for r in self.catalog.rows(  # from the few unassigned (+: not by the year index)
+            """SELECT d.id FROM documents d WHERE d.report_id IS NULL AND +d.year = :y AND d.id != :id
+                 AND EXISTS (SELECT 1 FROM document_bands b WHERE b.document_id = d.id AND b.band IN (
+                             SELECT band FROM document_bands WHERE document_id = :id))""",
+            {"id": doc_id, "y": row["year"]})]
+        return list(dict.fromkeys(linked + sharing))
+
+    def _place(self, doc_id: int, out: Placed | None = None) -> Placed:
         row = self.catalog.one("SELECT * FROM documents WHERE id = ?", (doc_id,))
         out = out or Placed(row["sha256"], document_id=doc_id)
         doc = _docprint(row)
         old_report, old_revision = row["report_id"], row["revision_id"]
-        decision = decide_report(doc, self._report_candidates(doc))
+        decision = decide_report(doc, self._report_candidates(doc, row["sha256"]))
         report_id = decision.target
         if decision.create:
             report_id = self._create_report(row)
@@ -225,11 +259,20 @@ class Placer:
         self.catalog.conn.execute("DELETE FROM revisions")
         ids = [r["id"] for r in self.catalog.rows("SELECT id FROM documents ORDER BY first_seen, id")]
         for i, doc_id in enumerate(ids, 1):
-            self.assign(doc_id)
+            self._place(doc_id)  # oldest first, so revisions are numbered in the order they appeared
             if progress:
                 progress(i, len(ids))
+        self.settle_unassigned()
         self.catalog.conn.execute(
             "DELETE FROM reports WHERE id NOT IN (SELECT report_id FROM documents WHERE report_id IS NOT NULL)")
+
+    def settle_unassigned(self) -> int:
+        """Try every unassigned document with a year again, now that every report exists (a page placed
+        before its PDF), until none joins. Returns how many joined."""
+        waiting = [r["id"] for r in self.catalog.rows(
+            "SELECT id FROM documents WHERE report_id IS NULL AND year IS NOT NULL ORDER BY first_seen, id")]
+        placed = [i for i in waiting if self._place(i).report_id is not None]
+        return len(placed) + self.settle(placed)
 
     # -- derived fields -------------------------------------------------------------------------
     def _refresh_revision(self, revision_id: int | None) -> None:

@@ -20,6 +20,7 @@ class ReparseResult:
     parsed: int
     documents: int
     reports: int
+    unassigned: int = 0  # documents still in no report (``Archive.unassigned`` says why)
 
 
 def reparse(archive: Archive, *, everything: bool = False, jobs: int | None = None,
@@ -27,7 +28,8 @@ def reparse(archive: Archive, *, everything: bool = False, jobs: int | None = No
             assign_progress: Callable[[int, int], None] | None = None,
             parse_with: ParseStep | None = None) -> ReparseResult:
     """Parse every blob the current parser has not read (all of them with ``everything``), then
-    re-derive reports and revisions in one transaction. Safe to interrupt and run again.
+    re-derive reports and revisions in one transaction, settling the documents a page-before-its-PDF
+    order left in no report. Safe to interrupt and run again.
 
     ``parse_with`` parses another way (see :func:`archive.examine.pipeline.examine`): ``nianbao reparse
     --broker`` passes ``crawler.distributed.remote_parse``'s step (the archive does not import Celery).
@@ -37,5 +39,7 @@ def reparse(archive: Archive, *, everything: bool = False, jobs: int | None = No
     examine(archive.catalog, archive.store, shas, jobs=jobs, assign=False, progress=progress, parse_with=parse_with)
     with archive.catalog.transaction():
         Placer(archive.catalog).reassign_all(progress=assign_progress)
-    return ReparseResult(PARSER_VERSION, len(shas), archive.catalog.scalar("SELECT count(*) FROM documents"),
-                         archive.catalog.scalar("SELECT count(*) FROM reports"))
+    count = archive.catalog.scalar
+    return ReparseResult(PARSER_VERSION, len(shas), count("SELECT count(*) FROM documents"),
+                         count("SELECT count(*) FROM reports"),
+                         count("SELECT count(*) FROM documents WHERE report_id IS NULL"))

@@ -43,11 +43,15 @@ def stats(archive_dir: Path | None, as_json: bool) -> None:
 @archive_option
 @click.option("--year", type=int, help="Only this year.")
 @click.option("--agency", help="Only agencies whose name contains this.")
+@click.option("--unassigned", is_flag=True, help="List the documents in no report instead, and why each is in none.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def reports(archive_dir: Path | None, year: int | None, agency: str | None, as_json: bool) -> None:
-    """List the reports in the archive."""
+def reports(archive_dir: Path | None, year: int | None, agency: str | None, unassigned: bool, as_json: bool) -> None:
+    """List the reports in the archive, then how many documents are in none of them and why."""
     with open_archive(archive_dir, readonly=True) as a:
+        if unassigned:
+            return _unassigned(a.unassigned(), as_json)
         rows = a.reports(year=year, agency=agency)
+        reasons = a.unassigned_reasons()
     if as_json:
         emit_json(rows)
         return
@@ -58,6 +62,23 @@ def reports(archive_dir: Path | None, year: int | None, agency: str | None, as_j
         t.add_row(str(r["id"]), r["agency"] or "?", str(r["year"]), r["template"] or "", str(r["documents"]),
                   r["kinds"] or "", str(r["revisions"]), str(r["cells"] or 0), str(r["failed_checks"] or 0))
     out.print(t)
+    if reasons:
+        n = sum(reasons.values())
+        out.print(f"{n} document{'s are' if n > 1 else ' is'} in no report (nianbao reports --unassigned lists "
+                  f"{'them' if n > 1 else 'it'}):", soft_wrap=True)
+        for reason, count in reasons.items():
+            out.print(f"  {count:>5}  {reason}", soft_wrap=True, markup=False)
+
+
+def _unassigned(rows: list[dict], as_json: bool) -> None:
+    """One line per document in no report: where it was fetched, its kind and year, and why."""
+    if as_json:
+        emit_json(rows)
+        return
+    out.print(f"{len(rows)} document(s) in no report", soft_wrap=True)
+    for r in rows:
+        out.print(f"{r['url'] or r['sha256'][:16]}  {r['kind']} {r['year'] or 'no year'}  {r['reason']}",
+                  soft_wrap=True, markup=False, highlight=False)
 
 
 @click.command()
@@ -195,12 +216,14 @@ def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, broker
         except RuntimeError as e:  # the broker or the shared location, in words
             raise click.ClickException(str(e)) from e
     data = {"parser_version": res.parser_version, "parsed": res.parsed, "documents": res.documents,
-            "reports": res.reports}
+            "reports": res.reports, "unassigned": res.unassigned}
     if as_json:
         emit_json(data)
     else:
         out.print(f"parser {res.parser_version}: parsed {res.parsed} original(s); "
-                  f"{res.documents} document(s) in {res.reports} report(s)")
+                  f"{res.documents} document(s) in {res.reports} report(s)"
+                  + (f"; {res.unassigned} in no report (nianbao reports --unassigned says why)"
+                     if res.unassigned else ""))
 
 
 @click.command()

@@ -7,7 +7,8 @@ page), ``hanweb`` (a ``<script type="text/xml">`` datastore paged through a POST
 ``jsonapi`` (the list is filled by script from a JSON API: only a browser sees it),
 ``challenge`` (every page first answers HTTP 412 with a Ruishu-like ``$_ts`` script that sets a
 cookie and reloads), ``yearly`` (per-year sub-columns, a numbered pager, ``location.replace``
-shells) and ``hidden`` (found only through a profile's hints). Traps go on the ``static`` portal:
+shells), ``hidden`` (found only through a profile's hints) and ``unnamed`` (report pages that name no
+agency; only their PDF attachments do). Traps go on the ``static`` portal:
 a calendar that never ends, a notice about compiling reports, a broken PDF, a 404 attachment, a
 redirect loop, a robots.txt-disallowed report.
 
@@ -35,7 +36,7 @@ from spiders.demo.server import Page, Request, Site
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DOC = "application/msword"
-STYLES = ("static", "trs", "hanweb", "jsonapi", "challenge", "yearly", "hidden")
+STYLES = ("static", "trs", "hanweb", "jsonapi", "challenge", "yearly", "hidden", "unnamed")
 
 
 @dataclass
@@ -382,8 +383,35 @@ def build_hidden(seed: int, years: list[int]) -> Portal:
     return p
 
 
+def _unnamed_page(title: str, body: str) -> bytes:
+    """A page that names no agency anywhere: a plain title, no site meta, no 主办单位 footer."""
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+            f'<body><div class="nav"><a href="/">首页</a> <a href="/xxgk/nb/">年度报告</a></div>{body}'
+            '<div class="footer">版权所有 联系我们</div></body></html>').encode()
+
+
+def build_unnamed(seed: int, years: list[int]) -> Portal:
+    """Report pages that name no agency (title ``2024年政府信息公开工作年度报告``, the text says 我局),
+    each with a PDF attachment that does: only the attachment tells whose report the page is."""
+    p, atts = _new_portal("unnamed", seed, years)
+    site, items = p.site, []
+    site.add("/", Page(_unnamed_page("门户网站", '<a href="/xxgk/">信息公开</a> <a href="/news/">新闻动态</a>')))
+    site.add("/xxgk/", Page(_unnamed_page("信息公开", '<a href="/xxgk/nb/">政府信息公开年报</a>')))
+    for rep, att in zip(p.reports, atts, strict=True):
+        title, pdf = f"{rep.year}年政府信息公开工作年度报告", f"/uploads/{seed}/{rep.year}nb.pdf"
+        site.add(pdf, Page(att.pdf, PDF))
+        article = report_html(rep).replace(rep.agency, "我局")
+        path = f"/xxgk/nb/{rep.year + 1}/a{seed}{rep.year}.html"
+        site.add(path, Page(_unnamed_page(title, (
+            f'<h1>{title}</h1><div class="info">发布时间：{rep.year + 1}-01-18</div><div class="content">{article}'
+            f'</div><p>附件：<a href="{pdf}">{title}.pdf</a></p>'))))
+        items.append(f'<li><a href="{path}">{title}</a><span>{rep.year + 1}-01-18</span></li>')
+    site.add("/xxgk/nb/", Page(_unnamed_page("政府信息公开年报", f'<ul class="list">{"".join(items)}</ul>')))
+    return p
+
+
 BUILDERS = {"static": build_static, "trs": build_trs, "hanweb": build_hanweb, "jsonapi": build_jsonapi,
-            "challenge": build_challenge, "yearly": build_yearly, "hidden": build_hidden}
+            "challenge": build_challenge, "yearly": build_yearly, "hidden": build_hidden, "unnamed": build_unnamed}
 
 
 def build(style: str, seed: int, years: list[int], *, delay: float = 0.0, **kw) -> Portal:
