@@ -1,0 +1,104 @@
+"""Sections as agencies really number them (issue 12).
+
+Each document here is a seed report transformed the way real reports deviate: the table sections
+renumbered 一、二、三, or 五、 left out (its part opening with （一）…存在问题的改进情况). The cells must not move.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from archive.parser import parse
+from archive.parser.sections import split_sections
+from helpers.paths import SEEDS
+
+NUMERALS = "一二三四五六"
+WORDS = ("总体情况", "主动公开", "收到和处理", "行政复议", "问题", "其他需要")
+HEAD = re.compile(r"^[#\s]*([一二三四五六]|[1-6])\s*[、.．]")
+
+
+def _heads(lines: list[str]) -> dict[str, int]:
+    """Line index of each of the seed's six section headings (一 … 六)."""
+    out: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        m = HEAD.match(line)
+        if m and "\t" not in line and any(w in line for w in WORDS):
+            num = m.group(1)
+            num = NUMERALS[int(num) - 1] if num.isdigit() else num
+            out.setdefault(num, i)
+    return out
+
+
+def _seed(prefix: str) -> tuple[list[str], dict[str, int]]:
+    lines = next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8").split("\n")
+    return lines, _heads(lines)
+
+
+def _renumber(line: str, new: str) -> str:
+    return HEAD.sub(lambda m: m.group(0).replace(m.group(1), new), line, count=1)
+
+
+def _report(lines: list[str]) -> dict:
+    return parse("\n".join(lines).encode("utf-8"), filename="report.txt").report
+
+
+def _cells(rep: dict) -> dict:
+    return {(c["table"], c["row"], c["column"]): (c["value"], c["raw"]) for c in rep["cells"]}
+
+
+def _failed(rep: dict) -> set[str]:
+    return {c["rule"] for c in rep["checks"] if not c["ok"]}
+
+
+PREFIXES = ("000", "001", "002", "003", "004")
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_tables_numbered_again_from_one(prefix):
+    """一、总体情况 then the tables as 一、二、三: each heading is the template section its words name."""
+    lines, h = _seed(prefix)
+    base = _report(lines)
+    shifted = list(lines)
+    for old, new in zip("二三四五六", "一二三四五", strict=True):
+        if old in h:
+            shifted[h[old]] = _renumber(lines[h[old]], new)
+    rep = _report(shifted)
+    assert _cells(rep) == _cells(base) and rep["cells"]
+    assert [s["number"] for s in rep["sections"]] == [s["number"] for s in base["sections"]]
+    assert [s["heading"] for s in rep["sections"]] == [s["heading"] for s in base["sections"]]
+    written = [s.get("written") for s in rep["sections"]]
+    assert written == [None, *"一二三四五"][:len(written)]
+    assert _failed(rep) == _failed(base)
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize("opening", ["（一）2021年工作中存在问题的改进情况", "存在的主要问题及改进情况"])
+def test_fifth_part_without_its_heading(prefix, opening):
+    """No 五、: the part opens with its first sub-part, or with the heading's words unnumbered."""
+    lines, h = _seed(prefix)
+    base = _report(lines)
+    changed = list(lines)
+    changed[h["五"]] = opening
+    rep = _report(changed)
+    assert _cells(rep) == _cells(base)
+    five = next(s for s in rep["sections"] if s["number"] == "五")
+    written = "（一）" if opening.startswith("（一）") else ""
+    assert (five["heading"], five["written"]) == (opening.removeprefix(written), written)
+    assert five["text"] == next(s for s in base["sections"] if s["number"] == "五")["text"]
+    assert _failed(rep) == _failed(base)
+    assert next(c for c in rep["checks"] if c["rule"] == "content.section_5")["ok"]
+
+
+def test_sub_items_and_sentences_are_not_headings():
+    """A numbered item in the prose is no restart, and a sentence naming the parts no fifth part."""
+    text = "\n".join([
+        "一、总体情况", "全文包括总体情况、主动公开政府信息情况、存在的主要问题及改进情况等。",
+        "二、主动公开政府信息情况", "信息内容\t本年制发件数", "三、收到和处理政府信息公开申请情况", "申请人情况",
+        "存在问题", "四、政府信息公开行政复议、行政诉讼情况", "结果维持",
+        "五、存在的主要问题及改进情况", "一、进一步加强主动公开政府信息工作", "加强审核。",
+        "二、收到和处理政府信息公开申请", "六、其他需要报告的事项", "无"])
+    sections = split_sections(text)
+    assert [(s["number"], s.get("written")) for s in sections] == [(n, None) for n in NUMERALS]
+    assert "一、进一步加强主动公开政府信息工作" in sections[4]["text"]
