@@ -1,7 +1,8 @@
-"""Sections as agencies really number them (issue 12).
+"""Sections as agencies really number them, and tables found by what they are (issue 12).
 
 Each document here is a seed report transformed the way real reports deviate: the table sections
-renumbered 一、二、三, or 五、 left out (its part opening with （一）…存在问题的改进情况). The cells must not move.
+renumbered 一、二、三, the tables moved after the prose and numbered again, 五、 left out (its part
+opening with （一）…存在问题的改进情况), 四、 left out, or no headings at all. The cells must not move.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import pytest
 
 from archive.parser import parse
+from archive.parser.regions import located, table_region
 from archive.parser.sections import split_sections
 from helpers.paths import SEEDS
 
@@ -73,6 +75,27 @@ def test_tables_numbered_again_from_one(prefix):
     assert _failed(rep) == _failed(base)
 
 
+@pytest.mark.parametrize("prefix", ("000", "002", "004"))
+def test_tables_after_the_prose_numbered_again(prefix):
+    """Prose 一 … 六 (二 to 四 as short paragraphs), then the three tables again as 一、二、三."""
+    lines, h = _seed(prefix)
+    base = _report(lines)
+    prose = [*lines[:h["二"]]]
+    for num in "二三四":
+        prose += [lines[h[num]], "本年度情况详见附表。", ""]
+    tables = []
+    for num, new in zip("二三四", "一二三", strict=True):
+        tables += [_renumber(lines[h[num]], new), *lines[h[num] + 1:h[NUMERALS[NUMERALS.index(num) + 1]]]]
+    rep = _report([*prose, *lines[h["五"]:], "附表", *tables])
+    assert _cells(rep) == _cells(base)
+    assert rep["warnings"] == base["warnings"]
+    assert [s["number"] for s in rep["sections"]] == list("一二三四五六二三四")
+    assert [s.get("written") for s in rep["sections"]][-3:] == list("一二三")
+    assert rep["sections"][-3]["heading"] == "主动公开政府信息情况"
+    five = next(s for s in rep["sections"] if s["number"] == "五")
+    assert "附表" not in five["text"] and "第二十条" not in rep["sections"][5]["text"]
+
+
 @pytest.mark.parametrize("prefix", PREFIXES)
 @pytest.mark.parametrize("opening", ["（一）2021年工作中存在问题的改进情况", "存在的主要问题及改进情况"])
 def test_fifth_part_without_its_heading(prefix, opening):
@@ -91,6 +114,33 @@ def test_fifth_part_without_its_heading(prefix, opening):
     assert next(c for c in rep["checks"] if c["rule"] == "content.section_5")["ok"]
 
 
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_table_four_without_its_heading(prefix):
+    """No 四、: table 四 is found by its header rows (行政复议 … 结果维持 … 尚未审结), not by prose."""
+    lines, h = _seed(prefix)
+    base = _report(lines)
+    changed = list(lines)
+    changed[h["四"]] = ""
+    rep = _report(changed)
+    assert _cells(rep) == _cells(base)
+    assert [s["number"] for s in rep["sections"]] == [s["number"] for s in base["sections"] if s["number"] != "四"]
+    assert _failed(rep) == _failed(base)
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_no_section_headings_at_all(prefix):
+    """Not one heading: every table is still read, from its own header rows."""
+    lines, h = _seed(prefix)
+    base = _report(lines)
+    changed = [line for i, line in enumerate(lines) if i not in set(h.values())]
+    rep = _report(changed)
+    assert rep["sections"] == []
+    assert _cells(rep) == _cells(base)
+    assert {c["rule"] for c in rep["checks"] if c["rule"].startswith("structure.table")} == {
+        "structure.table.active", "structure.table.applications", "structure.table.review_litigation"}
+    assert all(c["ok"] for c in rep["checks"] if c["rule"].startswith("structure.table"))
+
+
 def test_sub_items_and_sentences_are_not_headings():
     """A numbered item in the prose is no restart, and a sentence naming the parts no fifth part."""
     text = "\n".join([
@@ -102,3 +152,17 @@ def test_sub_items_and_sentences_are_not_headings():
     sections = split_sections(text)
     assert [(s["number"], s.get("written")) for s in sections] == [(n, None) for n in NUMERALS]
     assert "一、进一步加强主动公开政府信息工作" in sections[4]["text"]
+
+
+def test_a_prose_mention_of_review_is_not_table_four():
+    """Without a 四、 heading the region of table 四 starts at its header, not at a sentence about it."""
+    text = "\n".join([
+        "一、总体情况", "本年度未发生政府信息公开行政复议、行政诉讼案件。", "二、主动公开政府信息情况",
+        "信息内容\t本年制发件数", "规章\t0", "行政复议\t\t\t\t\t行政诉讼",
+        "结果维持\t结果纠正\t其他结果\t尚未审结\t总计", "0\t0\t0\t0\t0", "五、存在的主要问题及改进情况", "无。"])
+    sections = split_sections(text)
+    assert [s["number"] for s in sections] == ["一", "二", "五"]
+    region = table_region(sections, "四", text)
+    assert region.startswith("行政复议") and region.endswith("0\t0\t0\t0\t0")
+    assert located(text)["二"].startswith("信息内容")
+    assert table_region(sections, "二", text).startswith("主动公开政府信息情况")  # its section holds it
