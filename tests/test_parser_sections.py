@@ -166,3 +166,12 @@ def test_a_prose_mention_of_review_is_not_table_four():
     assert region.startswith("行政复议") and region.endswith("0\t0\t0\t0\t0")
     assert located(text)["二"].startswith("信息内容")
     assert table_region(sections, "二", text).startswith("主动公开政府信息情况")  # its section holds it
+
+
+def test_own_numbering_in_turn_is_kept():
+    """A report numbering its own parts in turn (the 2008 layout's 一…七) keeps them as written."""
+    heads = ["一、概述", "二、主动公开政府信息情况", "三、依申请公开政府信息情况", "四、政府信息公开的收费及减免情况",
+             "五、因政府信息公开申请行政复议、提起行政诉讼的情况", "六、存在的主要问题及改进措施",
+             "七、其他需要报告的事项"]
+    sections = split_sections("\n".join(f"{h}\n正文。" for h in heads))
+    assert [(s["number"], s.get("written")) for s in sections] == [(n, None) for n in "一二三四五六七"]

@@ -30,34 +30,35 @@ def _bare(text: str) -> str:
 
 def holds(number: str, text: str) -> bool:
     """Whether this text holds table ``number`` (二, 三 or 四): its header rows or first labels."""
+    words = SIGNS[number]
+    if any(w in text for w in words):
+        return True
     bare = _bare(text)
-    return any(w in bare for w in SIGNS[number])
+    return any(w in bare for w in words)
 
 
-def _starts(lines: list[str], number: str) -> int | None:
+def _starts(bare: list[str], number: str) -> int | None:
     """The first line of table ``number``'s header: a line (not a sentence) with its words; for
     table 四 also a 行政复议 line followed closely by 行政诉讼 and a result column."""
-    for i, line in enumerate(lines):
-        if "。" in line:
+    for i, b in enumerate(bare):
+        if not b or "。" in b:
             continue
-        bare = _bare(line)
-        if not bare:
-            continue
-        if any(w in bare for w in SIGNS[number]):
+        if any(w in b for w in SIGNS[number]):
             return i
-        if number == "四" and "行政复议" in bare:
-            ahead = _bare("".join(lines[i:i + LOOKAHEAD]))
+        if number == "四" and "行政复议" in b:
+            ahead = "".join(bare[i:i + LOOKAHEAD])
             if "行政诉讼" in ahead and ("维持" in ahead or "纠正" in ahead):
                 return i
     return None
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def located(text: str) -> dict[str, str]:
     """Each table's region found by content alone: from its first header line to the next table's
     first line or the next section heading, whichever comes first."""
     lines = text.splitlines()
-    starts = {n: s for n in TABLES if (s := _starts(lines, n)) is not None}
+    bare = [_bare(line) for line in lines]
+    starts = {n: s for n in TABLES if (s := _starts(bare, n)) is not None}
     bounds = sorted({*starts.values(), *(i for i, *_ in headings(lines))})
     out: dict[str, str] = {}
     for n, s in starts.items():

@@ -23,7 +23,7 @@ SECTION_WORDS = {"一": ("总体情况",), "二": ("主动公开",), "三": ("�
 # as 一、加强主动公开 is not: these headings also end the way the template's do).
 TEMPLATE_WORDS = (("总体情况",), ("主动公开政府信息",), ("收到和处理", "政府信息公开申请情况"),
                   ("行政复议",), ("存在的主要问题", "存在问题", "主要问题"), ("其他需要报告",))
-TEMPLATE_END = re.compile(r"(?:情况|事项|措施|统计表?)[）)]?$")
+TEMPLATE_END = re.compile(r"(?:情况|事项|措施|统计表?)[）)]?[:：]?$")
 # The fifth part without its 五、: a bare heading, or its first sub-part (（一）2024年工作中存在问题的改进情况).
 FIFTH_PART = re.compile(r"^[#＃\s]*(?P<num>[（(]一[）)])?\s*(?P<heading>[^。，,；;：:]{0,30}?(?:存在的?(?:主要)?问题|"
                         r"主要问题)[^。，,；;：:]{0,16}?(?:情况|措施))\s*$")
@@ -61,9 +61,10 @@ def _number(m: re.Match, expected: int) -> int | None:
 def headings(lines: list[str]) -> Iterator[tuple[int, int, str, str]]:
     """(line index, template section, heading as written, numbering as written) of each section start.
 
-    In order, a numeral starts its section as before; a heading whose words name a template section
-    is that section whatever its numeral (a restart: the tables numbered 一、二、三 after the prose),
-    and after a restart only such headings count. The fifth part may also start unnumbered.
+    A numeral in turn starts its section (a report numbering its own parts 一…七 keeps them); one out
+    of turn whose words name a template section is that section (the tables numbered 一、二、三 after
+    the prose), and once the numbering has jumped only such headings count. The fifth part may also
+    start unnumbered.
     """
     expected = 0
     restarted = False
@@ -79,15 +80,15 @@ def headings(lines: list[str]) -> Iterator[tuple[int, int, str, str]]:
             raw = m.group("num")
             named = template_section(heading) if not raw.isdigit() else None
             number = None if restarted else _number(m, expected)
-            if named is not None and (number is None or named != number):
-                restarted = restarted or named < expected or (number is None and named != expected)
+            if named is not None and number is None:
+                restarted = restarted or named != expected
                 number = named
             if number is not None:
                 written = raw if raw.isdigit() or NUMERALS.index(raw) != number else NUMERALS[number]
                 yield i, number, heading, written
                 expected = number + 1
                 continue
-        if 2 <= expected <= 4 and (f := FIFTH_PART.match(stripped)):
+        if 2 <= expected <= 4 and "问题" in stripped and (f := FIFTH_PART.match(stripped)):
             yield i, 4, f.group("heading").strip(), f.group("num") or ""
             expected = 5
 
