@@ -175,3 +175,14 @@ def test_own_numbering_in_turn_is_kept():
              "七、其他需要报告的事项"]
     sections = split_sections("\n".join(f"{h}\n正文。" for h in heads))
     assert [(s["number"], s.get("written")) for s in sections] == [(n, None) for n in "一二三四五六七"]
+
+
+def test_closing_parts_numbered_up_after_a_part_left_out():
+    """No part on problems, so 其他需要报告的事项 is printed as 五、: it is section 六, not 五."""
+    heads = ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
+             "四、存在的主要问题及改进情况", "五、其他需要报告的事项"]
+    sections = split_sections("\n".join(f"{h}\n正文。" for h in heads))
+    assert [(s["number"], s.get("written")) for s in sections] == [
+        ("一", None), ("二", None), ("三", None), ("五", "四"), ("六", "五")]
+    without_five = split_sections("\n".join(f"{h}\n正文。" for h in [*heads[:3], "四、其他需要报告的事项"]))
+    assert [(s["number"], s.get("written")) for s in without_five][-1] == ("六", "四")

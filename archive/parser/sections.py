@@ -61,10 +61,10 @@ def _number(m: re.Match, expected: int) -> int | None:
 def headings(lines: list[str]) -> Iterator[tuple[int, int, str, str]]:
     """(line index, template section, heading as written, numbering as written) of each section start.
 
-    A numeral in turn starts its section (a report numbering its own parts 一…七 keeps them); one out
-    of turn whose words name a template section is that section (the tables numbered 一、二、三 after
-    the prose), and once the numbering has jumped only such headings count. The fifth part may also
-    start unnumbered.
+    A numeral in turn starts its section (a report numbering its own parts 一…七 keeps them), unless it
+    names a later closing part (五、其他需要报告的事项 where 五 was left out); one out of turn whose
+    words name a template section is that section (the tables numbered 一、二、三 after the prose), and
+    once the numbering has jumped only such headings count. The fifth part may also start unnumbered.
     """
     expected = 0
     restarted = False
@@ -82,6 +82,8 @@ def headings(lines: list[str]) -> Iterator[tuple[int, int, str, str]]:
             number = None if restarted else _number(m, expected)
             if named is not None and number is None:
                 restarted = restarted or named != expected
+                number = named
+            elif named in (4, 5) and number is not None and named > number:  # a part left out before it
                 number = named
             if number is not None:
                 written = raw if raw.isdigit() or NUMERALS.index(raw) != number else NUMERALS[number]
