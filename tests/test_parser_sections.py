@@ -186,3 +186,19 @@ def test_closing_parts_numbered_up_after_a_part_left_out():
         ("一", None), ("二", None), ("三", None), ("五", "四"), ("六", "五")]
     without_five = split_sections("\n".join(f"{h}\n正文。" for h in [*heads[:3], "四、其他需要报告的事项"]))
     assert [(s["number"], s.get("written")) for s in without_five][-1] == ("六", "四")
+
+
+def test_page_with_tables_numbered_again(docs):
+    """The same on an HTML page: the grids give the cells, the headings as printed give the sections."""
+    page = (docs / "report0.html").read_text(encoding="utf-8")
+    base = parse(page.encode("utf-8"), filename="report0.html").report
+    for old, new in (("二、主动公开", "一、主动公开"), ("三、收到和处理", "二、收到和处理"),
+                     ("四、政府信息公开行政复议", "三、政府信息公开行政复议"), ("五、存在问题", "四、存在问题"),
+                     ("六、其他需要报告", "五、其他需要报告")):
+        assert page.count(old) == 1
+        page = page.replace(old, new)
+    rep = parse(page.encode("utf-8"), filename="report0.html").report
+    assert _cells(rep) == _cells(base) and rep["cells"]
+    assert [(s["number"], s.get("written")) for s in rep["sections"]] == [
+        ("一", None), ("二", "一"), ("三", "二"), ("四", "三"), ("五", "四"), ("六", "五")]
+    assert _failed(rep) == _failed(base)
