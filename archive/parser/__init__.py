@@ -23,6 +23,7 @@ from archive.extract.formats import REPORT_KINDS, sniff
 from archive.parser import fingerprint, hints
 from archive.parser.checks import evaluate
 from archive.parser.context import ParseContext
+from archive.parser.regions import table_region
 from archive.parser.sections import split_sections
 from archive.parser.tables import read_active, read_applications, read_review
 from archive.parser.template import detect_template
@@ -94,9 +95,8 @@ def empty_report() -> dict:
 
 
 def _region(sections: list[dict], number: str, text: str) -> str:
-    """The text of one numbered section (heading included), or all the text if it was not found."""
-    sec = next((s for s in sections if s["number"] == number), None)
-    return f"{sec['heading']}\n{sec['text']}" if sec else text
+    """The text a table is read from: its section if that holds it, else where its header rows are."""
+    return table_region(sections, number, text)
 
 
 def parse(data: bytes, *, kind: str | None = None, content_type: str | None = None,
