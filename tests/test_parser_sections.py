@@ -202,3 +202,15 @@ def test_page_with_tables_numbered_again(docs):
     assert [(s["number"], s.get("written")) for s in rep["sections"]] == [
         ("一", None), ("二", "一"), ("三", "二"), ("四", "三"), ("五", "四"), ("六", "五")]
     assert _failed(rep) == _failed(base)
+
+
+def test_prose_is_not_read_as_a_table_when_the_table_is_not_there():
+    """A report whose tables are images (or an excerpt) says what it did in prose: no rows are made of it,
+    and the structure checks say the tables were not found instead of passing on prose."""
+    text = ("泗阳县水利局2023年政府信息公开工作年度报告\n一、总体情况\n2023年，我局主动公开政府信息126条。\n"
+            "二、收到和处理政府信息公开申请情况\n我局收到申请3件，予以公开2件，部分公开1件。\n"
+            "三、政府信息公开行政复议、行政诉讼情况\n本年度未发生行政复议、行政诉讼。\n")
+    rep = parse(text.encode()).report
+    assert rep["cells"] == [] and rep["warnings"] == []
+    checks = {c["rule"]: c["ok"] for c in rep["checks"]}
+    assert checks["structure.table.applications"] is False and checks["structure.table.review_litigation"] is False

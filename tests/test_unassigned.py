@@ -9,7 +9,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from archive.examine.identity import NO_AGENCY, NO_YEAR
+from archive.examine.identity import NO_AGENCY, NO_YEAR, WEAK_TAKEN
 from crawler.cli import cli
 from helpers.captures import http_capture
 
@@ -162,3 +162,38 @@ def test_a_crawl_of_a_portal_whose_report_pages_name_no_agency(tmp_path):
         for r in rows:
             page = next(d for d in a.show(r["id"])["documents"] if d["kind"] == "html")
             assert "unknown agency" in page["identity"]["report"]
+
+
+# -- a name only the site gives (a department's page on a county portal) --------------------------------
+
+def site_page(docs, site: str = "安康市人民政府") -> bytes:
+    """The anonymous page on a portal whose SiteName is the government's, not the department's."""
+    return anonymous_page(docs).replace(b"<head>", f'<head><meta name="SiteName" content="{site}">'.encode(), 1)
+
+
+@pytest.mark.parametrize("order", ["page first", "pdf first"])
+def test_a_page_named_only_by_its_site_joins_its_pdf_and_the_report_takes_the_pdfs_name(archive, docs, order):
+    page, pdf = http_capture(PAGE_URL, site_page(docs)), pdf_capture(docs)
+    for cap in ([page, pdf] if order == "page first" else [pdf, page]):
+        with archive.writer() as w:
+            w.add(cap)
+    (row,) = archive.reports()
+    assert (row["agency"], row["year"], row["documents"]) == ("安康市信访局", 2021, 2)
+    html = documents_by_kind(archive)["html"]
+    assert html["agency"] == "安康市人民政府"  # what the page said, kept as the parser read it
+    if order == "pdf first":
+        assert "the agency only named by the site" in html["identity"]["report"]
+    assert archive.show("安康市信访局/2021")["agency"] == "安康市信访局"  # found under its own name
+
+
+def test_a_page_named_only_by_its_site_is_not_put_in_the_sites_own_report(archive, docs):
+    """The government's own report of the year exists (other numbers); a department's page that only the
+    portal names must not become a document of it."""
+    own = (docs / "report2.html").read_text(encoding="utf-8").replace("湘潭县信访局", "安康市人民政府").encode()
+    with archive.writer() as w:
+        w.add(http_capture(f"{HOST}/zfxxgk/2021.html", own))
+    with archive.writer() as w:
+        w.add(http_capture(PAGE_URL, site_page(docs)))
+    (row,) = archive.reports()
+    assert (row["agency"], row["documents"]) == ("安康市人民政府", 1)
+    assert [(r["url"], r["reason"]) for r in archive.unassigned()] == [(PAGE_URL, WEAK_TAKEN)]

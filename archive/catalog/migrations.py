@@ -216,6 +216,13 @@ def m007_printed_dates(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE blobs SET examined_by = NULL WHERE kind = 'html' AND examined_by IS NOT NULL")
 
 
+def m008_agency_from(db: sqlite_utils.Database) -> None:
+    """``documents.agency_from``: where the parser read the document's agency (its ``provenance``), so the
+    identity rule can tell a name the document gives from one only the site gives (SiteName, 主办单位).
+    Documents examined before have none and count as naming their agency themselves, as they did."""
+    db["documents"].add_column("agency_from", str)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -224,5 +231,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (5, "search index: facets in FTS5, real deletes", m005_search_v2),
     (6, "WARC imports and worker hand-overs", m006_imports),
     (7, "printed dates and page facts kept at examine time", m007_printed_dates),
+    (8, "where a document's agency was read", m008_agency_from),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -168,7 +168,7 @@ def show(archive: Archive, report: int | str) -> dict:
     primary = c.one("SELECT * FROM documents WHERE id = ?", (cur.get("primary_document_id"),)) or {}
     out = json.loads(primary.get("parsed") or "{}") or {"schema": "nianbao.report/1", "sections": [], "cells": [],
                                                          "checks": [], "warnings": []}
-    out["agency"] = out.get("agency") or rep["agency"]
+    out["agency"] = rep["agency"] or out.get("agency")  # the report's name (a page may carry only its site's)
     out["year"] = out.get("year") or rep["year"]
     out["template"] = out.get("template") or rep["template"] or "unknown"
     out["title"] = out.get("title") or rep["title"]

@@ -16,6 +16,12 @@ Report (one per agency and year):
      Names alone never merge two agencies' reports: agencies copy each other's text, not numbers.
   5. Otherwise a new report if the agency is known, else unassigned.
 
+A name only the site gives (the parser read it from SiteName or the footer's 主办单位: a department's
+page on a county portal carries the county's name) counts as no name for rules 2 to 4: the page joins
+the report its link leads to, and a report named only that way takes the name of a linked document
+that names itself. Such a page never joins the site's own report by name alone; if that report exists
+with other numbers, the page stays unassigned and says why.
+
 An unassigned document is tried again when a document of its year is placed beside its page or its
 attachment, or with numbers it shares (see :meth:`archive.examine.placement.Placer.assign`), and by
 ``nianbao reparse``: whichever of a page and its PDF is examined first, they end in one report.
@@ -39,6 +45,9 @@ AGENCY_RATIO = 0.8
 # Why a document is in no report, in words: what `nianbao reports` and a crawl's summary print.
 NO_YEAR = "no year found"
 NO_AGENCY = "no agency found, and no report of its year holds its page or attachment or has numbers that agree"
+WEAK_TAKEN = ("its agency is only the name of the site it is on (SiteName, 主办单位), whose own report of the "
+              "year has other numbers")
+WEAK_SOURCES = frozenset({"site_name", "site_owner"})  # parser provenance values naming the site, not the document
 
 
 @dataclass
@@ -51,6 +60,7 @@ class DocPrint:
     numbers: list[str]
     text_sha256: str | None = None
     id: int | None = None
+    agency_weak: bool = False  # the name is only the site's (SiteName, footer 主办单位), not the document's
 
 
 @dataclass
@@ -60,6 +70,7 @@ class ReportCandidate:
     year: int
     documents: list[DocPrint] = field(default_factory=list)
     link: str | None = None  # how the report holds the document's page or attachment, e.g. "its page <url>"
+    agency_weak: bool = False  # every name its documents give is only their site's
 
 
 @dataclass
@@ -98,15 +109,19 @@ def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
     if doc.year is None:
         return Decision(None, False, NO_YEAR)
     for c in candidates:
-        if doc.agency_key and c.agency_key == doc.agency_key and c.year == doc.year:
+        if doc.agency_key and c.agency_key == doc.agency_key and c.year == doc.year and not doc.agency_weak:
             return Decision(c.id, False, "same agency and year")
     linked = {c.id: c for c in candidates if c.link and c.year == doc.year}
-    if not doc.agency_key and len(linked) == 1:
+    if len(linked) == 1:
         (c,) = linked.values()
-        return Decision(c.id, False, f"same year, unknown agency, {c.link} is in this report")
+        if not doc.agency_key:
+            return Decision(c.id, False, f"same year, unknown agency, {c.link} is in this report")
+        if doc.agency_weak or c.agency_weak:  # a county portal's name on a department's page, say
+            return Decision(c.id, False, f"same year, the agency only named by the site, {c.link} is in this report")
+    mine = None if doc.agency_weak else doc.agency_key
     best: tuple[float, ReportCandidate] | None = None
     for c in candidates:
-        if c.year != doc.year or not agencies_compatible(doc.agency_key, c.agency_key):
+        if c.year != doc.year or not agencies_compatible(mine, None if c.agency_weak else c.agency_key):
             continue
         sim = best_similarity(doc, c.documents)
         if sim is not None and sim >= SAME_REPORT and (best is None or sim > best[0]):
@@ -115,6 +130,9 @@ def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
         sim, c = best
         how = "unknown agency" if not doc.agency_key or not c.agency_key else "compatible agency"
         return Decision(c.id, False, f"same year, {how}, numbers agree ({sim:.2f})", sim)
+    if doc.agency_key and doc.agency_weak and any(c.agency_key == doc.agency_key and c.year == doc.year
+                                                  for c in candidates):
+        return Decision(None, False, WEAK_TAKEN)
     if doc.agency_key:
         return Decision(None, True, "new agency and year")
     return Decision(None, False, NO_AGENCY)

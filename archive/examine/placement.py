@@ -12,6 +12,7 @@ from archive.capture import iso, utcnow
 from archive.catalog.db import Catalog
 from archive.examine import context
 from archive.examine.identity import (
+    WEAK_SOURCES,
     Decision,
     DocPrint,
     ReportCandidate,
@@ -54,7 +55,7 @@ def bands_of(nums: list[str]) -> tuple[str, ...]:
 def _docprint(row: dict) -> DocPrint:
     return DocPrint(kind=row["kind"], agency_key=agency_key(row.get("agency")), year=row.get("year"),
                     numbers=json.loads(row.get("numbers") or "[]"), text_sha256=row.get("text_sha256"),
-                    id=row.get("id"))
+                    id=row.get("id"), agency_weak=row.get("agency_from") in WEAK_SOURCES)
 
 
 class Placer:
@@ -88,6 +89,7 @@ class Placer:
         first_seen = self.catalog.scalar("SELECT first_seen FROM blobs WHERE sha256 = ?", (sha256,)) or now
         row = {
             "sha256": sha256, "kind": res.kind, "first_seen": first_seen, "agency": rep.get("agency"),
+            "agency_from": (rep.get("provenance") or {}).get("agency"),
             "year": rep.get("year"), "title": rep.get("title"), "template": rep.get("template"),
             "text_sha256": res.text_sha256, "numbers": json.dumps(res.numbers),
             "cells_count": len(cells), "failed_checks": sum(1 for c in checks if not c.get("ok")),
@@ -161,9 +163,12 @@ class Placer:
         for rid in dict.fromkeys(ids):
             rep = self.catalog.one("SELECT id, agency_key, year FROM reports WHERE id = ?", (rid,))
             docs = [_docprint(d) for d in self.catalog.rows(
-                "SELECT id, kind, agency, year, numbers, text_sha256 FROM documents WHERE report_id = ? AND id != ?",
+                "SELECT id, kind, agency, agency_from, year, numbers, text_sha256 FROM documents "
+                "WHERE report_id = ? AND id != ?",
                 (rid, doc.id or -1))]
-            out.append(ReportCandidate(rep["id"], rep["agency_key"], rep["year"], docs, link=links.get(rid)))
+            weak = any(d.agency_key for d in docs) and all(d.agency_weak for d in docs if d.agency_key)
+            out.append(ReportCandidate(rep["id"], rep["agency_key"], rep["year"], docs, link=links.get(rid),
+                                       agency_weak=weak))
         return out
 
     def _revision_candidates(self, report_id: int, doc_id: int) -> list[RevisionCandidate]:
@@ -304,7 +309,13 @@ class Placer:
             return
         primary = self.catalog.one("SELECT agency, title, template FROM documents WHERE id = ?",
                                    (current["primary_document_id"],))
-        named = primary["agency"] or self.catalog.scalar(
+        # the name a document gives itself wins over one only its site gives (SiteName, 主办单位)
+        strong = self.catalog.scalar(
+            f"""SELECT agency FROM documents WHERE report_id = ? AND agency IS NOT NULL
+                AND coalesce(agency_from, '') NOT IN ({",".join("?" * len(WEAK_SOURCES))})
+                ORDER BY id = ? DESC, first_seen LIMIT 1""",
+            (report_id, *sorted(WEAK_SOURCES), current["primary_document_id"]))
+        named = strong or primary["agency"] or self.catalog.scalar(
             "SELECT agency FROM documents WHERE report_id = ? AND agency IS NOT NULL ORDER BY first_seen LIMIT 1",
             (report_id,))
         first = self.catalog.scalar("SELECT min(first_seen) FROM documents WHERE report_id = ?", (report_id,))
@@ -312,6 +323,11 @@ class Placer:
                   "first_seen": first, "updated_at": iso(utcnow())}
         if named:
             fields["agency"] = named
+            key = agency_key(named)
+            taken = self.catalog.scalar("SELECT 1 FROM reports WHERE agency_key = ? AND year = (SELECT year FROM "
+                                        "reports WHERE id = ?) AND id != ?", (key, report_id, report_id))
+            if not taken:  # a report first named by its site takes its own name when a document gives it
+                fields["agency_key"] = key
         self.db["reports"].update(report_id, fields)
 
 

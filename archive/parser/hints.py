@@ -53,7 +53,7 @@ OPENINGS = (
 )
 OPENING_CHARS = 1500
 # A name without its place (市人民政府办公室, 县统计局, 信访局): a fuller one in the text is better.
-PLACELESS = re.compile(r"^(?:[省市县区州旗盟镇乡]|(?![^省市县区州旗盟]*[省市县区州旗盟]).)")
+PLACELESS = re.compile(r"^.[^省市县区州旗盟镇乡]*$")  # no place after its first character (镇江市… has one)
 PAGE_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|——|--|-(?=[^\d]))\s*")
 SITE_WORDS = re.compile(r"(?:门户网站|政府网站|政务网|信息公开网|政府信息公开(?:平台|网)?|政务公开(?:平台|网)?"
                         r"|官方网站|官网|网站|网)$")
@@ -78,6 +78,13 @@ def _agency(raw: str | None) -> str | None:
         return None
     name = clean_agency(SITE_WORDS.sub("", raw.strip()))
     return name if name and 2 <= len(name) <= 40 and names_agency(name) and not LETTER.search(name) else None
+
+
+def _placed(raw: str | None) -> str | None:
+    """An agency's name from the page around a document, only with its place: a bare ``办公室`` or
+    ``人民政府办公室`` in a 发布机构 field or a footer is a unit of the site, not the report's agency."""
+    name = _agency(raw)
+    return name if name and not PLACELESS.match(name) else None
 
 
 def header_agency(text: str) -> str | None:
@@ -154,18 +161,18 @@ def context_agency(ctx: ParseContext, page: dict, max_year: int | None) -> Itera
         if (found := _link_title(text, max_year)) and found.agency:
             yield Hint(found.agency, "link_text")
     fields = page.get("fields") or {}
-    if name := _agency(fields.get("publisher")):
+    if name := _placed(fields.get("publisher")):
         yield Hint(name, "publisher")
-    if name := page_title_agency(page.get("title")):
+    if (name := page_title_agency(page.get("title"))) and not PLACELESS.match(name):
         yield Hint(name, "page_title")
-    if name := _agency((page.get("meta") or {}).get("SiteName")):
+    if name := _placed((page.get("meta") or {}).get("SiteName")):
         yield Hint(name, "site_name")
-    if name := _agency(fields.get("owner")):
+    if name := _placed(fields.get("owner")):
         yield Hint(name, "site_owner")
     ref = ctx.referrer_meta or {}
     for raw in (ref.get("publisher"), ctx.referrer_title, ref.get("SiteName"), ref.get("owner")):
-        name = page_title_agency(raw) if raw is ctx.referrer_title else _agency(raw)
-        if name:
+        name = page_title_agency(raw) if raw is ctx.referrer_title else _placed(raw)
+        if name and not PLACELESS.match(name):
             yield Hint(name, "referrer")
 
 

@@ -19,6 +19,13 @@ SIGNS = {
     "三": ("申请人情况", "勾稽关系", "本年新收政府信息公开申请数量"),
     "四": ("结果维持", "未经复议直接起诉", "复议后起诉", "尚未审结"),
 }
+# Row labels that only the table itself prints (prose says 予以公开 or 行政复议 too, but not these together).
+ROW_SIGNS = {
+    "二": ("规章", "规范性文件", "行政许可", "行政处罚", "行政强制", "行政事业性收费"),
+    "三": ("本年度办理结果", "结转下年度继续办理", "上年结转政府信息公开申请数量", "本机关不掌握相关政府信息",
+          "没有现成信息需要另行制作", "其他处理"),
+    "四": ("结果维持", "结果纠正", "其他结果", "尚未审结", "未经复议直接起诉", "复议后起诉"),
+}
 TABLES = tuple(SIGNS)
 LOOKAHEAD = 8  # lines after a 行政复议 line in which table 四's other header words must appear
 SPACE = re.compile(r"\s+")
@@ -77,5 +84,10 @@ def table_region(sections: list[dict], number: str, text: str) -> str:
         return held
     if number in SIGNS and (found := located(text).get(number)) is not None:
         return found
-    return regions[0] if regions else text
+    if regions:
+        return regions[0]
+    # No section and no header: all the text, but only if the table's row labels are there (a report whose
+    # tables are images, or an excerpt, must not have its prose read as table rows).
+    bare = _bare(text)
+    return text if sum(w in bare for w in ROW_SIGNS.get(number, ())) >= 2 else ""
 
