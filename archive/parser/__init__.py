@@ -21,6 +21,7 @@ from archive.extract import extract
 from archive.extract.formats import REPORT_KINDS, sniff
 from archive.parser import fingerprint
 from archive.parser.checks import evaluate
+from archive.parser.cleanup import clean_text
 from archive.parser.context import ParseContext
 from archive.parser.sections import split_sections
 from archive.parser.tables import read_active, read_applications, read_review
@@ -150,7 +151,7 @@ def _dated(res: ParseResult, context: ParseContext | None) -> ParseResult:
 def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, url: str | None = None) -> ParseResult:
     """The template-aware part, shared by every format once its text and grids are extracted."""
     report["warnings"].extend(ext.warnings)
-    text = ext.text
+    text = clean_text(ext.text)  # footers and list markers out; the archive keeps ext.text as extracted
     this_year = datetime.now(UTC).year
     found_title = find_title(text, hint=ext.title_hint, max_year=this_year)
     if found_title is None and title_hint:
@@ -180,8 +181,8 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
         report["warnings"].append("no title line naming the agency and year was found")
     if is_report and report["template"] == "unknown":
         report["warnings"].append("the tables of neither national template were recognised")
-    return ParseResult(kind=kind, report=report, is_report=is_report, text=text,
-                       numbers=fingerprint.numbers(text), text_sha256=fingerprint.text_sha256(text))
+    return ParseResult(kind=kind, report=report, is_report=is_report, text=ext.text,
+                       numbers=fingerprint.numbers(ext.text), text_sha256=fingerprint.text_sha256(ext.text))
 
 
 YEAR_PERIOD = re.compile(r"(?:统计(?:数据)?期限|统计时限|数据统计)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
