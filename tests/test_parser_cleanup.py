@@ -69,3 +69,8 @@ def test_the_archive_keeps_the_text_as_extracted():
     path = next(SEEDS.glob("000_*.txt"))
     text = path.read_text(encoding="utf-8") + "\n- 9 -\n"
     assert parse(text.encode()).text.endswith("- 9 -\n")
+
+
+def test_a_long_dash_footer_may_touch_the_row_and_a_hyphen_date_is_kept():
+    text = "甲\t1\n— 2 —\n乙\t0\t0\t0— 3 —\n丙\t5\t5— 4 —\t1.本机关\t7\n2023-3-5 第 4 页起 - 3 -2"
+    assert clean_text(text) == "甲\t1\n乙\t0\t0\t0\n丙\t5\t5\t1.本机关\t7\n2023-3-5 第 4 页起 - 3 -2"

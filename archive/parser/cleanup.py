@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 
-SPACE = "[ \t\u3000\u00a0]"
-DASH = "[-‐‑–—―－─━]"
+SPACES = " \t\u3000\u00a0"
+DASHES = "-‐‑–—―－─━"
+SPACE = f"[{SPACES}]"
+DASH = f"[{DASHES}]"
 # A page number between two equal dashes: "- 4 -", "—4—", "－ 4 －", "—— 4 ——".
 DASHED = re.compile(rf"(?P<d>{DASH}{{1,2}}){SPACE}*(?P<n>\d{{1,3}}){SPACE}*(?P=d)")
 # "第 4 页 共 9 页", "第4页/共9页", "共9页 第4页": unmistakable wherever they are.
@@ -62,12 +64,14 @@ def _without_dashed(lines: list[str]) -> list[str]:
     whose number follows or precedes a neighbouring one of the same dashes (pages count up)."""
     found: list[tuple[int, re.Match, bool]] = []  # (line, match, alone on its line)
     for i, line in enumerate(lines):
-        if not any(ch in line for ch in "-‐‑–—―－─━"):
+        if not any(ch in line for ch in DASHES):
             continue
         for m in DASHED.finditer(line):
             before, after = line[:m.start()], line[m.end():]
-            apart = (not before or before[-1] in " \t\u3000\u00a0") and (not after or after[0] in " \t\u3000\u00a0")
-            if apart and not (before and before[-1] in "-‐‑–—―－─━") and not (after and after[0] in "-‐‑–—―－─━"):
+            # ASCII hyphens touching other text are dates and ranges (2023-3-5); long dashes are not
+            touch = m.group("d")[0] not in "-‐‑–"
+            apart = touch or ((not before or before[-1] in SPACES) and (not after or after[0] in SPACES))
+            if apart and not (before and before[-1] in DASHES) and not (after and after[0] in DASHES):
                 found.append((i, m, not before.strip() and not after.strip()))
     if not found:
         return lines
@@ -84,7 +88,9 @@ def _without_dashed(lines: list[str]) -> list[str]:
             out.append(line)
             continue
         for m in reversed(footers[i]):
-            line = line[:m.start()].rstrip(" \u3000\u00a0") + " " + line[m.end():].lstrip(" \u3000\u00a0")
+            left, right = line[:m.start()], line[m.end():]
+            gap = left[len(left.rstrip(SPACES)):] + right[:len(right) - len(right.lstrip(SPACES))]
+            line = left.rstrip(SPACES) + ("\t" if "\t" in gap else " ") + right.lstrip(SPACES)
         if line.strip():
-            out.append(line.rstrip(" "))
+            out.append(line.rstrip(SPACES))
     return out
