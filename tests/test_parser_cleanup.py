@@ -74,3 +74,18 @@ def test_the_archive_keeps_the_text_as_extracted():
 def test_a_long_dash_footer_may_touch_the_row_and_a_hyphen_date_is_kept():
     text = "甲\t1\n— 2 —\n乙\t0\t0\t0— 3 —\n丙\t5\t5— 4 —\t1.本机关\t7\n2023-3-5 第 4 页起 - 3 -2"
     assert clean_text(text) == "甲\t1\n乙\t0\t0\t0\n丙\t5\t5\t1.本机关\t7\n2023-3-5 第 4 页起 - 3 -2"
+
+
+def test_word_list_markers_around_row_numbers_change_no_cell():
+    """A page saved from Word wraps each list number of table 三's labels in conditional comments."""
+    import re
+
+    from spiders.demo.generator import generate, to_text
+
+    text = to_text(generate(31, "2021"), "tabs")
+    marked = re.sub(r"(?m)^(\d\.)", r"<!--[if !supportLists]-->\1<!--[endif]-->", text)
+    marked = re.sub(r"(?m)^(（[一二三四五六七]）)", r"&lt;!--[if !supportLists]--&gt;\1&lt;!--[endif]--&gt;", marked)
+    assert marked.count("supportLists") > 20
+    want = {(c["table"], c["row"], c["column"]): c["value"] for c in parse(text.encode()).report["cells"]}
+    got = {(c["table"], c["row"], c["column"]): c["value"] for c in parse(marked.encode()).report["cells"]}
+    assert got == want and len(want) == 200

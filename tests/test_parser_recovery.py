@@ -121,7 +121,7 @@ def test_two_rows_on_one_line_that_do_not_add_up_are_left_out_with_a_warning():
     res = parse("\n".join([*lines[:k], "\t".join(parts), *lines[k + 1:]]).encode())
     got = cells(res)
     assert not any(("applications", r, c) in got for r in ("3.1", "3.2") for c in L.APPLICATION_COLUMNS)
-    assert any("rows 3.1 and 3.2" in w and "left out" in w for w in res.report["warnings"])
+    assert any("row 3.1 and row 3.2" in w and "left out" in w for w in res.report["warnings"])
 
 
 def test_a_group_label_above_a_row_is_not_a_displaced_row():

@@ -245,7 +245,7 @@ def _applications(rows: list[SourceRow], col_map: dict[int, str] | None) -> Tabl
             above = APPLICATION_SPECS[j]
             both = _two_rows(row.tokens)
             if isinstance(both, str):
-                res.warnings.append(f"table 三 rows {above.id} and {spec.id} ({label[:20]}): {both}; "
+                res.warnings.append(f"table 三 row {above.id} and row {spec.id} ({label[:20]}): {both}; "
                                     f"their cells were left out")
                 continue
             filled[above.id] = (both[0], _label_for(row, above), None)
@@ -357,8 +357,7 @@ def _recover_by_columns(filled: dict, short: dict, res: TableResult) -> None:
     missing row (several missing rows only when the remainder is 0, counts being non-negative). The
     result must also add up along its row and keep, in order, the numbers the text did hold for it.
     """
-    missing_from = [r for r in short if r not in filled]
-    if not missing_from:
+    if all(r in filled for r in short):  # every mangled copy of a row was followed by a good one
         return
     seen = set(filled) | set(short)
     outcomes = L.OUTCOME_ROWS_2021 if any(r.startswith("3.6.") for r in seen) else L.OUTCOME_ROWS_2019
