@@ -21,6 +21,11 @@ def test_a_dashed_footer_glued_to_a_row_goes_when_the_pages_count_through_it():
     assert clean_text(text) == "甲\t1\t2\n乙\t0\t0\t0\n丙 1.本机关\t7"
 
 
+def test_a_footer_after_a_negative_number_is_found():
+    """2019's 本年增/减 can end a row in -10, whose minus sign must not hide the footer's first dash."""
+    assert clean_text("行政许可195-10 - 2 -\n- 3 -\n行政处罚 5 -1") == "行政许可195-10\n行政处罚 5 -1"
+
+
 def test_page_x_of_y_goes_wherever_it_is():
     assert clean_text("8.属于行政查询事项 0 0 0第4页/共9页").strip() == "8.属于行政查询事项 0 0 0"
 

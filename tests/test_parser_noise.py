@@ -93,14 +93,14 @@ def assert_same_cells(name: str, noisy: str) -> None:
     assert cells(got) == cells(base_report(name))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_page_footers_change_no_cell(data):
     name = data.draw(st.sampled_from(BASES))
     assert_same_cells(name, data.draw(with_footers(base_text(name))))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_navigation_and_a_saved_page_header_change_no_cell(data):
     name = data.draw(st.sampled_from(BASES))

@@ -66,20 +66,30 @@ def _without_dashed(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         if not any(ch in line for ch in DASHES):
             continue
-        for m in DASHED.finditer(line):
+        at = 0
+        while m := DASHED.search(line, at):
             before, after = line[:m.start()], line[m.end():]
             # ASCII hyphens touching other text are dates and ranges (2023-3-5); long dashes are not
             touch = m.group("d")[0] not in "-‐‑–"
             apart = touch or ((not before or before[-1] in SPACES) and (not after or after[0] in SPACES))
             if apart and not (before and before[-1] in DASHES) and not (after and after[0] in DASHES):
                 found.append((i, m, not before.strip() and not after.strip()))
+                at = m.end()
+            else:  # its closing dash may open a footer: "195-10 - 2 -" is 195, -10 and page 2
+                at = m.start() + 1
     if not found:
         return lines
+    first: dict[tuple[str, int], int] = {}  # (dashes, page) -> where it first and last occurs
+    last: dict[tuple[str, int], int] = {}
+    for k, (_, m, _) in enumerate(found):
+        key = (m.group("d"), int(m.group("n")))
+        first.setdefault(key, k)
+        last[key] = k
     footers: dict[int, list[re.Match]] = {}
     for k, (i, m, alone) in enumerate(found):
         n, d = int(m.group("n")), m.group("d")
-        prev_ok = any(int(p.group("n")) == n - 1 and p.group("d") == d for _, p, _ in found[:k])
-        next_ok = any(int(q.group("n")) == n + 1 and q.group("d") == d for _, q, _ in found[k + 1:])
+        prev_ok = first.get((d, n - 1), k) < k
+        next_ok = last.get((d, n + 1), k) > k
         if alone or prev_ok or next_ok:
             footers.setdefault(i, []).append(m)
     out = []
