@@ -49,10 +49,11 @@ def _without_page_of(line: str) -> str | None:
     out = PAGE_OF.sub(" ", line)
     if out == line:
         return line
-    return out.rstrip(" \u3000\u00a0") if out.strip() else None
+    return out.rstrip(SPACES) if out.strip() else None
 
 
 def _footer_line(line: str) -> bool:
+    """Whether the whole line is a footer that has no dashes to tell it (第 4 页, 4/9 with 4 <= 9)."""
     m = FOOTER_LINE.match(line)
     if m is None:
         return False
@@ -60,8 +61,8 @@ def _footer_line(line: str) -> bool:
 
 
 def _without_dashed(lines: list[str]) -> list[str]:
-    """Lines with dashed page numbers removed: a line that is only one, or one set apart by spaces
-    whose number follows or precedes a neighbouring one of the same dashes (pages count up)."""
+    """Lines with dashed page numbers removed: a line that is only one, or one inside a line (set apart
+    by spaces, unless its dashes are long) whose page follows or precedes another of the same dashes."""
     found: list[tuple[int, re.Match, bool]] = []  # (line, match, alone on its line)
     for i, line in enumerate(lines):
         if not any(ch in line for ch in DASHES):
@@ -70,8 +71,8 @@ def _without_dashed(lines: list[str]) -> list[str]:
         while m := DASHED.search(line, at):
             before, after = line[:m.start()], line[m.end():]
             # ASCII hyphens touching other text are dates and ranges (2023-3-5); long dashes are not
-            touch = m.group("d")[0] not in "-‐‑–"
-            apart = touch or ((not before or before[-1] in SPACES) and (not after or after[0] in SPACES))
+            long_dash = m.group("d")[0] not in "-‐‑–"
+            apart = long_dash or ((not before or before[-1] in SPACES) and (not after or after[0] in SPACES))
             if apart and not (before and before[-1] in DASHES) and not (after and after[0] in DASHES):
                 found.append((i, m, not before.strip() and not after.strip()))
                 at = m.end()
