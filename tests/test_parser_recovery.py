@@ -168,3 +168,33 @@ def test_table_4_run_that_two_readings_fit_is_left_out():
     res = read_review([], HEAD + "\n000000000000000111\n")
     assert not res.cells and res.found
     assert any("table 四" in w for w in res.warnings)
+
+
+def upright_page(rows: list[tuple[str, str]], header: str = "结果维持 结果纠正 其他结果 尚未审结 总计") -> bytes:
+    head = "".join(f"<td>{h}</td>" for h in header.split())
+    cells = ["".join(f"<td>{v}</td>" for v in values.split()) for _, values in rows]
+    body = "".join(f"<tr><td>{label}</td>{row}</tr>" for (label, _), row in zip(rows, cells, strict=True))
+    return ('<html><body><div class="TRS_Editor" id="zoom"><p>某局2023年政府信息公开工作年度报告</p>'
+            f"<p>四、政府信息公开行政复议、行政诉讼情况</p><table><tr><td></td>{head}</tr>{body}</table>"
+            "<p>五、存在的主要问题及改进情况</p></div></body></html>").encode()
+
+
+UPRIGHT = [("行政复议", "1 0 2 0 3"), ("行政诉讼（未经复议直接起诉）", "12 0 0 0 12"),
+           ("行政诉讼（复议后起诉）", "0 0 0 0 0")]
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (0, 2, 1), (2, 1, 0)])
+def test_table_4_set_upright_a_row_per_group_is_read_by_its_labels(order):
+    rep = parse(upright_page([UPRIGHT[i] for i in order]), content_type="text/html").report
+    got = [c["value"] for c in rep["cells"] if c["table"] == "review_litigation"]
+    assert got == FLAT["10203120001200000"]
+
+
+@pytest.mark.parametrize(("rows", "header"), [
+    (UPRIGHT[:2], "结果维持 结果纠正 其他结果 尚未审结 总计"),  # a group missing
+    (UPRIGHT, "结果纠正 结果维持 其他结果 尚未审结 总计"),  # columns not in the template's order
+])
+def test_table_4_upright_is_not_guessed(rows, header):
+    rep = parse(upright_page(rows, header), content_type="text/html").report
+    assert not [c for c in rep["cells"] if c["table"] == "review_litigation"]
+    assert any("table 四" in w for w in rep["warnings"])

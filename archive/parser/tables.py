@@ -457,7 +457,7 @@ def read_review(grids: list[Grid], text: str) -> TableResult:
                         res.cells.append(cell("review_litigation", g, c, vals[(g, c)], L.REVIEW_LABELS[g]))
                 res.source = "grid"
                 return res
-            _review_positional(row.tokens, res)
+            _review_positional(_group_rows(grid) or row.tokens, res)
             res.source = "grid"
             return res
     tokens = _review_tokens(rows_from_text(text))
@@ -467,6 +467,28 @@ def read_review(grids: list[Grid], text: str) -> TableResult:
             _review_positional(tokens, res)
     res.source = "text"
     return res
+
+
+def _group_rows(grid: Grid) -> list[Token] | None:
+    """Table 四 set upright, a row per group (行政复议, 未经复议直接起诉, 复议后起诉) under one header of the
+    five results: the three rows' values in template order, or None if the grid is not that shape."""
+    by_group: dict[str, list[Token]] = {}
+    leaves: list[str] = []
+    for row in rows_from_grid(grid):
+        values = [Token(t.raw, t.kind, None, t.recovered) for t in row.tokens if t.kind in ("number", "blank")]
+        if not values:
+            if not by_group:  # a header row: its result columns must come in the template's order
+                leaves += [leaf for seg in row.segments if (leaf := find_header(L.REVIEW_HEADERS, seg))]
+            continue
+        if leaves != list(L.REVIEW_COLUMNS):
+            return None
+        group = find_header(L.REVIEW_GROUPS, row.context)
+        if group is None or group in by_group or len(values) != len(L.REVIEW_COLUMNS):
+            return None
+        by_group[group] = values
+    if set(by_group) != set(L.REVIEW_ROWS):
+        return None
+    return [t for g in L.REVIEW_ROWS for t in by_group[g]]
 
 
 REVIEW_WORDS = ("行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "合计", "直接起诉",
