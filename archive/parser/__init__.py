@@ -22,6 +22,7 @@ from archive.extract import extract
 from archive.extract.formats import REPORT_KINDS, sniff
 from archive.parser import fingerprint, hints
 from archive.parser.checks import evaluate
+from archive.parser.cleanup import clean_text
 from archive.parser.context import ParseContext
 from archive.parser.regions import table_region
 from archive.parser.sections import split_sections
@@ -154,7 +155,7 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
                 context: ParseContext | None = None) -> ParseResult:
     """The template-aware part, shared by every format once its text and grids are extracted."""
     report["warnings"].extend(ext.warnings)
-    text = ext.text
+    text = clean_text(ext.text)  # footers and list markers out; the archive keeps ext.text as extracted
     this_year = datetime.now(UTC).year
     ctx = context or ParseContext()
     if title_hint and not ctx.link_text:
@@ -189,8 +190,8 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
     if not_report:
         report["warnings"].append(f"not a report: {not_report}")
     report["provenance"] = provenance
-    return ParseResult(kind=kind, report=report, is_report=is_report, text=text,
-                       numbers=fingerprint.numbers(text), text_sha256=fingerprint.text_sha256(text))
+    return ParseResult(kind=kind, report=report, is_report=is_report, text=ext.text,
+                       numbers=fingerprint.numbers(ext.text), text_sha256=fingerprint.text_sha256(ext.text))
 
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from archive.extract.grid import Grid, clean
 from archive.parser import layout as L
+from archive.parser.checks import COLUMN_IDENTITY
 from archive.parser.labels import find_header, fuzzy_match, key_match, normalise, piece_match
 from archive.parser.rows import SourceRow, rows_from_grid, rows_from_text
 from archive.parser.values import Token, TooMany, Value, drops, read, splits
@@ -221,6 +222,7 @@ def _applications(rows: list[SourceRow], col_map: dict[int, str] | None) -> Tabl
     res = TableResult()
     filled: dict[str, tuple[dict[str, Value], str, str | None]] = {}
     pending: dict[str, tuple[list[dict[str, Value]], str]] = {}
+    short: dict[str, tuple[list[Token], str, list[int]]] = {}  # rows seen whose values did not fit
     pos = 0
     for row in rows:
         if not row.tokens or all(t.kind == "empty" for t in row.tokens):
@@ -237,8 +239,20 @@ def _applications(rows: list[SourceRow], col_map: dict[int, str] | None) -> Tabl
         res.found = True
         if spec.id in filled:
             continue
-        f = fit(row.tokens, L.APPLICATION_COLUMNS, col_map, _sum_ok)
         label = _label_for(row, spec)
+        j = _row_above(row, i, pos, filled) if col_map is None else None
+        if j is not None:
+            above = APPLICATION_SPECS[j]
+            both = _two_rows(row.tokens)
+            if isinstance(both, str):
+                res.warnings.append(f"table 三 row {above.id} and row {spec.id} ({label[:20]}): {both}; "
+                                    f"their cells were left out")
+                continue
+            filled[above.id] = (both[0], _label_for(row, above), None)
+            filled[spec.id] = (both[1], label, None)
+            pos = i + 1
+            continue
+        f = fit(row.tokens, L.APPLICATION_COLUMNS, col_map, _sum_ok)
         if f.values is not None:
             filled[spec.id] = (f.values, label, row.recovered)
             pending.pop(spec.id, None)
@@ -247,12 +261,14 @@ def _applications(rows: list[SourceRow], col_map: dict[int, str] | None) -> Tabl
         elif f.options:
             pending[spec.id] = (f.options, label)
         else:
+            short.setdefault(spec.id, (row.tokens, label, []))[2].append(len(res.warnings))
             res.warnings.append(f"table 三 row {spec.id} ({label[:20]}): {f.problem}; its cells were left out")
             continue  # do not move past it: a better copy of the row may follow
         pos = i + 1
         if spec.id == "3.6":
             pos = APPLICATION_SPECS.index(L.APPLICATION_ROWS_TAIL[0])
     _resolve_pending(filled, pending, res)
+    _recover_by_columns(filled, short, res)
     order = [s.id for s in APPLICATION_SPECS]
     for rid in sorted(filled, key=order.index):
         values, label, rec = filled[rid]
@@ -260,6 +276,50 @@ def _applications(rows: list[SourceRow], col_map: dict[int, str] | None) -> Tabl
             if col in values:
                 res.cells.append(cell("applications", rid, col, values[col], label, rec))
     return res
+
+
+# Each template's rows in order: a label displaced above its numbers is the row just before.
+TEMPLATE_ORDERS = tuple([s.id for s in (*L.APPLICATION_ROWS_HEAD, *other, *L.APPLICATION_ROWS_TAIL)]
+                        for other in (L.APPLICATION_ROWS_2021_OTHER, (L.APPLICATION_ROW_2019_OTHER,)))
+ROWS_SPLIT = "rows split"
+
+
+def _row_above(row: SourceRow, i: int, pos: int, filled: dict) -> int | None:
+    """The template row just before row ``i`` when its label stands above this row's label with no
+    numbers of its own and this line holds more numbers than one row has (PDF text that set a tall
+    label cell above its row): the index of that row, else None."""
+    if len(row.segments) < 2 or len([t for t in row.tokens if t.kind != "empty"]) <= len(L.APPLICATION_COLUMNS):
+        return None
+    for seg in reversed(row.segments[:-1]):
+        j = match(APPLICATION_SPECS, SourceRow([seg]), pos, max(0, i - pos))
+        if j is None:
+            continue  # a group label such as （四）无法提供, or a piece of this row's own label
+        a, b = APPLICATION_SPECS[j].id, APPLICATION_SPECS[i].id
+        if a == L.APPLICATION_ROW_2019_OTHER.id and b.startswith(a + "."):
+            continue  # （六）其他处理 heads the 2021 template's three rows
+        if a in filled or not any(a in o and b in o and o.index(b) == o.index(a) + 1 for o in TEMPLATE_ORDERS):
+            return None
+        return j
+    return None
+
+
+def _two_rows(tokens: list[Token]) -> tuple[dict[str, Value], dict[str, Value]] | str:
+    """Two rows' numbers run together, split so that each row adds up to its total; the one reading
+    that does, or why there is none."""
+    n = len(L.APPLICATION_COLUMNS)
+    present = [t for t in tokens if t.kind != "empty"]
+    if any(t.kind != "number" or not t.raw.isdigit() for t in present) or len(present) > 2 * n:
+        return f"{len(present)} values where two rows have {2 * n}"
+    try:
+        readings = splits([t.raw for t in present], 2 * n, lambda v: _sum_ok(v[:n]) and _sum_ok(v[n:]))
+    except TooMany as e:
+        return f"two rows' numbers ran together and {e}"
+    if len(readings) != 1:
+        return (f"two rows' numbers ran together ({len(present)} values) and "
+                f"{'no' if not readings else len(readings)} reading(s) fit the row totals")
+    cells = [Value(int(x), x, ROWS_SPLIT) for x in readings[0]]
+    return dict(zip(L.APPLICATION_COLUMNS, cells[:n], strict=True)), dict(zip(L.APPLICATION_COLUMNS, cells[n:],
+                                                                              strict=True))
 
 
 def _resolve_pending(filled: dict, pending: dict, res: TableResult) -> None:
@@ -287,6 +347,71 @@ def _resolve_pending(filled: dict, pending: dict, res: TableResult) -> None:
     for rid in ids:
         why = "no reading fits the column totals" if not good else f"{len(good)} readings fit the column totals"
         res.warnings.append(f"table 三 row {rid} ({pending[rid][1][:20]}): digits ran together and {why}; left out")
+
+
+def _recover_by_columns(filled: dict, short: dict, res: TableResult) -> None:
+    """Outcome rows whose numbers the text mangled, from (七)总计 less the outcome rows that were read.
+
+    Only rows the document shows (a label met with values that did not fit) are recovered, and only
+    when every other outcome row and the total were read whole: then each column leaves one value per
+    missing row (several missing rows only when the remainder is 0, counts being non-negative). The
+    result must also add up along its row and keep, in order, the numbers the text did hold for it.
+    """
+    if all(r in filled for r in short):  # every mangled copy of a row was followed by a good one
+        return
+    seen = set(filled) | set(short)
+    outcomes = L.OUTCOME_ROWS_2021 if any(r.startswith("3.6.") for r in seen) else L.OUTCOME_ROWS_2019
+    missing = [r for r in outcomes if r not in filled]
+    if not missing or any(r not in short for r in missing) or "3.7" not in filled:
+        return
+    rows = {rid: vals for rid, (vals, _, _) in filled.items()}
+    out: dict[str, dict[str, Value]] = {r: {} for r in missing}
+    for col in L.APPLICATION_COLUMNS:
+        known = [_num(rows, r, col) for r in outcomes if r not in out]
+        total = _num(rows, "3.7", col)
+        if total is None or None in known:
+            return
+        rest = total - sum(known)  # type: ignore[arg-type]
+        if rest < 0 or (rest and len(missing) > 1):
+            return
+        for r in missing:
+            out[r][col] = Value(rest, str(rest), COLUMN_IDENTITY)
+    for rid, vals in out.items():
+        numbers = [vals[c].value for c in L.APPLICATION_COLUMNS]
+        if not _sum_ok(numbers) or not _keeps(short[rid][0], numbers):  # type: ignore[arg-type]
+            return
+    for rid, vals in out.items():
+        _, label, where = short[rid]
+        filled[rid] = (vals, label, None)
+        res.warnings[where[0]] = (f"table 三 row {rid} ({label[:20]}): its values ran into other rows; "
+                                  f"recovered from the column totals (rows 3.1 … 3.6 add up to (七)总计)")
+        for i in where[1:]:
+            res.warnings[i] = ""
+    res.warnings[:] = [w for w in res.warnings if w]
+
+
+def _keeps(tokens: list[Token], values: list[int]) -> bool:
+    """Whether the numbers the text holds for a row appear, in order, among its recovered values
+    (a token may be several cells' digits run together)."""
+    runs = [t.raw for t in tokens if t.kind == "number"]
+    if any(not r.isdigit() for r in runs) or len(tokens) != len(runs):
+        return False
+    cells = [str(v) for v in values]
+
+    def fits(i: int, j: int) -> bool:
+        if i == len(runs):
+            return True
+        for start in range(j, len(cells)):
+            glued = ""
+            for end in range(start, len(cells)):
+                glued += cells[end]
+                if glued == runs[i] and fits(i + 1, end + 1):
+                    return True
+                if not runs[i].startswith(glued):
+                    break
+        return False
+
+    return fits(0, 0)
 
 
 def _num(rows: dict, rid: str, col: str) -> int | None:
@@ -332,7 +457,7 @@ def read_review(grids: list[Grid], text: str) -> TableResult:
                         res.cells.append(cell("review_litigation", g, c, vals[(g, c)], L.REVIEW_LABELS[g]))
                 res.source = "grid"
                 return res
-            _review_positional(row.tokens, res)
+            _review_positional(_group_rows(grid) or row.tokens, res)
             res.source = "grid"
             return res
     tokens = _review_tokens(rows_from_text(text))
@@ -342,6 +467,28 @@ def read_review(grids: list[Grid], text: str) -> TableResult:
             _review_positional(tokens, res)
     res.source = "text"
     return res
+
+
+def _group_rows(grid: Grid) -> list[Token] | None:
+    """Table 四 set upright, a row per group (行政复议, 未经复议直接起诉, 复议后起诉) under one header of the
+    five results: the three rows' values in template order, or None if the grid is not that shape."""
+    by_group: dict[str, list[Token]] = {}
+    leaves: list[str] = []
+    for row in rows_from_grid(grid):
+        values = [Token(t.raw, t.kind, None, t.recovered) for t in row.tokens if t.kind in ("number", "blank")]
+        if not values:
+            if not by_group:  # a header row: its result columns must come in the template's order
+                leaves += [leaf for seg in row.segments if (leaf := find_header(L.REVIEW_HEADERS, seg))]
+            continue
+        if leaves != list(L.REVIEW_COLUMNS):
+            return None
+        group = find_header(L.REVIEW_GROUPS, row.context)
+        if group is None or group in by_group or len(values) != len(L.REVIEW_COLUMNS):
+            return None
+        by_group[group] = values
+    if set(by_group) != set(L.REVIEW_ROWS):
+        return None
+    return [t for g in L.REVIEW_ROWS for t in by_group[g]]
 
 
 REVIEW_WORDS = ("行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "合计", "直接起诉",
