@@ -33,6 +33,10 @@ WORD_MARKER = re.compile(r"(?:<|&lt;)!(?:--)?\[(?:if\s[^\]]{1,40}|endif)\](?:--)
                          r"|\[(?:if\s+!?\w+[^\]]{0,30}|endif)\]")
 
 
+FOOTER_CHARS = 40  # longer than any whole-line footer, spaces included
+ANY_DASH = re.compile(DASH)
+
+
 def clean_text(text: str) -> str:
     """The text with page footers and Word list markers removed; every other character kept in place."""
     if "[" in text:
@@ -54,6 +58,8 @@ def _without_page_of(line: str) -> str | None:
 
 def _footer_line(line: str) -> bool:
     """Whether the whole line is a footer that has no dashes to tell it (第 4 页, 4/9 with 4 <= 9)."""
+    if len(line) > FOOTER_CHARS:  # most lines: no regex at all
+        return False
     m = FOOTER_LINE.match(line)
     if m is None:
         return False
@@ -65,7 +71,7 @@ def _without_dashed(lines: list[str]) -> list[str]:
     by spaces, unless its dashes are long) whose page follows or precedes another of the same dashes."""
     found: list[tuple[int, re.Match, bool]] = []  # (line, match, alone on its line)
     for i, line in enumerate(lines):
-        if not any(ch in line for ch in DASHES):
+        if not ANY_DASH.search(line):
             continue
         at = 0
         while m := DASHED.search(line, at):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _SP = r"[\s\u3000]*"
@@ -94,17 +94,21 @@ def _plausible_year(y: int, max_year: int | None) -> bool:
 def find_title(text: str, hint: str | None = None, max_year: int | None = None) -> TitleLine | None:
     """The first line (or pair of lines) that reads as a report title, not a letter about one."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:MAX_TITLE_LINES]
-    candidates: list[tuple[str, str | None]] = []
+    return _dated_title(_candidates(lines, hint, max_year), max_year) \
+        or _undated_title(([hint.strip()] if hint else []) + lines)
+
+
+def _candidates(lines: list[str], hint: str | None, max_year: int | None) -> Iterator[tuple[str, str | None]]:
+    """Title candidates in order, made as they are asked for (the first title usually comes early)."""
     if hint:
-        candidates.append((hint.strip(), None))
+        yield hint.strip(), None
     for i, line in enumerate(lines):
         prev = lines[i - 1] if i else None
-        candidates.append((line, prev))
+        yield line, prev
         # a title broken over two lines, unless the next line is a title by itself (then this line is a label,
         # a column name or the agency above it: ``正文`` / ``宿迁市 2025 年…报告``)
         if i + 1 < len(lines) and next(_dated_titles([(lines[i + 1], None)], max_year), None) is None:
-            candidates.append((line + lines[i + 1], prev))
-    return _dated_title(candidates, max_year) or _undated_title(([hint.strip()] if hint else []) + lines)
+            yield line + lines[i + 1], prev
 
 
 def _undated_title(lines: list[str]) -> TitleLine | None:
@@ -123,7 +127,7 @@ def _undated_title(lines: list[str]) -> TitleLine | None:
     return None
 
 
-def _dated_title(candidates: list[tuple[str, str | None]], max_year: int | None) -> TitleLine | None:
+def _dated_title(candidates: Iterable[tuple[str, str | None]], max_year: int | None) -> TitleLine | None:
     """The first title with a year; if it names no agency, a later one of the same year that does (a page's
     headline without the agency, then the document's own title line with it)."""
     titles = _dated_titles(candidates, max_year)
@@ -133,7 +137,7 @@ def _dated_title(candidates: list[tuple[str, str | None]], max_year: int | None)
     return next((t for t in titles if t.agency and t.year == first.year), first)
 
 
-def _dated_titles(candidates: list[tuple[str, str | None]], max_year: int | None) -> Iterator[TitleLine]:
+def _dated_titles(candidates: Iterable[tuple[str, str | None]], max_year: int | None) -> Iterator[TitleLine]:
     for cand, prev in candidates:
         cand_n = JUNK_PREFIX.sub("", cand[:MAX_TITLE_CHARS])  # a title run into its paragraph: read its start
         # YEAR_LEAD last: ``2021年度我局…`` gives its year, and its agency is said elsewhere
