@@ -20,7 +20,7 @@ from helpers.report_forms import context, document, load_corpus, template_for
 
 CASES = load_corpus()
 AGENCY_SOURCES = {"title", "header", "signature", "opening", "link_text", "page_title", "site_name", "publisher",
-                  "site_owner", "referrer"}
+                  "site_owner", "referrer", "referrer_site"}
 YEAR_SOURCES = {"title", "statistics_period", "opening", "link_text", "page_title", "url"}
 
 

@@ -94,3 +94,12 @@ def test_word_list_markers_around_row_numbers_change_no_cell():
     want = {(c["table"], c["row"], c["column"]): c["value"] for c in parse(text.encode()).report["cells"]}
     got = {(c["table"], c["row"], c["column"]): c["value"] for c in parse(marked.encode()).report["cells"]}
     assert got == want and len(want) == 200
+
+
+@pytest.mark.parametrize("text", [
+    "行政许可 5 —\t3\t—\n行政处罚 —\t4\t—",  # long dashes as blank cells around a value, tab-separated
+    "统计期限 2023 - 1 - 1 至 2023 - 2 - 28",  # a date written with spaced hyphens
+    "—— 0 ——",  # no page 0
+])
+def test_cells_and_dates_that_look_like_footers_are_kept(text):
+    assert clean_text(text) == text

@@ -9,7 +9,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from archive.examine.identity import NO_AGENCY, NO_YEAR, WEAK_TAKEN
+from archive.examine.identity import NO_AGENCY, NO_YEAR, WEAK_ONLY
 from crawler.cli import cli
 from helpers.captures import http_capture
 
@@ -186,14 +186,39 @@ def test_a_page_named_only_by_its_site_joins_its_pdf_and_the_report_takes_the_pd
     assert archive.show("安康市信访局/2021")["agency"] == "安康市信访局"  # found under its own name
 
 
-def test_a_page_named_only_by_its_site_is_not_put_in_the_sites_own_report(archive, docs):
-    """The government's own report of the year exists (other numbers); a department's page that only the
-    portal names must not become a document of it."""
-    own = (docs / "report2.html").read_text(encoding="utf-8").replace("湘潭县信访局", "安康市人民政府").encode()
-    with archive.writer() as w:
-        w.add(http_capture(f"{HOST}/zfxxgk/2021.html", own))
-    with archive.writer() as w:
-        w.add(http_capture(PAGE_URL, site_page(docs)))
+OWN_URL = f"{HOST}/zfxxgk/2021.html"
+
+
+def governments_own_report(docs) -> bytes:
+    """The government's own 2021 report (other numbers than the department's)."""
+    return (docs / "report2.html").read_text(encoding="utf-8").replace("湘潭县信访局", "安康市人民政府").encode()
+
+
+def titled_by_site(docs) -> bytes:
+    """The department's page whose <title> ends with the portal's name, and no SiteName meta."""
+    return re.sub(rb"<title>[^<]*</title>", "<title>2021年度政府信息公开工作年度报告_安康市人民政府</title>".encode(),
+                  anonymous_page(docs), count=1)
+
+
+@pytest.mark.parametrize("page_first", [True, False])
+@pytest.mark.parametrize("page", [site_page, titled_by_site], ids=["SiteName", "title suffix"])
+def test_a_page_named_only_by_its_site_is_not_put_in_the_sites_own_report(archive, docs, page_first, page):
+    """The government's own report of the year; a department's page that only the portal names must not
+    become a document of it (nor take its name first), whichever comes first."""
+    caps = [http_capture(PAGE_URL, page(docs)), http_capture(OWN_URL, governments_own_report(docs))]
+    for cap in (caps if page_first else caps[::-1]):
+        with archive.writer() as w:
+            w.add(cap)
     (row,) = archive.reports()
     assert (row["agency"], row["documents"]) == ("安康市人民政府", 1)
-    assert [(r["url"], r["reason"]) for r in archive.unassigned()] == [(PAGE_URL, WEAK_TAKEN)]
+    assert [(r["url"], r["reason"]) for r in archive.unassigned()] == [(PAGE_URL, WEAK_ONLY)]
+
+
+def test_reparse_keeps_a_page_named_only_by_its_site_with_its_pdf(archive, docs):
+    for cap in (http_capture(PAGE_URL, site_page(docs)), pdf_capture(docs)):
+        with archive.writer() as w:
+            w.add(cap)
+    archive.reparse()
+    (row,) = archive.reports()
+    assert (row["agency"], row["documents"]) == ("安康市信访局", 2)
+    assert archive.unassigned() == []

@@ -16,11 +16,11 @@ Report (one per agency and year):
      Names alone never merge two agencies' reports: agencies copy each other's text, not numbers.
   5. Otherwise a new report if the agency is known, else unassigned.
 
-A name only the site gives (the parser read it from SiteName or the footer's 主办单位: a department's
-page on a county portal carries the county's name) counts as no name for rules 2 to 4: the page joins
-the report its link leads to, and a report named only that way takes the name of a linked document
-that names itself. Such a page never joins the site's own report by name alone; if that report exists
-with other numbers, the page stays unassigned and says why.
+A name only the site gives (the parser read it from SiteName, the footer's 主办单位 or the site part of
+the page's <title>: a department's page on a county portal carries the county's name) counts as no
+name for rules 2 to 5: the page joins the report its link leads to or one whose numbers agree, never
+the site's own report by name alone, and never makes a report under the site's name; otherwise it
+stays unassigned and says why.
 
 An unassigned document is tried again when a document of its year is placed beside its page or its
 attachment, or with numbers it shares (see :meth:`archive.examine.placement.Placer.assign`), and by
@@ -45,9 +45,11 @@ AGENCY_RATIO = 0.8
 # Why a document is in no report, in words: what `nianbao reports` and a crawl's summary print.
 NO_YEAR = "no year found"
 NO_AGENCY = "no agency found, and no report of its year holds its page or attachment or has numbers that agree"
-WEAK_TAKEN = ("its agency is only the name of the site it is on (SiteName, 主办单位), whose own report of the "
-              "year has other numbers")
-WEAK_SOURCES = frozenset({"site_name", "site_owner"})  # parser provenance values naming the site, not the document
+WEAK_ONLY = ("its agency is only the name of the site it is on (SiteName, 主办单位), which publishes other "
+             "agencies' reports too: it joins the report of its page or attachment, or one whose numbers agree")
+# parser provenance values that name the site, not the document
+# (a <title>'s suffix is the site's name in CMS templates: ``标题_站点名``)
+WEAK_SOURCES = frozenset({"site_name", "site_owner", "page_title", "referrer_site"})
 
 
 @dataclass
@@ -130,9 +132,8 @@ def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
         sim, c = best
         how = "unknown agency" if not doc.agency_key or not c.agency_key else "compatible agency"
         return Decision(c.id, False, f"same year, {how}, numbers agree ({sim:.2f})", sim)
-    if doc.agency_key and doc.agency_weak and any(c.agency_key == doc.agency_key and c.year == doc.year
-                                                  for c in candidates):
-        return Decision(None, False, WEAK_TAKEN)
+    if doc.agency_key and doc.agency_weak:  # never a report of its own under the site's name
+        return Decision(None, False, WEAK_ONLY)
     if doc.agency_key:
         return Decision(None, True, "new agency and year")
     return Decision(None, False, NO_AGENCY)

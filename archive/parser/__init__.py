@@ -231,7 +231,8 @@ def identify(report: dict, text: str, ext, ctx: ParseContext, this_year: int) ->
 def document_kind(text: str) -> str | None:
     """What a document that is not a report is, from its title line: a letter, a notice, a guide …"""
     for line in [ln.strip() for ln in text.splitlines() if ln.strip()][:8]:
-        if len(line) > 80:
+        # a title line about a report (not a nav line 规章制度, a heading 健全工作制度, a sentence 本报告根据…规定)
+        if len(line) > 80 or not KIND_TITLE.search(line) or KIND_NOT_TITLE.search(line):
             continue
         for word, what in NOT_REPORT_KINDS:
             if re.search(word, line):
@@ -239,6 +240,8 @@ def document_kind(text: str) -> str | None:
     return None
 
 
+KIND_TITLE = re.compile(r"报告|年报|公开")
+KIND_NOT_TITLE = re.compile(r"[，,。；;]|^(?:本|根据|按照|依据|为|现将)")
 NOT_REPORT_KINDS = ((r"的函$|^关于.*函$", "a letter"), (r"通知$", "a notice"), (r"编制指南|编写指南|指引$", "a guide"),
                     (r"请示$", "a request"), (r"批复$", "a reply"), (r"制度(?:[（(]试行[）)])?$|办法$|规定$", "a rule"),
                     (r"^(?:一图读懂|图解|图说|文字解读|政策解读|解读)", "an explanation of a report"))

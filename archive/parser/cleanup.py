@@ -19,7 +19,8 @@ DASHES = "-‐‑–—―－─━"
 SPACE = f"[{SPACES}]"
 DASH = f"[{DASHES}]"
 # A page number between two equal dashes: "- 4 -", "—4—", "－ 4 －", "—— 4 ——".
-DASHED = re.compile(rf"(?P<d>{DASH}{{1,2}}){SPACE}*(?P<n>\d{{1,3}}){SPACE}*(?P=d)")
+# (no tab inside: a tab separates cells, so "—\t3\t—" is three cells, not a footer)
+DASHED = re.compile(rf"(?P<d>{DASH}{{1,2}})[ \u3000\u00a0]*(?P<n>\d{{1,3}})[ \u3000\u00a0]*(?P=d)")
 # "第 4 页 共 9 页", "第4页/共9页", "共9页 第4页": unmistakable wherever they are.
 PAGE_OF = re.compile(rf"第{SPACE}*\d{{1,3}}{SPACE}*页{SPACE}*[,，/／]?{SPACE}*共{SPACE}*\d{{1,3}}{SPACE}*页"
                      rf"|共{SPACE}*\d{{1,3}}{SPACE}*页{SPACE}*[,，/／]?{SPACE}*第{SPACE}*\d{{1,3}}{SPACE}*页")
@@ -33,6 +34,7 @@ WORD_MARKER = re.compile(r"(?:<|&lt;)!(?:--)?\[(?:if\s[^\]]{1,40}|endif)\](?:--)
                          r"|\[(?:if\s+!?\w+[^\]]{0,30}|endif)\]")
 
 
+YEAR_BEFORE = re.compile(rf"(?:19|20)\d{{2}}{SPACE}*$")
 FOOTER_CHARS = 40  # longer than any whole-line footer, spaces included
 ANY_DASH = re.compile(DASH)
 
@@ -78,8 +80,10 @@ def _without_dashed(lines: list[str]) -> list[str]:
             before, after = line[:m.start()], line[m.end():]
             # ASCII hyphens touching other text are dates and ranges (2023-3-5); long dashes are not
             long_dash = m.group("d")[0] not in "-‐‑–"
-            apart = long_dash or ((not before or before[-1] in SPACES) and (not after or after[0] in SPACES))
-            if apart and not (before and before[-1] in DASHES) and not (after and after[0] in DASHES):
+            apart = long_dash or ((not before or before[-1] in SPACES) and (not after or after[0] in SPACES)
+                                  and not YEAR_BEFORE.search(before))  # 2023 - 1 - 1 is a date
+            if apart and int(m.group("n")) >= 1 and not (before and before[-1] in DASHES) \
+                    and not (after and after[0] in DASHES):
                 found.append((i, m, not before.strip() and not after.strip()))
                 at = m.end()
             else:  # its closing dash may open a footer: "195-10 - 2 -" is 195, -10 and page 2

@@ -16,17 +16,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from archive.parser.context import ParseContext
-from archive.parser.title import LETTER, clean_agency, find_title, name_line, names_agency
+from archive.parser.title import LETTER, agency_key, clean_agency, find_title, name_line, names_agency
 
 AGENCY_SOURCES = ("title", "header", "signature", "opening", "link_text", "publisher", "page_title", "site_name",
-                  "site_owner", "referrer")
+                  "site_owner", "referrer", "referrer_site")
 YEAR_SOURCES = ("title", "statistics_period", "link_text", "page_title", "referrer", "body", "url")
 SOURCE_WORDS = {"title": "its title", "header": "the saved page's header (发布机构)",
                 "signature": "the signature block",
                 "opening": "the opening sentence", "link_text": "the link text it was found under",
                 "publisher": "the page's 发布机构 field", "page_title": "the page's <title>",
                 "site_name": "the site's name (SiteName)", "site_owner": "the footer's 主办单位",
-                "referrer": "the page that links it", "statistics_period": "the statistics period",
+                "referrer": "the page that links it",
+                "referrer_site": "the site name of the page that links it",
+                "statistics_period": "the statistics period",
                 "body": "the years its opening mentions", "url": "the address", "page": "the page's own date"}
 
 _NAME = r"[^\s，,。；;：:、“”\"《》（）()\d]{2,40}?"
@@ -49,11 +51,11 @@ OPENINGS = (
     re.compile(rf"结合(?P<a>{_NAME})(?:(?P<y>(?:19|20)\d{{2}})\s*年度?)?(?:本年度|年度)?政府信息公开(?:工作)?情况"),
     re.compile(rf"(?:^|[。\n])\s*(?P<a>{_NAME})(?:(?:19|20)\d{{2}}\s*年度?)?政府信息公开(?:工作)?年度报告(?:是|由|根据|依据|按照)"),
     re.compile(rf"(?:^|[。\n])\s*(?:(?:19|20)\d{{2}}\s*年(?:度|以来)?\s*[，,]\s*)(?P<a>{_NAME}){_LEAD_VERBS}"),
-    re.compile(rf"请(?:与|联系)(?P<a>{_NAME})联系"),  # the contact office: the last resort
 )
 OPENING_CHARS = 1500
 # A name without its place (市人民政府办公室, 县统计局, 信访局): a fuller one in the text is better.
-PLACELESS = re.compile(r"^.[^省市县区州旗盟镇乡]*$")  # no place after its first character (镇江市… has one)
+# No place after its first character (镇江市… has one); a national body's name (国家…, 国务院…) is whole.
+PLACELESS = re.compile(r"^(?!国家|国务院|中国|中华|中央|全国).[^省市县区州旗盟镇乡]*$")
 PAGE_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|——|--|-(?=[^\d]))\s*")
 SITE_WORDS = re.compile(r"(?:门户网站|政府网站|政务网|信息公开网|政府信息公开(?:平台|网)?|政务公开(?:平台|网)?"
                         r"|官方网站|官网|网站|网)$")
@@ -155,32 +157,42 @@ def _link_title(text: str | None, max_year: int | None):
     return find_title(text, max_year=max_year) if text else None
 
 
+def _site_names(meta: dict, fields: dict) -> set[str]:
+    """The site's own names (SiteName, the footer's 主办单位), compared width-folded without spaces."""
+    return {key for raw in (meta.get("SiteName"), fields.get("owner")) if (key := agency_key(_placed(raw)))}
+
+
 def context_agency(ctx: ParseContext, page: dict, max_year: int | None) -> Iterator[Hint]:
-    """Agency candidates from around the document, best first (a document's own text comes before)."""
+    """Agency candidates from around the document, best first (a document's own text comes before).
+    A name that is the site's own (its SiteName or 主办单位, in a page title too) says ``site_name``,
+    ``site_owner`` or ``referrer_site``: a portal publishes other agencies' reports under it."""
     for text in (ctx.link_text, ctx.title):
         if (found := _link_title(text, max_year)) and found.agency:
             yield Hint(found.agency, "link_text")
-    fields = page.get("fields") or {}
+    fields, meta = page.get("fields") or {}, page.get("meta") or {}
+    site = _site_names(meta, fields)
     if name := _placed(fields.get("publisher")):
         yield Hint(name, "publisher")
     if (name := page_title_agency(page.get("title"))) and not PLACELESS.match(name):
-        yield Hint(name, "page_title")
-    if name := _placed((page.get("meta") or {}).get("SiteName")):
+        yield Hint(name, "site_name" if agency_key(name) in site else "page_title")
+    if name := _placed(meta.get("SiteName")):
         yield Hint(name, "site_name")
     if name := _placed(fields.get("owner")):
         yield Hint(name, "site_owner")
     ref = ctx.referrer_meta or {}
+    ref_site = _site_names(ref, ref)
     for raw in (ref.get("publisher"), ctx.referrer_title, ref.get("SiteName"), ref.get("owner")):
         name = page_title_agency(raw) if raw is ctx.referrer_title else _placed(raw)
         if name and not PLACELESS.match(name):
-            yield Hint(name, "referrer")
+            yield Hint(name, "referrer_site" if agency_key(name) in ref_site else "referrer")
 
 
 def own_agency(text: str) -> Iterator[Hint]:
-    """Agency candidates from the document's own text, best first."""
+    """Agency candidates from the document's own text, best first; only whole names with their place
+    (``区政府办公室`` or ``局办公室`` in an opening would put two agencies' reports under one name)."""
     for source, reader in (("header", header_agency), ("signature", signature_agency),
                            ("opening", opening_agency)):
-        if name := reader(text):
+        if (name := reader(text)) and not PLACELESS.match(name):
             yield Hint(name, source)
 
 

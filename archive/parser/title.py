@@ -10,6 +10,7 @@ names a report but is not one, so lines that read as letters are skipped.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -35,7 +36,7 @@ YEAR_AFTER = re.compile(
 # No year at all: ``泗阳县审计局政府信息公开工作年度报告`` (the year is in the statistics period or the page).
 NO_YEAR = re.compile(rf"(?P<agency>[^\n\d。；;：:，,《》“”\"（(]{{2,60}}?){_SP}" + _REPORT)
 BARE_REPORT = re.compile(_REPORT)
-LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|批复|一图|图解|读懂|解读|指南|制度")
+LETTER = re.compile(r"关于|通知|的函|报送|印发|转发|做好|请示|批复|一图|图解|读懂|解读|指南")
 # A report's words followed by these make the line the title of something else (``…年度报告编制指南``).
 NOT_TITLE_TAIL = re.compile(r"^\s*(?:编制|制度|指南|格式|模板|解读|说明|的通知|的函|工作的)")
 
@@ -46,10 +47,15 @@ RUN_ON = re.compile(r"^\s*(?:根据|按照|依据|依照|本报告|本年度报�
 BRACKETED = re.compile(r"^\s*[（(【\[]\s*(?P<agency>[^（()）【】\[\]\d]{2,40}?)\s*[)）】\]]\s*$")
 PRONOUN = re.compile(r"^(?:我|本)(?:局|委|办|厅|部|院|会|中心|机关|单位|政府|街道|镇|乡|区|县|市)$")
 GENERIC = re.compile(r"^(?:各级|有关|相关|上级|人民)?(?:政府|机关|单位|部门)+$|^(?:政府|机关|单位|部门)")
+# A sentence, not a name: a verb or a quantifier before it (现将我局, 全县各级行政机关), a pronoun in it (…我局).
+# (本溪市, 全椒县, 将乐县 are places: only the leads below, which no place name starts with)
+NOT_A_NAME = re.compile(r"^(?:现将|现予|特此|根据|按照|依据|由|请|各|全(?:县|市|区|省|镇|乡|州|国)|该)"
+                        r"|(?:我|本)(?:局|委|办|厅|单位|机关|部门)")
 NAME_LINE_BAD = re.compile(r"[：:，,。；;！!？?\d]")
 TAIL_BAD = re.compile(r"[。，,；;]")
 MAX_TITLE_LINES = 60
 MAX_TITLE_CHARS = 120
+LATER_TITLES = 4
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def names_agency(text: str) -> bool:
     """Ends like an agency's name and is not a pronoun for one (我局, 本机关)."""
     name = re.sub(r"\s+", "", text)
     return (len(name) >= 3 and bool(AGENCY_SUFFIX.search(name)) and not PRONOUN.match(name)
-            and not GENERIC.match(name))
+            and not GENERIC.match(name) and not NOT_A_NAME.search(name))
 
 
 def name_line(line: str | None) -> bool:
@@ -107,8 +113,18 @@ def _candidates(lines: list[str], hint: str | None, max_year: int | None) -> Ite
         yield line, prev
         # a title broken over two lines, unless the next line is a title by itself (then this line is a label,
         # a column name or the agency above it: ``正文`` / ``宿迁市 2025 年…报告``)
-        if i + 1 < len(lines) and next(_dated_titles([(lines[i + 1], None)], max_year), None) is None:
+        # and the agency it names is whole (``…人力资源和社会保障`` / ``局2023年…`` is one name cut in two)
+        if i + 1 < len(lines) and not _whole_title(lines[i + 1], max_year):
             yield line + lines[i + 1], prev
+
+
+def _whole_title(line: str, max_year: int | None) -> bool:
+    """A title by itself whose agency, if it names one, is a whole name with its place."""
+    found = next(_dated_titles([(line, None)], max_year), None)
+    if found is None:
+        return False
+    agency = found.agency
+    return agency is None or (names_agency(agency) and bool(re.search(r".[省市县区州旗盟镇乡]", agency)))
 
 
 def _undated_title(lines: list[str]) -> TitleLine | None:
@@ -134,7 +150,8 @@ def _dated_title(candidates: Iterable[tuple[str, str | None]], max_year: int | N
     first = next(titles, None)
     if first is None or first.agency:
         return first
-    return next((t for t in titles if t.agency and t.year == first.year), first)
+    later = itertools.islice(titles, LATER_TITLES)  # the next line or two, not a related link further down
+    return next((t for t in later if t.agency and t.year == first.year and names_agency(t.agency)), first)
 
 
 def _dated_titles(candidates: Iterable[tuple[str, str | None]], max_year: int | None) -> Iterator[TitleLine]:
