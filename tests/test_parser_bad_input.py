@@ -64,3 +64,4 @@ def test_year_from_a_per_year_column_url():
     assert year_from_url("http://www.example.gov.cn/zwgk/gknb2022/t20230120_1.html", 2026) == 2022
     assert year_from_url("http://www.example.gov.cn/xxgk/nb/2021n/index.html", 2026) == 2021
     assert year_from_url("http://www.example.gov.cn/zwgk/zfxxgknb/202201/t20220120_1.html", 2026) is None
+    assert year_from_url("http://www.example.gov.cn/nb/2022/t1.html", 2026) is None  # a year folder: when published

@@ -222,3 +222,19 @@ def test_reparse_keeps_a_page_named_only_by_its_site_with_its_pdf(archive, docs)
     (row,) = archive.reports()
     assert (row["agency"], row["documents"]) == ("安康市信访局", 2)
     assert archive.unassigned() == []
+
+
+@pytest.mark.parametrize("page_first", [True, False])
+def test_a_page_with_no_year_joins_the_report_of_its_pdf(archive, docs, page_first):
+    """No year anywhere on the page (nor agency); the PDF it links names both: one report either way."""
+    page = re.sub(rb"20\d\d", b"", anonymous_page(docs))
+    caps = [http_capture(PAGE_URL, page), pdf_capture(docs)]
+    for cap in (caps if page_first else caps[::-1]):
+        with archive.writer() as w:
+            w.add(cap)
+    (row,) = archive.reports()
+    assert (row["agency"], row["year"], row["documents"]) == ("安康市信访局", 2021, 2)
+    html = documents_by_kind(archive)["html"]
+    assert html["year"] is None and html["identity"]["report"] == (
+        f"no year found, its attachment {PDF_URL} is in this report (2021)")
+    assert archive.unassigned() == []

@@ -4,7 +4,8 @@ The rule reads only agency, year and the number sequence, all from the parser's 
 so a better parser changes what it reads but never how documents are grouped.
 
 Report (one per agency and year):
-  1. No year: no report. The document is kept, unassigned, and listed as such.
+  1. No year: the one report that holds its page or its attachment (the crawl saw the link), else no
+     report: the document is kept, unassigned, and listed as such.
   2. A report with the same agency (compared width-folded, without spaces or punctuation) and the
      same year is that report.
   3. Otherwise, when the document names no agency, the one report of its year that holds its page or
@@ -43,7 +44,7 @@ from archive.parser.fingerprint import SAME_CONTENT, SAME_REPORT, similarity
 
 AGENCY_RATIO = 0.8
 # Why a document is in no report, in words: what `nianbao reports` and a crawl's summary print.
-NO_YEAR = "no year found"
+NO_YEAR = "no year found, and no report holds its page or attachment"
 NO_AGENCY = "no agency found, and no report of its year holds its page or attachment or has numbers that agree"
 WEAK_ONLY = ("its agency is only the name of the site it is on (SiteName, 主办单位), which publishes other "
              "agencies' reports too: it joins the report of its page or attachment, or one whose numbers agree")
@@ -108,7 +109,11 @@ def best_similarity(doc: DocPrint, others: list[DocPrint]) -> float | None:
 
 def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
     """Apply the report rule to a document and the reports that could hold it."""
-    if doc.year is None:
+    if doc.year is None:  # the one report its page or attachment is in, else none
+        linked = {c.id: c for c in candidates if c.link}
+        if len(linked) == 1:
+            (c,) = linked.values()
+            return Decision(c.id, False, f"no year found, {c.link} is in this report ({c.year})")
         return Decision(None, False, NO_YEAR)
     for c in candidates:
         if doc.agency_key and c.agency_key == doc.agency_key and c.year == doc.year and not doc.agency_weak:

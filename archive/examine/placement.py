@@ -141,10 +141,11 @@ class Placer:
 
     # -- identity -------------------------------------------------------------------------------
     def _report_candidates(self, doc: DocPrint, sha256: str) -> list[ReportCandidate]:
-        if doc.year is None:
-            return []
         links = {d["report_id"]: d["how"] for d in context.linked_documents(self.catalog, sha256)
-                 if d["report_id"] is not None and d["year"] == doc.year}
+                 if d["report_id"] is not None and (doc.year is None or d["year"] == doc.year)}
+        if doc.year is None:  # only the reports its page or attachment is in (see identity rule 1)
+            rows = (self.catalog.one("SELECT id, agency_key, year FROM reports WHERE id = ?", (rid,)) for rid in links)
+            return [ReportCandidate(r["id"], r["agency_key"], r["year"], link=links[r["id"]]) for r in rows]
         ids: list[int] = list(links)
         if doc.agency_key:
             ids += [r["id"] for r in self.catalog.rows(
@@ -205,7 +206,7 @@ class Placer:
         if row is None or row["year"] is None:
             return []
         linked = [d["id"] for d in context.linked_documents(self.catalog, row["sha256"])
-                  if d["report_id"] is None and d["year"] == row["year"]]
+                  if d["report_id"] is None and d["year"] in (row["year"], None)]
         sharing = [r["id"] for r in self.catalog.rows(  # from the few unassigned (+: not by the year index)
             """SELECT d.id FROM documents d WHERE d.report_id IS NULL AND +d.year = :y AND d.id != :id
                  AND EXISTS (SELECT 1 FROM document_bands b WHERE b.document_id = d.id AND b.band IN (
@@ -272,10 +273,10 @@ class Placer:
             "DELETE FROM reports WHERE id NOT IN (SELECT report_id FROM documents WHERE report_id IS NOT NULL)")
 
     def settle_unassigned(self) -> int:
-        """Try every unassigned document with a year again, now that every report exists (a page placed
+        """Try every unassigned document again, now that every report exists (a page placed
         before its PDF), until none joins. Returns how many joined."""
         waiting = [r["id"] for r in self.catalog.rows(
-            "SELECT id FROM documents WHERE report_id IS NULL AND year IS NOT NULL ORDER BY first_seen, id")]
+            "SELECT id FROM documents WHERE report_id IS NULL ORDER BY first_seen, id")]
         placed = [i for i in waiting if self._place(i).report_id is not None]
         return len(placed) + self.settle(placed)
 

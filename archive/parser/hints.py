@@ -62,8 +62,9 @@ SITE_WORDS = re.compile(r"(?:门户网站|政府网站|政务网|信息公开网
 YEAR_PERIOD = re.compile(r"(?:统计(?:数据)?期限|统计时限|数据统计|统计周期|统计期|统计时间)[^。]{0,12}?"
                          r"((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 YEAR_ANY = re.compile(r"((?:19|20)\d{2})\s*年")
+# (a bare /2022/ folder is when a page was published, not which year it reports on)
 YEAR_IN_URL = re.compile(r"(?:gknb|xxgknb|zfxxgknb|ndbg|nb)_?((?:19|20)\d{2})(?!\d)"
-                         r"|/((?:19|20)\d{2})(?:n|nd|nb|nianbao|_[a-z]{1,6})?/", re.IGNORECASE)
+                         r"|/((?:19|20)\d{2})(?:n|nd|nb|nianbao|_[a-z]{1,6})/", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
