@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import FormRequest, Request, Response, TextResponse
@@ -43,6 +43,13 @@ _classify = lru_cache(maxsize=65536)(L.classify)
 @lru_cache(maxsize=65536)
 def _hostname(url: str) -> str:
     return urlsplit(url).hostname or ""
+
+
+def page_base(sel: Selector, url: str) -> str:
+    """Where the page's relative links resolve: its ``<base href>`` (resolved against the page), else
+    the page's own URL (a report was fetched at the wrong address and 404ed without this)."""
+    href = sel.xpath("//head/base/@href | //base/@href").get()
+    return urljoin(url, href.strip()) if href and href.strip() else url
 
 
 class DisclosureSpider(scrapy.Spider):
@@ -116,13 +123,14 @@ class DisclosureSpider(scrapy.Spider):
         else:
             html = decode_html(response.body, ctype)[0]  # charset-normalizer, not Scrapy's cp1252 fallback
         sel = Selector(text=html)
+        base = page_base(sel, response.url)
         hops = response.meta.get("hops", 0)
         render = portal.render == "browser"
         title = " ".join(sel.css("title::text, h1 ::text").getall())
         on_report_page = L.looks_like_report(title)
         found_reports = 0
         role = response.meta.get("role")
-        links = list(self._links(sel, response.url, portal))
+        links = list(self._links(sel, base, portal))
         for link in links:
             if link.kind == "attachment":
                 if on_report_page or L.looks_like_report(link.text) or role == "report":
@@ -146,7 +154,7 @@ class DisclosureSpider(scrapy.Spider):
             yield from self._shell(target, response, portal, hops)
         for url in trs_pages(html, response.url):
             yield self.make(url, portal, hops=hops, role="list", priority=30, render=render)
-        found_reports += yield from self._hanweb(html, response, portal, hops)
+        found_reports += yield from self._hanweb(html, response, portal, hops, base)
         if self._needs_browser(response, sel, found_reports, portal):
             yield self.make(response.url, portal, hops=hops, role=response.meta.get("role", "nav"), render=True,
                             dont_filter=True, text=response.meta.get("link_text") or "")
@@ -194,13 +202,13 @@ class DisclosureSpider(scrapy.Spider):
         """The agency's own hosts only: copies of government pages elsewhere are spam mirrors."""
         return _hostname(url) in portal.allowed_hosts
 
-    def _hanweb(self, html: str, response: Response, portal: PortalProfile, hops: int):
+    def _hanweb(self, html: str, response: Response, portal: PortalProfile, hops: int, base: str):
         listing = hanweb_list(html, response.url)
         if listing is None:
             return 0
         n = 0
         for snippet in listing.records:
-            n += yield from self._record_links(snippet, response.url, portal, hops)
+            n += yield from self._record_links(snippet, base, portal, hops)
         for url, form in listing.more():
             yield FormRequest(url, formdata=form, callback=self.parse_hanweb, priority=30,
                               meta={"portal": portal.name, "hops": hops, "role": "list", "link_text": None})

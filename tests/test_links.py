@@ -83,3 +83,24 @@ def test_a_broken_profile_file_names_itself(tmp_path):
     (tmp_path / "bad.toml").write_text('name = "x"\nstart_urls = [', "utf-8")
     with pytest.raises(ProfileError, match=r"bad\.toml"):
         load(tmp_path / "bad.toml")
+
+
+def test_relative_links_resolve_against_the_pages_base_href():
+    """A CMS page that says ``<base href>`` means its relative links from there, not from its own URL."""
+    from scrapy.http import HtmlResponse, Request
+
+    from spiders.disclosure import DisclosureSpider
+    from spiders.profiles import PortalProfile
+
+    portal = PortalProfile(name="t", start_urls=["http://127.0.0.9/"])
+    spider = DisclosureSpider([portal])
+    html = ('<html><head><base href="http://127.0.0.9/zwgk/nb/"><title>政府信息公开年报</title></head><body>'
+            '<a href="t20240120_1.html">2023年政府信息公开工作年度报告</a>'
+            '<a href="/zwgk/nb/2022.pdf">2022年政府信息公开工作年度报告</a></body></html>')
+    url = "http://127.0.0.9/site/col/col123/index.html"
+    response = HtmlResponse(url, body=html.encode(), encoding="utf-8",
+                            request=Request(url, meta={"portal": "t", "role": "column", "hops": 1}))
+    urls = {r.url for r in spider.parse(response)}
+    assert "http://127.0.0.9/zwgk/nb/t20240120_1.html" in urls
+    assert "http://127.0.0.9/site/col/col123/t20240120_1.html" not in urls
+    assert "http://127.0.0.9/zwgk/nb/2022.pdf" in urls
