@@ -40,7 +40,8 @@ def browser_available() -> bool:
 
 def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, resume_runs: list[int],
           overrides: dict | None = None) -> dict:
-    slots = {host: {"concurrency": min(2, p.concurrency), "delay": p.delay}
+    # the profile's delay is a floor: not randomised below it (Scrapy's default draws 0.5x to 1.5x)
+    slots = {host: {"concurrency": min(2, p.concurrency), "delay": p.delay, "randomize_delay": False}
              for p in portals for host in p.allowed_hosts}
     settings = {
         "BOT_NAME": "nianbao",
@@ -76,7 +77,10 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
             "crawler.middlewares.lookup.ArchiveLookupMiddleware": 560,
             "crawler.middlewares.raw.RawResponseMiddleware": 950,
         },
-        "EXTENSIONS": {"crawler.archiving.ArchiveExtension": 100, "crawler.live.LiveProgress": 200},
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "EXTENSIONS": {"crawler.archiving.ArchiveExtension": 100, "crawler.live.LiveProgress": 200,
+                       # AutoThrottle held to each host's floor (crawler/throttle.py)
+                       "scrapy.extensions.throttle.AutoThrottle": None, "crawler.throttle.PoliteThrottle": 0},
         "NIANBAO_ARCHIVE": str(archive_dir),
         "NIANBAO_BROWSER": browser,
         "NIANBAO_RESUME_RUNS": resume_runs,
