@@ -25,10 +25,11 @@ def _throttle(cls):
 
 def test_a_fast_host_keeps_its_floor_and_a_slow_one_is_given_more():
     response = HtmlResponse(f"http://{HOST}/zwgk/", body=b"<html></html>", status=200)
+    plain, polite = Slot(2, 0.5, False), Slot(2, 0.5, False)
+    scrapys, ours = _throttle(AutoThrottle), _throttle(PoliteThrottle)
     for _ in range(10):  # answers in 10 ms, again and again
-        plain, polite = Slot(2, 0.5, False), Slot(2, 0.5, False)
-        _throttle(AutoThrottle)._adjust_delay(plain, 0.01, response)
-        _throttle(PoliteThrottle)._adjust_delay(polite, 0.01, response)
+        scrapys._adjust_delay(plain, 0.01, response)
+        ours._adjust_delay(polite, 0.01, response)
     assert plain.delay < 0.5  # Scrapy's own: towards the latency, under the profile's delay
     assert polite.delay == 0.5
     slow = Slot(2, 0.5, False)

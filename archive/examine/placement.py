@@ -327,7 +327,7 @@ class Placer:
             key = agency_key(named)
             taken = self.catalog.scalar("SELECT 1 FROM reports WHERE agency_key = ? AND year = (SELECT year FROM "
                                         "reports WHERE id = ?) AND id != ?", (key, report_id, report_id))
-            if not taken:  # a report first named by its site takes its own name when a document gives it
+            if not taken:  # found under the name it is shown under, unless another report of the year has it
                 fields["agency_key"] = key
         self.db["reports"].update(report_id, fields)
 

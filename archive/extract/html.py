@@ -130,7 +130,8 @@ def page_facts(root: etree._Element, page_title: str, meta: dict[str, str]) -> d
 
 # The fields a detail page's 信息公开 index table or info line labels, and the footer's site owner: a label at
 # the start of a text, its value after it or in the next text (index tables put it in the next cell).
-FIELDS = re.compile(r"(?:^|\n)[ \t\u3000\u00a0]*(?:(?P<publisher>发布机构|发文机关|发布单位|发文单位|信息来源|来\s*源)"
+PUBLISHER_LABELS = r"发布机构|发文机关|发布单位|发文单位|信息来源|来\s*源"  # also a saved page's header (parser)
+FIELDS = re.compile(rf"(?:^|\n)[ \t\u3000\u00a0]*(?:(?P<publisher>{PUBLISHER_LABELS})"
                     r"|(?P<owner>主办单位|网站主办|主\s*办))[ \t\u3000\u00a0]*[:：]?\s*"
                     r"(?P<value>[^\n]{1,200})")
 FIELD_END = re.compile(r"\s{2,}|\t|[|｜]|\s(?=\S{2,6}[:：])|(?<=\S)(?=(?:发布|生成|成文|索\s*引|主题|网站|承办|"

@@ -132,7 +132,7 @@ def parse(data: bytes, *, kind: str | None = None, content_type: str | None = No
         msg = f"the {kind} could not be read ({type(e).__name__}: {e})"
         report["warnings"].append(msg)
         return _dated(ParseResult(kind=kind, report=report, is_report=False, error=msg), context)
-    res = read_report(ext, kind, report, title_hint=title, url=url, context=ctx)
+    res = read_report(ext, kind, report, replace(ctx, url=url, title=title))
     res.page = ext.page
     return _dated(res, context)
 
@@ -151,17 +151,12 @@ def _dated(res: ParseResult, context: ParseContext | None) -> ParseResult:
     return res
 
 
-def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, url: str | None = None,
-                context: ParseContext | None = None) -> ParseResult:
-    """The template-aware part, shared by every format once its text and grids are extracted."""
+def read_report(ext, kind: str, report: dict, ctx: ParseContext) -> ParseResult:
+    """The template-aware part, shared by every format once its text and grids are extracted; ``ctx`` is
+    how the document was met, the caller's keywords (title, url) already in it."""
     report["warnings"].extend(ext.warnings)
     text = clean_text(ext.text)  # footers and list markers out; the archive keeps ext.text as extracted
     this_year = datetime.now(UTC).year
-    ctx = context or ParseContext()
-    if title_hint and not ctx.link_text:
-        ctx = replace(ctx, link_text=title_hint)
-    if url and not ctx.url:
-        ctx = replace(ctx, url=url)
     provenance = identify(report, text, ext, ctx, this_year)
     sections = split_sections(text)
     report["sections"] = sections
@@ -192,7 +187,6 @@ def read_report(ext, kind: str, report: dict, *, title_hint: str | None = None, 
     report["provenance"] = provenance
     return ParseResult(kind=kind, report=report, is_report=is_report, text=ext.text,
                        numbers=fingerprint.numbers(ext.text), text_sha256=fingerprint.text_sha256(ext.text))
-
 
 
 def identify(report: dict, text: str, ext, ctx: ParseContext, this_year: int) -> dict:

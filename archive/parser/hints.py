@@ -15,12 +15,18 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from archive.extract.html import PUBLISHER_LABELS
 from archive.parser.context import ParseContext
-from archive.parser.title import LETTER, agency_key, clean_agency, find_title, name_line, names_agency
+from archive.parser.title import (
+    LETTER,
+    PLACELESS,
+    agency_key,
+    clean_agency,
+    find_title,
+    name_line,
+    names_agency,
+)
 
-AGENCY_SOURCES = ("title", "header", "signature", "opening", "link_text", "publisher", "page_title", "site_name",
-                  "site_owner", "referrer", "referrer_site")
-YEAR_SOURCES = ("title", "statistics_period", "link_text", "page_title", "referrer", "body", "url")
 SOURCE_WORDS = {"title": "its title", "header": "the saved page's header (发布机构)",
                 "signature": "the signature block",
                 "opening": "the opening sentence", "link_text": "the link text it was found under",
@@ -33,8 +39,7 @@ SOURCE_WORDS = {"title": "its title", "header": "the saved page's header (发布
 
 _NAME = r"[^\s，,。；;：:、“”\"《》（）()\d]{2,40}?"
 # anywhere on a header line: ``索引号: … 发布机构: 漳州市龙文区人民政府 文号:``, ``发布时间：… 来源：…``
-HEADER_FIELD = re.compile(r"(?:^|\s)(?:发布机构|发文机关|发布单位|信息来源|来\s*源|发文单位)\s*[:：]\s*"
-                          r"(?P<v>[^\s:：]{2,40})")
+HEADER_FIELD = re.compile(rf"(?:^|\s)(?:{PUBLISHER_LABELS})\s*[:：]\s*(?P<v>[^\s:：]{{2,40}})")
 # A date line under a signature: 2024年1月15日, 2024-01-15, 2024.1.15, 二〇二四年一月十五日.
 DATE_LINE = re.compile(r"^\s*(?:(?:19|20)\d{2}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?"
                        r"|[二〇零○Ｏ一三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)\s*$")
@@ -53,9 +58,6 @@ OPENINGS = (
     re.compile(rf"(?:^|[。\n])\s*(?:(?:19|20)\d{{2}}\s*年(?:度|以来)?\s*[，,]\s*)(?P<a>{_NAME}){_LEAD_VERBS}"),
 )
 OPENING_CHARS = 1500
-# A name without its place (市人民政府办公室, 县统计局, 信访局): a fuller one in the text is better.
-# No place after its first character (镇江市… has one); a national body's name (国家…, 国务院…) is whole.
-PLACELESS = re.compile(r"^(?!国家|国务院|中国|中华|中央|全国).[^省市县区州旗盟镇乡]*$")
 PAGE_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|——|--|-(?=[^\d]))\s*")
 SITE_WORDS = re.compile(r"(?:门户网站|政府网站|政务网|信息公开网|政府信息公开(?:平台|网)?|政务公开(?:平台|网)?"
                         r"|官方网站|官网|网站|网)$")
@@ -119,39 +121,41 @@ def signature_agency(text: str) -> str | None:
     return None
 
 
-def opening_agency(text: str) -> str | None:
-    """The body's opening that names the agency (``本报告由XX局根据…编制``, ``2023年，XX局坚持…``)."""
+def _openings(text: str) -> Iterator[tuple[str, int | None]]:
+    """(agency, year or None) of each opening sentence in the first lines that names an agency."""
     head = text[:OPENING_CHARS]
     for pattern in OPENINGS:
         for m in pattern.finditer(head):
             if name := _agency(m.group("a")):
-                return name
-    return None
+                year = m.groupdict().get("y")
+                yield name, int(year) if year else None
+
+
+def opening_agency(text: str) -> str | None:
+    """The body's opening that names the agency (``本报告由XX局根据…编制``, ``2023年，XX局坚持…``)."""
+    return next((name for name, _ in _openings(text)), None)
 
 
 def opening_year(text: str) -> int | None:
     """The year an opening names with the agency (``现将XX局2023年政府信息公开工作情况报告如下``)."""
-    head = text[:OPENING_CHARS]
-    for pattern in OPENINGS:
-        for m in pattern.finditer(head):
-            if "y" in m.groupdict() and m.group("y") and _agency(m.group("a")):
-                return int(m.group("y"))
-    return None
+    return next((year for _, year in _openings(text) if year), None)
 
 
 def page_title_agency(page_title: str | None) -> str | None:
-    """An agency named in a page's ``<title>`` beside the report's title (``标题_XX局``, ``XX局-标题``)."""
-    if not page_title:
-        return None
+    """An agency named, with its place, in a page's ``<title>`` beside the report's title (``标题_XX局``,
+    ``XX局-标题``)."""
+    name = _title_agency(page_title) if page_title else None
+    return name if name and not PLACELESS.match(name) else None
+
+
+def _title_agency(page_title: str) -> str | None:
     if (found := find_title(page_title)) and found.agency:
         return found.agency
     parts = [p for p in PAGE_TITLE_SPLIT.split(page_title) if p]
     if len(parts) < 2:
         return None
-    for part in parts:  # the site's own name comes last, so the more specific names come first
-        if "报告" not in part and (name := _agency(part)):
-            return name
-    return None
+    # the first part that names an agency (the site's own name comes last, the more specific first)
+    return next((name for part in parts if "报告" not in part and (name := _agency(part))), None)
 
 
 def _link_title(text: str | None, max_year: int | None):
@@ -174,7 +178,7 @@ def context_agency(ctx: ParseContext, page: dict, max_year: int | None) -> Itera
     site = _site_names(meta, fields)
     if name := _placed(fields.get("publisher")):
         yield Hint(name, "publisher")
-    if (name := page_title_agency(page.get("title"))) and not PLACELESS.match(name):
+    if name := page_title_agency(page.get("title")):
         yield Hint(name, "site_name" if agency_key(name) in site else "page_title")
     if name := _placed(meta.get("SiteName")):
         yield Hint(name, "site_name")
@@ -183,8 +187,7 @@ def context_agency(ctx: ParseContext, page: dict, max_year: int | None) -> Itera
     ref = ctx.referrer_meta or {}
     ref_site = _site_names(ref, ref)
     for raw in (ref.get("publisher"), ctx.referrer_title, ref.get("SiteName"), ref.get("owner")):
-        name = page_title_agency(raw) if raw is ctx.referrer_title else _placed(raw)
-        if name and not PLACELESS.match(name):
+        if name := (page_title_agency(raw) if raw is ctx.referrer_title else _placed(raw)):
             yield Hint(name, "referrer_site" if agency_key(name) in ref_site else "referrer")
 
 

@@ -51,6 +51,9 @@ GENERIC = re.compile(r"^(?:各级|有关|相关|上级|人民)?(?:政府|机关|
 # (本溪市, 全椒县, 将乐县 are places: only the leads below, which no place name starts with)
 NOT_A_NAME = re.compile(r"^(?:现将|现予|特此|根据|按照|依据|由|请|各|全(?:县|市|区|省|镇|乡|州|国)|该)"
                         r"|(?:我|本)(?:局|委|办|厅|单位|机关|部门)")
+# A name without its place (市人民政府办公室, 县统计局, 信访局): no place after its first character (镇江市…
+# has one); a national body's name (国家…, 国务院…) is whole.
+PLACELESS = re.compile(r"^(?!国家|国务院|中国|中华|中央|全国).[^省市县区州旗盟镇乡]*$")
 NAME_LINE_BAD = re.compile(r"[：:，,。；;！!？?\d]")
 TAIL_BAD = re.compile(r"[。，,；;]")
 MAX_TITLE_LINES = 60
@@ -124,7 +127,7 @@ def _whole_title(line: str, max_year: int | None) -> bool:
     if found is None:
         return False
     agency = found.agency
-    return agency is None or (names_agency(agency) and bool(re.search(r".[省市县区州旗盟镇乡]", agency)))
+    return agency is None or (names_agency(agency) and not PLACELESS.match(agency))
 
 
 def _undated_title(lines: list[str]) -> TitleLine | None:
@@ -174,9 +177,9 @@ def _dated_titles(candidates: Iterable[tuple[str, str | None]], max_year: int | 
         if agency and PRONOUN.match(agency):
             agency = None
         end = m.end()
-        tail = BRACKETED.match(cand_n[end:])
-        if not agency and tail and names_agency(tail.group("agency")):
-            agency = clean_agency(tail.group("agency"))  # ``2020年度政府信息公开工作报告（湖北省统计局）``
+        bracket = BRACKETED.match(cand_n[end:])
+        if not agency and bracket and names_agency(bracket.group("agency")):
+            agency = clean_agency(bracket.group("agency"))  # ``2020年度政府信息公开工作报告（湖北省统计局）``
             end = len(cand_n)  # the title as printed, its bracket included
         if not agency and name_line(prev):
             agency = clean_agency(prev)
