@@ -125,6 +125,7 @@ class ArchiveExtension:
         result = self.worker.finish(status, {
             "blocked": [{"url": u, "portal": p, "reason": r} for u, p, r in self.blocked],
             "failed": [{"url": u, "portal": p, "reason": r} for u, p, r in getattr(spider, "failures", [])],
+            "lists": spider.ledger.as_list() if hasattr(spider, "ledger") else [],
             "resumed_from_archive": self.stats.get_value(RESUMED, 0), "reason": reason,
             "seconds": round(time.monotonic() - self.started, 1),
             "fetch_seconds": round(self.last_response - self.first_response, 3)})

@@ -21,6 +21,7 @@ from scrapy.selector import Selector
 
 from archive.extract.charset import decode_html
 from spiders import links as L
+from spiders.listing import ListLedger
 from spiders.pagination import hanweb_list, hanweb_records, trs_pages
 from spiders.profiles import PortalProfile
 
@@ -64,6 +65,7 @@ class DisclosureSpider(scrapy.Spider):
         self.patience_ms = patience_ms
         self.failures: list[tuple[str, str | None, str]] = []
         self.requested: set[str] = set()
+        self.ledger = ListLedger()  # every report list met, how it was paged, what it announced
         self.patterns = {p.name: [re.compile(x) for x in p.hints.get("url_patterns", [])] for p in portals}
 
     # -- requests ---------------------------------------------------------------------------------

@@ -1,0 +1,85 @@
+"""What a crawl learnt about each report list: how it was paged, what it announced, what was collected.
+
+A list page that shows a total (``共20条``, ``共3页``, ``totalRecord: 20``) is checked against the items
+collected from it and its further pages; a list whose pager could not be followed (a script pager with
+no browser, a browser walk cut short) is *incomplete*, and the run's summary says so in words. The
+ledger lives on the spider and goes into the run's stats when it closes (``crawler/archiving.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+# What a list page says about its size, in the words and script variables real CMSs print.
+RECORDS = re.compile(r"共\s*(\d+)\s*条|(?:totalRecord|recordCount|m_nRecordCount|totalCount|total_count|"
+                     r"totalRecords|recordTotal)\s*[:=]\s*['\"]?(\d+)", re.I)
+PAGES = re.compile(r"共\s*(\d+)\s*页|(?:totalPage|pageCount|m_nPageCount|totalPages)\s*[:=]\s*['\"]?(\d+)", re.I)
+
+
+def announced(text: str) -> tuple[int | None, int | None]:
+    """(records, pages) a list page announces, each None if it says nothing."""
+    r, p = RECORDS.search(text), PAGES.search(text)
+    records = int(r.group(1) or r.group(2)) if r else None
+    pages = int(p.group(1) or p.group(2)) if p else None
+    return records, pages
+
+
+@dataclass
+class ListOutcome:
+    """One report list (keyed by its first page's URL) as the crawl met it."""
+
+    url: str
+    portal: str
+    method: str  # how its pages were read: "static", "trs-api", "jpage-array", "gkmlpt", "browser", …
+    announced: int | None = None  # records the list says it holds
+    announced_pages: int | None = None
+    items: set[str] = field(default_factory=set)  # item URLs collected from all its pages
+    pages: int = 1
+    complete: bool = True
+    why: str | None = None  # why it is incomplete, in words
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["found"] = len(self.items)
+        del d["items"]
+        return d
+
+    @property
+    def short(self) -> bool:
+        """Fewer items were collected than the list announced."""
+        return self.announced is not None and len(self.items) < self.announced
+
+
+class ListLedger:
+    """Every report list of a crawl, by its first page; pages of one list add to the same entry."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, ListOutcome] = {}
+
+    def note(self, url: str, portal: str, method: str, *, items: list[str] | tuple[str, ...] = (),
+             announced: int | None = None, announced_pages: int | None = None, page: bool = False) -> ListOutcome:
+        """Record a list page (``page``: one more page of a list already noted) and its items."""
+        entry = self.lists.get(url)
+        if entry is None:
+            entry = self.lists[url] = ListOutcome(url, portal, method)
+        elif page:
+            entry.pages += 1
+        if method != entry.method and entry.method == "static":
+            entry.method = method  # an adapter or the browser read what the static page began
+        entry.items.update(items)
+        entry.announced = max(filter(None, (entry.announced, announced)), default=None)
+        entry.announced_pages = max(filter(None, (entry.announced_pages, announced_pages)), default=None)
+        return entry
+
+    def incomplete(self, url: str, portal: str, method: str, why: str) -> None:
+        """A list whose further pages were not (all) read."""
+        entry = self.note(url, portal, method)
+        entry.complete, entry.why = False, why
+
+    def report(self) -> list[dict]:
+        """The lists worth telling a user about: incomplete, or short of what they announced."""
+        return [e.as_dict() for e in self.lists.values() if not e.complete or e.short]
+
+    def as_list(self) -> list[dict]:
+        return [e.as_dict() for e in self.lists.values()]
