@@ -95,6 +95,7 @@ class Capture:
     ip_address: str | None = None
     filename: str | None = None
     site_id: str | None = None  # the portal's SiteIDCode meta (网站标识码), when the page carries one
+    portal_agency: str | None = None  # the agency the crawl's portal profile names (a last-resort parse hint)
     # "crawl" for HTTP fetches; "ingest" for local files, which are written as WARC resource records
     # and taken as reports on the user's word (crawled pages must read as reports to become documents)
     source: str = "crawl"

@@ -52,7 +52,7 @@ def to_capture(response: Response, request: Request) -> Capture:
         request_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items() for v in vs],
         request_body=request.body or b"", referrer=referrer.decode("latin-1") if referrer else None,
         link_text=request.meta.get("link_text"), redirects=hops, ip_address=raw.get("ip"),
-        filename=content_disposition_name(headers))
+        filename=content_disposition_name(headers), portal_agency=request.meta.get("portal_agency"))
 
 
 class ArchiveExtension:

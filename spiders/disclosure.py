@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import FormRequest, Request, Response, TextResponse
@@ -21,7 +21,8 @@ from scrapy.selector import Selector
 
 from archive.extract.charset import decode_html
 from spiders import links as L
-from spiders.listing import ListLedger
+from spiders.listapis import ApiCall, Record, list_plans, read_api
+from spiders.listing import ListLedger, announced, list_items, script_pager
 from spiders.pagination import hanweb_list, hanweb_records, trs_pages
 from spiders.profiles import PortalProfile
 
@@ -76,12 +77,15 @@ class DisclosureSpider(scrapy.Spider):
             PageMethod("wait_for_function", EVIDENCE_JS, timeout=self.patience_ms)]}
 
     def make(self, url: str, portal: PortalProfile, *, hops: int, role: str, text: str = "", priority: int = 0,
-             render: bool = False, callback=None, **kw) -> Request:
-        meta = {"portal": portal.name, "hops": hops, "role": role, "link_text": text or None}
+             render: bool = False, callback=None, meta_extra: dict | None = None, **kw) -> Request:
+        meta = {"portal": portal.name, "hops": hops, "role": role, "link_text": text or None,
+                "portal_agency": portal.agency, **(meta_extra or {})}
         if not portal.robots:
             meta["dont_obey_robotstxt"] = True
         if render and self.browser and role != "file":
             meta.update(self.browser_meta())
+        if "#" in url:  # an app's route (/gkmlpt/index#2629): Scrapy's duplicate filter ignores fragments
+            kw.setdefault("dont_filter", True)
         return Request(url, callback=callback or self.parse, errback=self.failed, priority=priority, meta=meta, **kw)
 
     def failed(self, failure) -> None:
@@ -89,9 +93,14 @@ class DisclosureSpider(scrapy.Spider):
         the run's summary."""
         from scrapy.spidermiddlewares.httperror import HttpError
 
+        request = failure.request
+        if (call := request.meta.get("api_call")) is not None:
+            status = failure.value.response.status if failure.check(HttpError) else None
+            self.ledger.incomplete(call.list_url, request.meta.get("portal") or "", call.family,
+                                   f"its list API did not answer page {call.page}"
+                                   + (f" (HTTP {status})" if status else f" ({failure.getErrorMessage()[:80]})"))
         if failure.check(HttpError):
             return  # the response was archived with its status; the summary reads it there
-        request = failure.request
         blocked = request.meta.get("nianbao_blocked")
         why = f"blocked: {blocked}" if blocked else failure.getErrorMessage()[:200] or type(failure.value).__name__
         self.failures.append((request.url, request.meta.get("portal"), why))
@@ -133,6 +142,7 @@ class DisclosureSpider(scrapy.Spider):
         found_reports = 0
         role = response.meta.get("role")
         links = list(self._links(sel, base, portal))
+        pagers = 0  # ways to the list's further pages this page offers and the crawl follows
         for link in links:
             if link.kind == "attachment":
                 if on_report_page or L.looks_like_report(link.text) or role == "report":
@@ -143,7 +153,9 @@ class DisclosureSpider(scrapy.Spider):
                 yield self.make(link.url, portal, hops=hops + 1, role="report", text=link.text, priority=40,
                                 render=render)
             elif link.kind == "next" and not on_report_page:
-                yield self.make(link.url, portal, hops=hops, role="list", text=link.text, priority=30, render=render)
+                pagers += 1
+                yield self.make(link.url, portal, hops=hops, role="list", text=link.text, priority=30, render=render,
+                                meta_extra={"list_root": response.meta.get("list_root") or response.url})
             elif link.kind == "year" and role in ("start", "column", "list") and hops <= MAX_HOPS:
                 # a per-year sub-column (gknb2022/, 2022n/) of the report column
                 yield self.make(link.url, portal, hops=hops + 1, role="column", text=link.text, priority=35,
@@ -155,8 +167,15 @@ class DisclosureSpider(scrapy.Spider):
         if len(links) <= SHELL_LINKS and (target := L.script_redirect(html)):
             yield from self._shell(target, response, portal, hops)
         for url in trs_pages(html, response.url):
+            pagers += 1
             yield self.make(url, portal, hops=hops, role="list", priority=30, render=render)
-        found_reports += yield from self._hanweb(html, response, portal, hops, base)
+        hanweb = yield from self._hanweb(html, response, portal, hops, base)
+        found_reports += hanweb
+        pagers += hanweb > 0
+        if not on_report_page:
+            adapted = yield from self._lists(html, sel, response, portal, hops, base, followed=pagers > 0,
+                                             reports=found_reports)
+            found_reports += adapted
         if self._needs_browser(response, sel, found_reports, portal):
             yield self.make(response.url, portal, hops=hops, role=response.meta.get("role", "nav"), render=True,
                             dont_filter=True, text=response.meta.get("link_text") or "")
@@ -231,6 +250,94 @@ class DisclosureSpider(scrapy.Spider):
         portal = self.portals[response.meta["portal"]]
         for snippet in hanweb_records(response.text):
             yield from self._record_links(snippet, response.url, portal, response.meta.get("hops", 0))
+
+    # -- lists paged by script ----------------------------------------------------------------------
+    @staticmethod
+    def page_url(response: Response) -> str:
+        """The page's address with its fragment (``/gkmlpt/index#2629``): the downloader drops it."""
+        asked = response.request.url if response.request is not None else response.url
+        return asked if urldefrag(asked)[0] == response.url else response.url
+
+    def _lists(self, html: str, sel: Selector, response: Response, portal: PortalProfile, hops: int, base: str,
+               *, followed: bool, reports: int):
+        """Lists an adapter reads (records in the page, the rest from its API), and what a list page says
+        about its size and pager, into the ledger. Returns how many report links it yielded."""
+        url = self.page_url(response)
+        n = 0
+        plans = list_plans(html, url)
+        for plan in plans:
+            key = plan.calls[0].list_url if plan.family == "gkmlpt" and plan.calls else url
+            for rec in plan.records:
+                n += yield from self._record(rec, portal, hops)
+            shown = list_items(sel.root, base) if plan.family == "trs-api" else []  # its static first page
+            self.ledger.note(key, portal.name, plan.family, items=[r.url for r in plan.records] + shown,
+                             announced=plan.announced)
+            if plan.why_incomplete:
+                self.ledger.incomplete(key, portal.name, plan.family, plan.why_incomplete)
+            for call in plan.calls:
+                yield self._api_request(call, portal, hops)
+        if plans or not (reports or response.meta.get("role") in ("column", "list")):
+            return n
+        records, pages = announced(html)
+        pager = script_pager(sel.root)
+        root = response.meta.get("list_root") or url
+        if records is not None or pages is not None or pager or root != url:
+            self.ledger.note(root, portal.name, "static", items=list_items(sel.root, base), announced=records,
+                             announced_pages=pages, page=root != url)
+        if followed or root != url:
+            return n
+        if pager:
+            self.ledger.incomplete(url, portal.name, "static", f"{pager} was not followed"
+                                   + ("" if self.browser else " (the crawl ran without a browser)"))
+        elif pages and pages > 1:
+            self.ledger.incomplete(url, portal.name, "static", f"the list says it has {pages} pages, and shows "
+                                   "no link to the others")
+        return n
+
+    def _record(self, rec: Record, portal: PortalProfile, hops: int):
+        """A list item an adapter read: followed like a link of the same words on a page."""
+        url = _clean(rec.url)
+        if not url or not self.in_scope(url, portal):
+            return 0
+        link = _classify(url, rec.title)
+        if link.kind not in ("report", "attachment"):
+            return 0
+        role = "file" if link.kind == "attachment" else "report"
+        request = self.make(url, portal, hops=hops + 1, role=role, text=link.text, priority=40,
+                            callback=self.parse_file if role == "file" else None,
+                            render=role == "report" and portal.render == "browser")
+        if request.url not in self.requested:
+            self.requested.add(request.url)
+            yield request
+        return 1
+
+    def _api_request(self, call: ApiCall, portal: PortalProfile, hops: int) -> Request:
+        meta = {"portal": portal.name, "hops": hops, "role": "list", "link_text": None, "api_call": call,
+                "portal_agency": portal.agency}
+        if not portal.robots:
+            meta["dont_obey_robotstxt"] = True
+        headers = {"X-Requested-With": "XMLHttpRequest", "Referer": call.list_url.split("#")[0]}
+        if call.method == "POST":
+            return FormRequest(call.url, formdata=dict(call.form), callback=self.parse_api, errback=self.failed,
+                               priority=30, meta=meta, headers=headers)
+        return Request(call.url, callback=self.parse_api, errback=self.failed, priority=30, meta=meta,
+                       headers=headers)
+
+    def parse_api(self, response: Response) -> Iterator[Request]:
+        """An answer of a list API: its records, and the further pages it made known."""
+        call: ApiCall = response.meta["api_call"]
+        portal = self.portals[response.meta["portal"]]
+        hops = response.meta.get("hops", 0)
+        page = read_api(response.text if isinstance(response, TextResponse) else "", call)
+        for rec in page.records:
+            yield from self._record(rec, portal, hops)
+        self.ledger.note(call.list_url, portal.name, call.family, items=[r.url for r in page.records],
+                         announced=page.announced, page=True)
+        if not page.records and call.page == 1:
+            self.ledger.incomplete(call.list_url, portal.name, call.family,
+                                   "its list API answered with no records it could read")
+        for more in page.more:
+            yield self._api_request(more, portal, hops)
 
     def _needs_browser(self, response: Response, sel: Selector, found: int, portal: PortalProfile) -> bool:
         """A report column whose list is empty but has scripts: it is filled in the browser."""

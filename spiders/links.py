@@ -34,6 +34,8 @@ REPORT_LINK = re.compile(r"(?:19|20)\d{2}\s*年?\s*度?.{0,30}?(?:年度报告|�
                          r"|(?:年度报告|年报).{0,12}?(?:19|20)\d{2}")
 SESSION_PARAMS = re.compile(r"^(?:jsessionid|sessionid|sid|phpsessid|aspsessionid\w*|token|_t|timestamp|rnd|r)$",
                             re.IGNORECASE)
+# A fragment that is an app's route, not a place in the page: ``#2629`` (a gkmlpt column), ``#/list/3``, ``#!/a``.
+ROUTE_FRAGMENT = re.compile(r"^(?:\d+|!?/.+)$")
 IPV6_GATEWAY = re.compile(r"^(?P<host>[a-z0-9-]+?)x[0-9a-f]+xx\.ipv6best\.cn$", re.IGNORECASE)
 
 
@@ -105,7 +107,9 @@ def unrewrite(url: str) -> str:
 
 
 def clean_url(url: str, base: str | None = None) -> str | None:
-    """An absolute http(s) URL without fragment, session ids or tracking noise; None if not crawlable."""
+    """An absolute http(s) URL without session ids, tracking noise or fragment (unless the fragment is an
+    app's route, which addresses a different column of the same page); None if not crawlable."""
+    in_page = url.strip().startswith("#")  # a place in this very page, however it is written
     if base:
         url = urljoin(base, url.strip())
     parts = urlsplit(url)
@@ -114,4 +118,5 @@ def clean_url(url: str, base: str | None = None) -> str | None:
     path = re.sub(r";jsessionid=[^/?#]*", "", parts.path, flags=re.IGNORECASE)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not SESSION_PARAMS.match(k)])
-    return unrewrite(urlunsplit((parts.scheme, parts.netloc.lower(), path or "/", query, "")))
+    fragment = parts.fragment if not in_page and ROUTE_FRAGMENT.match(parts.fragment) else ""
+    return unrewrite(urlunsplit((parts.scheme, parts.netloc.lower(), path or "/", query, fragment)))

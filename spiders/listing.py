@@ -83,3 +83,46 @@ class ListLedger:
 
     def as_list(self) -> list[dict]:
         return [e.as_dict() for e in self.lists.values()]
+
+
+# -- reading a list page ----------------------------------------------------------------------------
+PAGER_CALL = re.compile(r"\b(?:goPage|gotoPage|toPage|turnPage|changePage|jumpPage|queryPage|pageGo|goto|"
+                        r"nextPage|page)\s*\(\s*['\"]?\d", re.I)
+PAGER_TEXT = re.compile(r"^(?:下一页|下页|后页|尾页|末页|最后一页|上一页|首页|\d{1,4}|>|»|›|>>|next|last)$", re.I)
+ITEM_PARENTS = ("ul", "ol", "tbody", "table", "dl", "div")
+ITEM_TAGS = {"li", "tr", "dd", "dt", "div", "p"}
+
+
+def script_pager(root) -> str | None:
+    """How a page's pager runs by script, if it does (``onclick="goPage(2)"``, ``href="javascript:…"``).
+
+    ``root`` is the page's lxml tree (``Selector.root``); None when its pager, if any, is plain links."""
+    for el in root.iter("a", "button", "span", "li", "input"):
+        onclick = el.get("onclick") or ""
+        href = (el.get("href") or "").strip()
+        text = " ".join(" ".join(el.itertext()).split()) or el.get("value", "")
+        if PAGER_CALL.search(onclick) or PAGER_CALL.search(href):
+            return f"a script pager ({(onclick or href)[:40]})"
+        if PAGER_TEXT.match(text) and text not in ("首页", "上一页") and (
+                href.lower().startswith("javascript") or (onclick and href in ("", "#"))):
+            return f"a script pager (“{text}” runs {(onclick or href)[:40]})"
+    return None
+
+
+def list_items(root, base: str) -> list[str]:
+    """The item links of the page's list: the first link of each child of the element with the most
+    children holding a link (a list's ``<li>`` or ``<tr>`` rows, not its navigation)."""
+    from urllib.parse import urljoin
+
+    best: list[str] = []
+    for parent in root.iter(*ITEM_PARENTS):
+        hrefs = []
+        for child in parent:
+            if not isinstance(child.tag, str) or child.tag not in ITEM_TAGS:
+                continue
+            a = next((x for x in child.iter("a") if x.get("href")), None)
+            if a is not None and not a.get("href", "").lower().startswith(("javascript", "#")):
+                hrefs.append(urljoin(base, a.get("href").strip()))
+        if len(hrefs) > len(best):
+            best = hrefs
+    return best

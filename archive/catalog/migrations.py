@@ -223,6 +223,12 @@ def m008_agency_from(db: sqlite_utils.Database) -> None:
     db["documents"].add_column("agency_from", str)
 
 
+def m009_portal_agency(db: sqlite_utils.Database) -> None:
+    """``captures.portal_agency``: the agency named by the portal profile the crawl fetched the capture for,
+    handed to the parser as the last-resort agency of a report that names none (issue 13)."""
+    db["captures"].add_column("portal_agency", str)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -232,5 +238,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (6, "WARC imports and worker hand-overs", m006_imports),
     (7, "printed dates and page facts kept at examine time", m007_printed_dates),
     (8, "where a document's agency was read", m008_agency_from),
+    (9, "the portal profile's agency on captures", m009_portal_agency),
 ]
 LATEST = MIGRATIONS[-1][0]

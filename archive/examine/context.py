@@ -39,9 +39,10 @@ def referrer_printed(ref: dict, target_url: str) -> tuple[str, str] | None:
 def linked_context(catalog: Catalog, sha256: str) -> dict:
     """How a blob was first met: its link text and referrer, the referring page's title and site meta,
     and the date that page printed for it (the ``ParseContext`` fields, only those known)."""
-    first = catalog.one("SELECT url, referrer, link_text FROM captures WHERE sha256 = ? ORDER BY id LIMIT 1",
-                        (sha256,)) or {}
-    out = {"link_text": first.get("link_text"), "referrer": first.get("referrer")}
+    first = catalog.one("SELECT url, referrer, link_text, portal_agency FROM captures WHERE sha256 = ? "
+                        "ORDER BY id LIMIT 1", (sha256,)) or {}
+    out = {"link_text": first.get("link_text"), "referrer": first.get("referrer"),
+           "portal_agency": first.get("portal_agency")}
     ref = referring_page(catalog, first["referrer"]) if first.get("referrer") else None
     if ref is not None:
         # the page's meta tags and its labelled fields (发布机构, 主办单位): the attachment's agency if it names none

@@ -41,6 +41,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from archive.parser.fingerprint import SAME_CONTENT, SAME_REPORT, similarity
+from archive.parser.hints import SITE_SOURCES
 
 AGENCY_RATIO = 0.8
 # Why a document is in no report, in words: what `nianbao reports` and a crawl's summary print.
@@ -50,7 +51,7 @@ WEAK_ONLY = ("its agency is only the name of the site it is on (SiteName, 主办
              "agencies' reports too: it joins the report of its page or attachment, or one whose numbers agree")
 # parser provenance values that name the site, not the document
 # (a <title>'s suffix is the site's name in CMS templates: ``标题_站点名``)
-WEAK_SOURCES = frozenset({"site_name", "site_owner", "page_title", "referrer_site"})
+WEAK_SOURCES = SITE_SOURCES
 
 
 @dataclass

@@ -66,7 +66,7 @@ def _metadata_file(scratch: Archive, directory: Path) -> Path | None:
     c = scratch.catalog
     given: set[str] = set()
     writer = WarcWriter(directory, prefix="nianbao-meta", software=f"nianbao {scratch.version}", durable=False)
-    rows = c.rows("""SELECT warc_record_id, final_url, url, fetched_at, sha256, link_text FROM captures
+    rows = c.rows("""SELECT warc_record_id, final_url, url, fetched_at, sha256, link_text, portal_agency FROM captures
                      WHERE warc_type IN ('response', 'revisit', 'resource') ORDER BY id""")
     wrote = False
     for r in rows:
@@ -74,10 +74,10 @@ def _metadata_file(scratch: Archive, directory: Path) -> Path | None:
         if r["sha256"] and r["sha256"] not in given:
             parse = parse_record(c, r["sha256"])
             given.add(r["sha256"])
-        if parse is None and not r["link_text"]:
+        if parse is None and not r["link_text"] and not r["portal_agency"]:
             continue
-        block = json.dumps({"format": FORMAT, "sha256": r["sha256"], "link_text": r["link_text"], "parse": parse},
-                           ensure_ascii=False).encode("utf-8")
+        block = json.dumps({"format": FORMAT, "sha256": r["sha256"], "link_text": r["link_text"],
+                            "portal_agency": r["portal_agency"], "parse": parse}, ensure_ascii=False).encode("utf-8")
         writer.write_metadata(r["final_url"] or r["url"], r["warc_record_id"], block, META_TYPE, r["fetched_at"])
         wrote = True
     path = writer.current_path()

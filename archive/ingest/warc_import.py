@@ -182,9 +182,9 @@ class Importer:
                 row = self.catalog.one("SELECT id, sha256 FROM captures WHERE source_record_id = ?", (rid,))
                 if row is None:
                     continue
-                if m.get("link_text"):
-                    self.catalog.conn.execute("UPDATE captures SET link_text = ? WHERE id = ?",
-                                              (m["link_text"], row["id"]))
+                for col in ("link_text", "portal_agency"):  # the context the crawl found, kept as it was
+                    if m.get(col):
+                        self.catalog.conn.execute(f"UPDATE captures SET {col} = ? WHERE id = ?", (m[col], row["id"]))
                 parsed = m.get("parse")
                 if not (parsed and row["sha256"]):
                     continue

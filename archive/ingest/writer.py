@@ -220,6 +220,7 @@ class ArchiveWriter:
             "redirects": json.dumps([{"url": h.url, "status": h.status} for h in cap.redirects], ensure_ascii=False)
             if cap.redirects else None,
             "ip_address": cap.ip_address, "host": cap.host or None, "site_id": cap.site_id,
+            "portal_agency": cap.portal_agency,
             "warc_file": ref.file, "warc_offset": ref.offset,
             "warc_length": ref.length, "warc_record_id": ref.record_id, "warc_type": ref.record_type,
             "payload_digest": digest, "source_record_id": cap.source_record_id,

@@ -207,7 +207,8 @@ def identify(report: dict, text: str, ext, ctx: ParseContext, this_year: int) ->
             provenance["agency"] = source
     if report["agency"] is None:
         page = ext.page or {}
-        hint = hints.first(itertools.chain(hints.own_agency(text), hints.context_agency(ctx, page, this_year)))
+        hint = hints.first(hints.with_portal(
+            itertools.chain(hints.own_agency(text), hints.context_agency(ctx, page, this_year)), ctx.portal_agency))
         if hint is not None:
             report["agency"], provenance["agency"] = hint.value, hint.source
     elif hints.PLACELESS.match(report["agency"]):  # 市人民政府办公室 in the title, 天门市人民政府办公室 below it

@@ -30,6 +30,7 @@ class ParseContext:
     referrer_meta: dict[str, str] = field(default_factory=dict)
     link_date: str | None = None
     link_date_source: str | None = None
+    portal_agency: str | None = None  # the agency the crawl's portal profile names (below what the page says)
 
     def to_dict(self) -> dict:
         """JSON-ready, only what is known (so a stored context stays small)."""

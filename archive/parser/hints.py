@@ -35,7 +35,10 @@ SOURCE_WORDS = {"title": "its title", "header": "the saved page's header (发布
                 "referrer": "the page that links it",
                 "referrer_site": "the site name of the page that links it",
                 "statistics_period": "the statistics period",
-                "body": "the years its opening mentions", "url": "the address", "page": "the page's own date"}
+                "body": "the years its opening mentions", "url": "the address", "page": "the page's own date",
+                "portal": "the portal profile's agency"}
+# Names that are only the site's: a portal publishes other agencies' reports under them.
+SITE_SOURCES = frozenset({"site_name", "site_owner", "page_title", "referrer_site"})
 
 _NAME = r"[^\s，,。；;：:、“”\"《》（）()\d]{2,40}?"
 # anywhere on a header line: ``索引号: … 发布机构: 漳州市龙文区人民政府 文号:``, ``发布时间：… 来源：…``
@@ -189,6 +192,19 @@ def context_agency(ctx: ParseContext, page: dict, max_year: int | None) -> Itera
     for raw in (ref.get("publisher"), ctx.referrer_title, ref.get("SiteName"), ref.get("owner")):
         if name := (page_title_agency(raw) if raw is ctx.referrer_title else _placed(raw)):
             yield Hint(name, "referrer_site" if agency_key(name) in ref_site else "referrer")
+
+
+def with_portal(found: Iterator[Hint], portal_agency: str | None) -> Iterator[Hint]:
+    """The portal profile's agency, placed before the first name that is only the site's: the user said
+    whose portal it is, which the site's own name only suggests."""
+    given = not portal_agency
+    for hint in found:
+        if not given and hint.source in SITE_SOURCES:
+            given = True
+            yield Hint(portal_agency, "portal")
+        yield hint
+    if not given:
+        yield Hint(portal_agency, "portal")
 
 
 def own_agency(text: str) -> Iterator[Hint]:
