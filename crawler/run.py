@@ -12,8 +12,10 @@ import json
 import logging
 import os
 import sys
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 from archive import Archive
@@ -36,6 +38,23 @@ class PortalResult:
     blocked: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)  # no response, or an HTTP error status
     skipped: list[dict] = field(default_factory=list)  # robots.txt, off-site, trap and budget limits
+    lists: list[dict] = field(default_factory=list)  # report lists not read in full, or short of their total
+    years_without: list[int] = field(default_factory=list)  # due years, from the first found, with no report
+
+    @property
+    def left_behind(self) -> list[str]:
+        """What this portal's crawl left behind, in words (empty when nothing was)."""
+        out = []
+        if n := sum(1 for x in self.lists if not x["complete"]):
+            out.append(f"{n} list{'s' if n > 1 else ''} whose pager was not (fully) followed")
+        if n := sum(1 for x in self.lists if x["complete"] and x["announced"] is not None
+                    and x["found"] < x["announced"]):
+            out.append(f"{n} list{'s' if n > 1 else ''} shorter than the total it announces")
+        if n := sum(self.unassigned.values()):
+            out.append(f"{n} document{'s' if n > 1 else ''} in no report")
+        if n := len(self.blocked):
+            out.append(f"{n} page{'s' if n > 1 else ''} blocked")
+        return out
 
 
 @dataclass
@@ -71,6 +90,7 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
 
     from spiders.disclosure import DisclosureSpider
 
+    started = time.monotonic()  # the summary's time is the whole command's: start-up, crawl, parsing, index
     archive_dir = Path(archive_dir)
     with Archive.open(archive_dir) as a:
         recover_archive(a)
@@ -101,7 +121,9 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
     run_id = getattr(worker, "run_id", None)
     with Archive.open(archive_dir) as a:
         a.reindex(only_pending=True)  # what the crawl added becomes searchable
-        return summarize(a, run_id, portals)
+        summary = summarize(a, run_id, portals)
+    summary.seconds = round(time.monotonic() - started, 1)
+    return summary
 
 
 def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]) -> CrawlSummary:
@@ -133,14 +155,27 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
             if d["year"] is not None:
                 years.setdefault(str(d["year"]), set()).add(d["agency"] or "?")
         res.reports = {y: sorted(a) for y, a in sorted(years.items())}
+        if years:
+            res.years_without = [y for y in range(min(map(int, years)), last_due_year() + 1) if str(y) not in years]
+        res.lists = [x for x in stats.get("lists", []) if x.get("portal") == p.name
+                     and (not x["complete"] or (x["announced"] is not None and x["found"] < x["announced"]))]
         results.append(res)
+    status = run["status"] if run else "not started"
+    if status == "ok" and any(r.left_behind for r in results):
+        status = "incomplete"  # "ok" only when nothing was left behind (each portal says what)
     return CrawlSummary(
-        run_id=run_id, status=run["status"] if run else "not started", responses=run["pages"] if run else 0,
+        run_id=run_id, status=status, responses=run["pages"] if run else 0,
         bytes=run["bytes"] if run else 0, new_blobs=run["new_blobs"] if run else 0,
         new_documents=run["new_documents"] if run else 0, new_reports=run["new_reports"] if run else 0,
         not_modified=run["not_modified"] if run else 0, seconds=stats.get("seconds", 0.0),
         fetch_seconds=stats.get("fetch_seconds", 0.0), resumed_from_archive=stats.get("resumed_from_archive", 0),
         portals=results)
+
+
+def last_due_year(today: date | None = None) -> int:
+    """The latest year whose report is due by now (the regulation's deadline: 31 January of the next year)."""
+    today = today or date.today()
+    return today.year - 1 if (today.month, today.day) > (1, 31) else today.year - 2
 
 
 def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]], *, status: str = "ok",
@@ -155,6 +190,8 @@ def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]
             setattr(total, k, getattr(total, k) + getattr(s, k))
         total.portals += s.portals
         total.fetch_seconds = max(total.fetch_seconds, s.fetch_seconds)
+    if total.status == "ok" and any(r.left_behind for r in total.portals):
+        total.status = "incomplete"
     return total
 
 

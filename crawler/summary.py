@@ -87,6 +87,9 @@ def print_crawl_summary(console: Console, summary) -> None:
                   f"modified, {summary.new_documents} new documents, {summary.new_reports} new reports"
                   + (f"; {summary.resumed_from_archive} pages reused from an interrupted run"
                      if summary.resumed_from_archive else ""))
+    behind = [(p.name, p.left_behind) for p in summary.portals if p.left_behind]
+    for name, what in behind:
+        console.print(f"[yellow]{name} left reports behind:[/yellow] {'; '.join(what)}")
     for p in summary.portals:
         t = Table(title=f"{p.name}  ({', '.join(p.hosts)}; {p.responses} responses)", title_justify="left",
                   show_header=False)
@@ -94,6 +97,14 @@ def print_crawl_summary(console: Console, summary) -> None:
             t.add_row(f"report {year}", "、".join(agencies))
         if not p.reports:
             t.add_row("reports", "[yellow]none found[/yellow]")
+        elif p.years_without:
+            t.add_row("[yellow]no report for[/yellow]", "、".join(map(str, p.years_without))
+                      + " (due, and none found; published elsewhere, late, or missed)")
+        for x in p.lists[:10]:
+            said = (f"announces {x['announced']}, {x['found']} collected" if x["announced"] is not None
+                    else f"{x['found']} collected")
+            why = x["why"] or "fewer items than it announces"
+            t.add_row("[yellow]list not read in full[/yellow]", f"{x['url']}  {why}; {said} ({x['method']})")
         t.add_row("documents", ", ".join(f"{k} {n}" for k, n in sorted(p.documents.items())) or "—")
         if p.unassigned:
             t.add_row(f"[yellow]{sum(p.unassigned.values())} in no report[/yellow]",

@@ -115,7 +115,10 @@ class DisclosureSpider(scrapy.Spider):
         """Requests for what a page links to, each URL once per crawl (the navigation on every page
         of a site would otherwise make a Request, a trip through the middlewares and a fingerprint
         for the scheduler to drop, per link per page)."""
-        for request in self._parse(response):
+        return self._once(self._parse(response))
+
+    def _once(self, requests: Iterator[Request]) -> Iterator[Request]:
+        for request in requests:
             if request.dont_filter or request.method != "GET":
                 yield request
             elif request.url not in self.requested:
@@ -303,12 +306,9 @@ class DisclosureSpider(scrapy.Spider):
         if link.kind not in ("report", "attachment"):
             return 0
         role = "file" if link.kind == "attachment" else "report"
-        request = self.make(url, portal, hops=hops + 1, role=role, text=link.text, priority=40,
-                            callback=self.parse_file if role == "file" else None,
-                            render=role == "report" and portal.render == "browser")
-        if request.url not in self.requested:
-            self.requested.add(request.url)
-            yield request
+        yield self.make(url, portal, hops=hops + 1, role=role, text=link.text, priority=40,
+                        callback=self.parse_file if role == "file" else None,
+                        render=role == "report" and portal.render == "browser")
         return 1
 
     def _api_request(self, call: ApiCall, portal: PortalProfile, hops: int) -> Request:
@@ -325,6 +325,9 @@ class DisclosureSpider(scrapy.Spider):
 
     def parse_api(self, response: Response) -> Iterator[Request]:
         """An answer of a list API: its records, and the further pages it made known."""
+        return self._once(self._parse_api(response))
+
+    def _parse_api(self, response: Response) -> Iterator[Request]:
         call: ApiCall = response.meta["api_call"]
         portal = self.portals[response.meta["portal"]]
         hops = response.meta.get("hops", 0)
