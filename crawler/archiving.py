@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 
 from scrapy import signals
@@ -53,6 +54,31 @@ def to_capture(response: Response, request: Request) -> Capture:
         request_body=request.body or b"", referrer=referrer.decode("latin-1") if referrer else None,
         link_text=request.meta.get("link_text"), redirects=hops, ip_address=raw.get("ip"),
         filename=content_disposition_name(headers), portal_agency=request.meta.get("portal_agency"))
+
+
+class DrainProgress:
+    """The parsing that goes on after the last page was fetched, on stderr: OCR and LibreOffice can
+    take minutes, and a crawl that says nothing then looks hung. A line a second on a terminal (one
+    rewritten in place), one every 30 s in a log."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.terminal = sys.stderr.isatty()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, counts: dict) -> None:
+        now = time.monotonic()
+        if now - self.last < (1.0 if self.terminal else 30.0):
+            return
+        self.last, self.shown = now, True
+        line = (f"[nianbao] {now - self.started:.0f}s: fetching done; parsing what it fetched: "
+                f"{counts.get('parsed', 0):,} parsed, {counts.get('new_reports', 0):,} new reports so far")
+        print(f"\r{line}" if self.terminal else line, end="" if self.terminal else "\n", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.shown and self.terminal:
+            print(file=sys.stderr, flush=True)
 
 
 class ArchiveExtension:
@@ -122,13 +148,16 @@ class ArchiveExtension:
         for url, portal, why in getattr(spider, "failures", []):
             if "blocked" in why:
                 self.blocked.append((url, portal, why))
+        drain = DrainProgress(self.started) if self.crawler.settings.getbool("NIANBAO_PROGRESS", True) else None
         result = self.worker.finish(status, {
             "blocked": [{"url": u, "portal": p, "reason": r} for u, p, r in self.blocked],
             "failed": [{"url": u, "portal": p, "reason": r} for u, p, r in getattr(spider, "failures", [])],
             "lists": spider.ledger.as_list() if hasattr(spider, "ledger") else [],
             "resumed_from_archive": self.stats.get_value(RESUMED, 0), "reason": reason,
             "seconds": round(time.monotonic() - self.started, 1),
-            "fetch_seconds": round(self.last_response - self.first_response, 3)})
+            "fetch_seconds": round(self.last_response - self.first_response, 3)}, on_progress=drain)
+        if drain is not None:
+            drain.done()
         self._record({**result.get("counts", {}), "reports": len(result.get("reports", []))})
         if result.get("error"):
             log.error("%s", result["error"])

@@ -23,7 +23,7 @@ from archive.extract.charset import decode_html
 from spiders import links as L
 from spiders.listapis import ApiCall, Record, list_plans, read_api
 from spiders.listing import ListLedger, announced, list_items, script_pager
-from spiders.pagination import hanweb_list, hanweb_records, trs_pages
+from spiders.pagination import hanweb_list, hanweb_records, record_hrefs, trs_pages
 from spiders.profiles import PortalProfile
 
 MAX_HOPS = 4  # front page -> hub -> column -> list; pagination and report links do not count
@@ -91,14 +91,19 @@ class DisclosureSpider(scrapy.Spider):
     def failed(self, failure) -> None:
         """A request that got no response (DNS, refused, timeout, too many redirects): remembered for
         the run's summary."""
+        from scrapy.exceptions import IgnoreRequest
         from scrapy.spidermiddlewares.httperror import HttpError
 
         request = failure.request
+        status = failure.value.response.status if failure.check(HttpError) else None
+        said = f" (HTTP {status})" if status else f" ({failure.getErrorMessage()[:80]})"
         if (call := request.meta.get("api_call")) is not None:
-            status = failure.value.response.status if failure.check(HttpError) else None
             self.ledger.incomplete(call.list_url, request.meta.get("portal") or "", call.family,
-                                   f"its list API did not answer page {call.page}"
-                                   + (f" (HTTP {status})" if status else f" ({failure.getErrorMessage()[:80]})"))
+                                   f"its list API did not answer page {call.page}{said}")
+        elif (root := request.meta.get("list_root")) and not failure.check(IgnoreRequest):
+            # (a page the crawl chose not to fetch — robots.txt, a trap's bound, the budget — is in "skipped")
+            self.ledger.incomplete(root, request.meta.get("portal") or "", "static",
+                                   f"a further page of it did not answer: {request.url}{said}")
         if failure.check(HttpError):
             return  # the response was archived with its status; the summary reads it there
         blocked = request.meta.get("nianbao_blocked")
@@ -172,9 +177,9 @@ class DisclosureSpider(scrapy.Spider):
         for url in trs_pages(html, response.url):
             pagers += 1
             yield self.make(url, portal, hops=hops, role="list", priority=30, render=render)
-        hanweb = yield from self._hanweb(html, response, portal, hops, base)
+        hanweb, datastore = yield from self._hanweb(html, response, portal, hops, base)
         found_reports += hanweb
-        pagers += hanweb > 0
+        pagers += datastore
         if not on_report_page:
             adapted = yield from self._lists(html, sel, response, portal, hops, base, followed=pagers > 0,
                                              reports=found_reports)
@@ -227,16 +232,21 @@ class DisclosureSpider(scrapy.Spider):
         return _hostname(url) in portal.allowed_hosts
 
     def _hanweb(self, html: str, response: Response, portal: PortalProfile, hops: int, base: str):
+        """A Hanweb datastore column: its records, and POSTs for the rest. Returns (report links, whether
+        the page was one)."""
         listing = hanweb_list(html, response.url)
         if listing is None:
-            return 0
+            return 0, False
         n = 0
         for snippet in listing.records:
             n += yield from self._record_links(snippet, base, portal, hops)
+        self.ledger.note(response.url, portal.name, "hanweb-dataproxy", items=record_hrefs(listing.records, base),
+                         announced=listing.total)
         for url, form in listing.more():
-            yield FormRequest(url, formdata=form, callback=self.parse_hanweb, priority=30,
-                              meta={"portal": portal.name, "hops": hops, "role": "list", "link_text": None})
-        return n
+            yield FormRequest(url, formdata=form, callback=self.parse_hanweb, priority=30, errback=self.failed,
+                              meta={"portal": portal.name, "hops": hops, "role": "list", "link_text": None,
+                                    "portal_agency": portal.agency, "list_root": response.url})
+        return n, True
 
     def _record_links(self, snippet: str, base: str, portal: PortalProfile, hops: int):
         n = 0
@@ -251,8 +261,12 @@ class DisclosureSpider(scrapy.Spider):
     def parse_hanweb(self, response: Response) -> Iterator[Request]:
         """A dataproxy.jsp answer: more records of a Hanweb column."""
         portal = self.portals[response.meta["portal"]]
-        for snippet in hanweb_records(response.text):
+        records = hanweb_records(response.text)
+        for snippet in records:
             yield from self._record_links(snippet, response.url, portal, response.meta.get("hops", 0))
+        if root := response.meta.get("list_root"):
+            self.ledger.note(root, portal.name, "hanweb-dataproxy", items=record_hrefs(records, response.url),
+                             page=True)
 
     # -- lists paged by script ----------------------------------------------------------------------
     @staticmethod
@@ -281,6 +295,8 @@ class DisclosureSpider(scrapy.Spider):
                 yield self._api_request(call, portal, hops)
         if plans or not (reports or response.meta.get("role") in ("column", "list")):
             return n
+        if (known := self.ledger.lists.get(url)) is not None and known.method != "static":
+            return n  # an adapter above read this list (Hanweb's datastore)
         records, pages = announced(html)
         pager = script_pager(sel.root)
         root = response.meta.get("list_root") or url

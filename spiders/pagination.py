@@ -73,6 +73,12 @@ def hanweb_list(html: str, url: str) -> HanwebList | None:
                       int(per.group(1)) if per else max(1, len(records)))
 
 
+def record_hrefs(snippets: list[str], base: str) -> list[str]:
+    """The item URLs of record snippets (each record is one item of the list)."""
+    return [urljoin(base, m.group(1).replace("&amp;", "&")) for s in snippets
+            if (m := re.search(r"""href\s*=\s*['"]([^'"]+)['"]""", s))]
+
+
 def hanweb_records(xml: str) -> list[str]:
     """Record snippets from a dataproxy.jsp answer."""
     return RECORD.findall(xml)

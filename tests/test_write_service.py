@@ -52,3 +52,17 @@ def test_an_unopenable_archive_fails_at_start_in_words(tmp_path):
     service = WriteService(tmp_path / "file" / "a", ["p"])
     with pytest.raises(RuntimeError, match="cannot open the archive"):
         service.start(timeout=60)
+
+
+@pytest.mark.slow
+def test_the_parsing_after_the_crawl_shows_its_progress(tmp_path):
+    """What is still unparsed when the crawl ends is parsed before the run closes; the caller hears how it goes."""
+    service = WriteService(tmp_path / "a", ["p"], jobs=1, batch_seconds=0.2)
+    service.start()
+    for seed in range(10, 22):
+        service.put(capture(seed))
+    heard: list[dict] = []
+    result = service.finish("ok", {}, timeout=300, on_progress=heard.append)
+    assert result["error"] is None and result["counts"]["new_reports"] == 12
+    assert heard, "no progress while the parsing drained"
+    assert all(h["parsed"] <= 12 for h in heard) and heard[-1]["parsed"] >= heard[0]["parsed"]

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from archive.examine.pipeline import examine, pending
@@ -59,14 +60,18 @@ class ParseService:
                     self._final = msg
         return {**self._counts, "reports": sorted(self._seen)}
 
-    def finish(self, drain: bool = True, timeout: float | None = None) -> dict:
-        """Stop after parsing what is pending (``drain``) or after the current chunk; return the counts."""
+    def finish(self, drain: bool = True, timeout: float | None = None,
+               on_progress: Callable[[dict], None] | None = None) -> dict:
+        """Stop after parsing what is pending (``drain``) or after the current chunk; return the counts.
+        ``on_progress`` gets the counts so far while it drains (OCR and LibreOffice can take minutes)."""
         result: dict = {"new_documents": 0, "new_reports": 0, "reports": [], "parsed": 0,
                         "error": "the parse process ended without reporting"}
         try:
             self._conn.send("drain" if drain else "stop")
             while self._final is None and self._conn.poll(timeout):
-                self.progress()
+                found = self.progress()
+                if on_progress is not None and self._final is None:
+                    on_progress(found)
             if self._final is not None:
                 result = self._final
         except (BrokenPipeError, EOFError, OSError):

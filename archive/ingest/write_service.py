@@ -18,6 +18,7 @@ import queue
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -83,14 +84,19 @@ class WriteService:
         self.per_host = msg.get("per_host", self.per_host)
         self.reports.update(msg.get("reports", []))
 
-    def finish(self, status: str = "ok", extra: dict | None = None, timeout: float | None = None) -> dict:
-        """Write what is queued, close the run with ``status``; parse what is pending if it ended ok."""
+    def finish(self, status: str = "ok", extra: dict | None = None, timeout: float | None = None,
+               on_progress: Callable[[dict], None] | None = None) -> dict:
+        """Write what is queued, close the run with ``status``; parse what is pending if it ended ok.
+        ``on_progress`` gets the counts (``parsed``, ``new_reports`` …) while the parsing drains."""
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             self._inbox.put((STOP, status, extra or {}))
             while self._final is None:
                 try:
-                    self._take(self._outbox.get(timeout=1.0))
+                    msg = self._outbox.get(timeout=1.0)
+                    self._take(msg)
+                    if msg.get("draining") and on_progress is not None:
+                        on_progress({**self.counts, "reports": len(self.reports)})
                 except queue.Empty:  # a writer that died says nothing more: do not wait for it forever
                     if not self._proc.is_alive() or (deadline is not None and time.monotonic() > deadline):
                         break
@@ -152,7 +158,16 @@ def _serve(archive_dir: str, portals: list[str], jobs: int, drain_jobs: int | No
         writer.stats.extra.update(extra)
         writer.stats.blocked = len(extra.get("blocked", []))
         writer.close(status=status, error=None if status == "ok" else status)
-        parsed = parser.finish(drain=status == "ok")
+        told = [0.0]
+
+        def draining(found: dict) -> None:  # the crawl's display says the parsing goes on, once a second
+            if time.monotonic() - told[0] >= 1.0:
+                told[0] = time.monotonic()
+                parsed = {k: found.get(k, 0) for k in ("new_documents", "new_reports", "parsed")}
+                outbox.put({"counts": {**_counts(writer.stats), **parsed}, "reports": found["reports"],
+                            "per_host": dict(per_host), "draining": True})
+
+        parsed = parser.finish(drain=status == "ok", on_progress=draining)
         stats = writer.stats  # parsing happened beside the writer: record what it found
         stats.new_documents, stats.new_reports = parsed.get("new_documents", 0), parsed.get("new_reports", 0)
         with archive.catalog.transaction() as db:
