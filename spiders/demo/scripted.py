@@ -1,0 +1,91 @@
+"""Simulated portals whose report lists only a browser can page through.
+
+``pager``: the Hanweb-jpage-like column of shared/reference/real-publishing.md, "click the pager in a
+browser when the data is not in the page". The column's page is an empty ``<ul id="list">``; a
+script fetches each page's items from ``/common/ajax/column.do?p=N`` (an endpoint and an answer no
+non-browser adapter reads: odd JSON with the items as an HTML fragment) and draws a pager of
+``<a href="javascript:void(0)" onclick="goPage(3)">3</a>`` numbers, a ``下一页`` ``<a href="javascript:;">``
+whose handler is bound by script, and ``共N条 共P页``. Two items a page, the reports spread over the
+pages between news items, so a crawl that reads only the first page misses reports.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from spiders.demo.portals import Portal, _article, _files, _new_portal, _page, report_html
+from spiders.demo.server import Page, Request
+
+PER_PAGE = 2
+PAGER_SCRIPT = """<script>
+var cid = 'COLUMN';
+function draw(d, p) {
+  document.getElementById('list').innerHTML = d.data.html;
+  var pages = Math.ceil(d.data.cnt / d.data.ps);
+  var bar = '<span class="count">共' + d.data.cnt + '条 共' + pages + '页</span> ';
+  for (var k = 1; k <= pages; k++) {
+    bar += k === p ? '<span class="current">' + k + '</span> '
+                   : '<a href="javascript:void(0)" onclick="goPage(' + k + ')">' + k + '</a> ';
+  }
+  bar += p < pages ? '<a href="javascript:;" id="next">下一页</a>' : '<span class="disabled">下一页</span>';
+  document.getElementById('pager').innerHTML = bar;
+  var next = document.getElementById('next');
+  if (next) next.addEventListener('click', function () { goPage(p + 1); });
+}
+function goPage(p) {
+  var x = new XMLHttpRequest();
+  x.open('GET', '/common/ajax/column.do?cid=' + cid + '&p=' + p);
+  x.onload = function () { setTimeout(function () { draw(JSON.parse(x.responseText), p); }, 150); };
+  x.send();
+}
+goPage(1);
+</script>"""
+
+
+def build_pager(seed: int, years: list[int], *, filler: int | None = None) -> Portal:
+    """A report column paged by a script-drawn pager (``filler`` news items between the reports,
+    one after each report by default, so three years make three pages)."""
+    p, atts = _new_portal("pager", seed, years)
+    p.needs_browser = True
+    agency, site, reports = p.agency, p.site, p.reports
+    column = f"{seed:03d}2629"
+    site.add("/", Page(_page(agency, '<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> '
+                                     '<a href="/xwzx/">新闻中心</a></div>')))
+    site.add("/xwzx/", Page(_page("新闻中心", "<p>暂无新闻。</p>")))
+    site.add("/zwgk/", Page(_page("政务公开", '<ul><li><a href="/zwgk/gknb/">政府信息公开年报</a></li>'
+                                           '<li><a href="/zwgk/zn/">政府信息公开指南</a></li></ul>')))
+    guide = "<h1>政府信息公开指南</h1>" + "<p>本指南说明如何申请。</p>" * 10
+    site.add("/zwgk/zn/", Page(_page("政府信息公开指南", guide)))
+    items: list[tuple[str, str, str]] = []
+    news = len(reports) if filler is None else filler
+    for i, (rep, att) in enumerate(zip(reports, atts, strict=True)):
+        links = _files(site, f"/zwgk/gknb/files/{seed}/", rep, att)
+        path = f"/zwgk/gknb/content/post_{seed}{i:02d}.html"
+        site.add(path, Page(_page(rep.title, _article(rep, links, 'class="article-content"', report_html(rep)))))
+        items.append((path, rep.title, f"{rep.year + 1}-01-20"))
+        if i < news:
+            items.append(_news(site, seed, i, years[-1]))
+    items += [_news(site, seed, i, years[-1]) for i in range(len(reports), news)]
+
+    def column_do(req: Request) -> Page:
+        page = int((req.query.get("p") or ["1"])[0])
+        chunk = items[(page - 1) * PER_PAGE: page * PER_PAGE]
+        fragment = "".join(f'<li><a href="{h}" target="_blank">{html.escape(t)}</a><span>{d}</span></li>'
+                           for h, t, d in chunk)
+        data = {"ret": 0, "msg": "ok", "data": {"cid": column, "pn": page, "ps": PER_PAGE, "cnt": len(items),
+                                                "html": fragment}}
+        return Page(json.dumps(data, ensure_ascii=False).encode(), "text/plain; charset=utf-8", conditional=False)
+
+    site.add("/common/ajax/column.do", column_do)
+    body = '<div class="list-box"><ul id="list"></ul><div id="pager" class="pagination"></div></div>'
+    site.add("/zwgk/gknb/", Page(_page("政府信息公开年报", body + PAGER_SCRIPT.replace("COLUMN", column))))
+    return p
+
+
+def _news(site, seed: int, i: int, year: int) -> tuple[str, str, str]:
+    """A news item of the column (not a report): its page, and its (href, title, date) in the list."""
+    path = f"/zwgk/gknb/content/news_{seed}{i:02d}.html"
+    title = f"政务公开工作动态（{i + 1}）"
+    site.add(path, Page(_page(title, f"<h1>{title}</h1><p>{'本月开展了多项政务公开工作。' * 6}</p>")))
+    return path, title, f"{year + 1}-03-{i + 1:02d}"

@@ -1,0 +1,135 @@
+"""Walking a script-drawn pager in Chromium: choosing what to click (pure, no browser), the walk
+itself on the simulated ``pager`` portal, and a crawl that finds every report behind such a pager."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from spiders.browser_walk import Candidate, Walk, choose_next, current_page, last_page, list_items
+
+
+def c(index: int, text: str, **kw) -> Candidate:
+    return Candidate(index=index, text=text, **kw)
+
+
+# -- choosing the next page (pure) ----------------------------------------------------------------
+
+def test_next_word_is_chosen_over_numbers():
+    cands = [c(0, "1", tag="span", cls="current", in_pager=True), c(1, "2", onclick="goPage(2)", in_pager=True),
+             c(2, "下一页", href="javascript:;", in_pager=True)]
+    assert choose_next(cands, 1).text == "下一页"
+
+
+@pytest.mark.parametrize("word", ["下一页", "下页", ">", "»", "Next"])
+def test_every_next_word(word):
+    assert choose_next([c(0, word, href="javascript:void(0)")], 1).index == 0
+
+
+def test_disabled_or_absent_next_means_the_end():
+    disabled = [c(0, "1", onclick="goPage(1)", in_pager=True), c(1, "2", tag="span", cls="current", in_pager=True),
+                c(2, "下一页", tag="span", cls="disabled")]
+    assert choose_next(disabled, 2) is None
+    assert choose_next([c(0, "下一页", tag="button", disabled=True)], 1) is None
+    assert choose_next([c(0, "下一页", cls="next layui-disabled")], 1) is None
+    # only numbers, and the current page is the last
+    numbers = [c(0, "1", onclick="goPage(1)", in_pager=True), c(1, "2", onclick="goPage(2)", in_pager=True),
+               c(2, "3", tag="span", in_pager=True)]
+    assert current_page(numbers) == 3 and last_page(numbers) == 3
+    assert choose_next(numbers, 3) is None
+
+
+def test_numbered_pager_without_a_next_word():
+    cands = [c(0, "1", tag="span", in_pager=True), c(1, "2", href="javascript:void(0)", onclick="goPage(2)"),
+             c(2, "3", href="javascript:void(0)", onclick="goPage(3)"), c(3, "尾页", onclick="goPage(7)")]
+    assert current_page(cands) == 1
+    assert choose_next(cands, 1).index == 1
+    assert last_page(cands) == 7  # 尾页 says where the pager ends
+
+
+def test_button_and_span_pagers():
+    buttons = [c(0, "1", tag="li", cls="number active", in_pager=True), c(1, "2", tag="li", cls="number",
+                                                                          in_pager=True, data_page="2"),
+               c(2, ">", tag="button", cls="btn-next", in_pager=True)]
+    assert choose_next(buttons, 1).tag == "button"
+    spans = [c(0, "1", tag="span", cls="on", in_pager=True),
+             c(1, "2", tag="span", onclick="turnPage(2)", in_pager=True)]
+    assert current_page(spans) == 1
+    assert choose_next(spans, 1).index == 1
+
+
+def test_a_bare_next_span_gives_way_to_a_number_link():
+    cands = [c(0, "下一页", tag="span"), c(1, "2", onclick="goPage(2)", in_pager=True)]
+    assert choose_next(cands, 1).index == 1
+
+
+def test_a_next_link_that_goes_nowhere_further_is_the_end():
+    cands = [c(0, "3", tag="span", cls="current", in_pager=True), c(1, "下一页", onclick="goPage(3)", in_pager=True)]
+    assert choose_next(cands, 3) is None
+
+
+def test_numbers_outside_a_pager_are_not_page_links():
+    # a table's 序号 column, or an item numbered "2", is not a pager
+    cands = [c(0, "2", tag="td"), c(1, "2", tag="a", href="/zwgk/2.html")]
+    assert choose_next(cands, 1) is None
+
+
+def test_candidate_targets():
+    assert c(0, "下一页", onclick="javascript:goPage(4);return false;").target == 4
+    assert c(0, "3", href="javascript:gotoPage('3')").target == 3
+    assert c(0, "2", href="list.jsp?pageNo=2").target == 2
+    assert c(0, "2", data_page="2").target == 2
+    assert c(0, "下一页", href="javascript:;").target is None
+
+
+def test_list_items_are_what_is_not_on_every_page():
+    nav = ["http://h/", "http://h/zwgk/"]
+    pages = [[*nav, "http://h/a1", "http://h/a2"], [*nav, "http://h/a3", "http://h/a4"], [*nav, "http://h/a5"]]
+    assert list_items(pages) == [f"http://h/a{i}" for i in range(1, 6)]
+    assert list_items([nav]) == nav
+
+
+# -- the walk in Chromium ---------------------------------------------------------------------------
+
+async def _walk(url: str) -> Walk:
+    from playwright.async_api import async_playwright
+
+    from crawler.settings import CHROMIUM_ARGS, chromium_path
+    from spiders.browser_walk import walk_pager
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = await browser.new_page()
+            await page.goto(url)
+            return await walk_pager(page)
+        finally:
+            await browser.close()
+
+
+@pytest.fixture(scope="module")
+def pager():
+    from spiders.demo.scripted import build_pager
+
+    return build_pager(61, [2021, 2022, 2023])
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.libreoffice
+def test_walk_collects_every_page_of_a_script_pager(pager):
+    from spiders.demo.server import PortalServer
+
+    with PortalServer(pager.site, host="127.0.0.80") as server:
+        walk = asyncio.run(_walk(server.url + "/zwgk/gknb/"))
+        hits = [h.path for h in pager.site.hits]
+    items = [f"{server.url}{p}" for p in pager.site.pages if "/zwgk/gknb/content/" in p]
+    assert len(items) == 6
+    assert set(items) <= walk.hrefs
+    assert walk.pages == 3 and walk.complete and walk.why is None
+    assert walk.announced == 6 and walk.announced_pages == 3
+    assert set(walk.items) == set(items)  # the navigation, on every page, is not an item
+    texts = dict(walk.links)
+    assert all(texts[u] for u in items)
+    assert {"/common/ajax/column.do?cid=0612629&p=2", "/common/ajax/column.do?cid=0612629&p=3"} <= set(hits)
