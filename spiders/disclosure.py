@@ -158,8 +158,7 @@ class DisclosureSpider(scrapy.Spider):
             yield self.make(url, portal, hops=hops, role="list", priority=30, render=render)
         found_reports += yield from self._hanweb(html, response, portal, hops, base)
         if self._needs_browser(response, sel, found_reports, portal):
-            yield self.make(response.url, portal, hops=hops, role=response.meta.get("role", "nav"), render=True,
-                            dont_filter=True, text=response.meta.get("link_text") or "")
+            yield self.walk_request(response, portal, hops)  # rendered, and its pager (if any) walked
 
     def _shell(self, target: str, response: Response, portal: PortalProfile, hops: int) -> Iterator[Request]:
         """A script-only page (``location.replace``): the page it sends to, in the same role."""
@@ -241,3 +240,70 @@ class DisclosureSpider(scrapy.Spider):
     def parse_file(self, response: Response) -> None:
         """An attachment: archived as it came; nothing to follow."""
         return None
+
+    # -- lists paged by script, walked in the browser (spiders/browser_walk.py) -----------------------
+    def walk_request(self, response: Response, portal: PortalProfile, hops: int) -> Request:
+        """The list page again, in Chromium with the page kept open, for :meth:`parse_walked` to click
+        through its pager. Only with the browser on (without it the caller notes the list incomplete)."""
+        request = self.make(response.url, portal, hops=hops, role=response.meta.get("role") or "list",
+                            text=response.meta.get("link_text") or "", priority=30, render=True,
+                            callback=self.parse_walked, dont_filter=True)
+        request.meta.update(self.browser_meta(), playwright_include_page=True)
+        return request.replace(errback=self.walk_failed)
+
+    async def parse_walked(self, response: Response) -> AsyncIterator[Request]:
+        """A list page open in Chromium: its pager walked to the end, the page closed (whatever
+        happened), every page's reports and their files requested, the list noted in the ledger."""
+        from playwright.async_api import Error as PlaywrightError
+
+        from spiders.browser_walk import walk_pager
+
+        portal = self.portals[response.meta["portal"]]
+        url = response.request.url if response.request is not None else response.url
+        page = response.meta["playwright_page"]
+        try:
+            walk = await walk_pager(page)
+        except PlaywrightError as e:
+            self.ledger.incomplete(url, portal.name, "browser", f"the browser walk failed: {str(e)[:160]}")
+            return
+        finally:
+            await page.close()
+        hops = response.meta.get("hops", 0)
+        render = portal.render == "browser"
+        kinds: dict[str, str] = {}
+        for href, text in walk.links:
+            link_url = _clean(href, None)
+            if not link_url or not self.in_scope(link_url, portal):
+                continue
+            link = _classify(link_url, text)
+            kinds.setdefault(link_url, link.kind)
+            if link.kind == "attachment" and L.looks_like_report(link.text):
+                request = self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
+                                    callback=self.parse_file)
+            elif link.kind == "report":
+                request = self.make(link.url, portal, hops=hops + 1, role="report", text=link.text, priority=40,
+                                    render=render)
+            else:
+                continue
+            if request.url not in self.requested:
+                self.requested.add(request.url)
+                yield request
+        # the list's items: what is not on every page (the navigation is); one page cannot tell, so
+        # there only its reports and files count
+        items = [u for h in walk.items if (u := _clean(h, None)) and kinds.get(u, "next") != "next"] \
+            if walk.pages > 1 else [u for u, k in kinds.items() if k in ("report", "attachment")]
+        entry = self.ledger.note(url, portal.name, "browser", items=items, announced=walk.announced,
+                                 announced_pages=walk.announced_pages, page=False)
+        entry.pages = max(entry.pages, walk.pages)
+        if not walk.complete:
+            self.ledger.incomplete(url, portal.name, "browser", walk.why or "the pager was not followed to its end")
+
+    async def walk_failed(self, failure) -> None:
+        """A walk request that failed (no answer, an HTTP error): its page closed, the list incomplete."""
+        request = failure.request
+        page = request.meta.get("playwright_page")
+        if page is not None and not page.is_closed():
+            await page.close()
+        self.ledger.incomplete(request.url, request.meta.get("portal") or "", "browser",
+                               f"the browser could not open the list: {failure.getErrorMessage()[:160]}")
+        self.failed(failure)

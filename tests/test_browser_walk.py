@@ -4,6 +4,7 @@ itself on the simulated ``pager`` portal, and a crawl that finds every report be
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -133,3 +134,63 @@ def test_walk_collects_every_page_of_a_script_pager(pager):
     texts = dict(walk.links)
     assert all(texts[u] for u in items)
     assert {"/common/ajax/column.do?cid=0612629&p=2", "/common/ajax/column.do?cid=0612629&p=3"} <= set(hits)
+
+
+# -- the walk in a crawl --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def crawled(pager, tmp_path_factory):
+    from crawler.run import crawl_in_subprocess
+    from spiders.demo.server import PortalServer
+    from spiders.profiles import PortalProfile
+
+    server = PortalServer(pager.site, host="127.0.0.81").start()
+    pager.site.hits.clear()
+    archive_dir = tmp_path_factory.mktemp("walked") / "archive"
+    profile = PortalProfile(name=pager.name, start_urls=[server.url + "/"], delay=0.0, render="auto")
+    summary = crawl_in_subprocess(archive_dir, [profile], browser="auto", progress=False, patience_ms=20_000,
+                                  overrides={"AUTOTHROTTLE_START_DELAY": 0.0})
+    yield {"summary": summary, "archive": archive_dir, "server": server}
+    server.stop()
+
+
+def _found(summary: dict) -> dict[str, set[tuple[str, int]]]:
+    return {p["name"]: {(a, int(y)) for y, ags in p["reports"].items() for a in ags} for p in summary["portals"]}
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.libreoffice
+def test_a_crawl_walks_the_script_pager_and_finds_every_report_once(pager, crawled):
+    from archive import Archive
+
+    assert _found(crawled["summary"])[pager.name] == pager.expected
+    hits = [h.path for h in pager.site.hits]
+    assert all(hits.count(f"/zwgk/gknb/content/post_61{i:02d}.html") == 1 for i in range(3))
+    with Archive.open(crawled["archive"], readonly=True) as a:
+        assert len([r for r in a.reports() if r["agency"] == pager.agency]) == 3
+        lists = a.run(crawled["summary"]["run_id"])["stats"]
+    lists = (lists if isinstance(lists, dict) else json.loads(lists))["lists"]
+    column = next(e for e in lists if e["url"].endswith("/zwgk/gknb/"))
+    assert column["method"] == "browser" and column["complete"] and column["why"] is None
+    assert column["pages"] == 3 and column["announced"] == 6 and column["found"] == 6
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.libreoffice
+def test_a_rendered_capture_does_not_carry_the_servers_validators(crawled):
+    from archive import Archive
+
+    with Archive.open(crawled["archive"], readonly=True) as a:
+        rows = list(a.catalog.rows("SELECT etag, last_modified, headers FROM captures WHERE url LIKE ?",
+                                   ("%/zwgk/gknb/",)))
+    rendered = [r for r in rows if ("X-Nianbao-Rendered", "chromium") in map(tuple, json.loads(r["headers"]))]
+    served = [r for r in rows if r not in rendered]
+    assert rendered and served  # the column was fetched as served, then rendered to walk its pager
+    assert all(r["etag"] for r in served)
+    for r in rendered:
+        names = {k.lower() for k, _ in json.loads(r["headers"])}
+        assert r["etag"] is None and r["last_modified"] is None
+        assert not names & {"etag", "last-modified", "content-length", "content-encoding"}
+        assert "x-archive-orig-etag" in names  # kept, under a name that says it describes other bytes
