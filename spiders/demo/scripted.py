@@ -83,6 +83,54 @@ def build_pager(seed: int, years: list[int], *, filler: int | None = None) -> Po
     return p
 
 
+APP_SHELL = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>政府信息公开</title>
+<link rel="stylesheet" href="/gkmlpt/css/app.css"></head><body><div id="gkmlpt-app"></div>
+<script>window._CONFIG = {SITE_ID: SID,
+  COLUMNS: [{id: 2629, name: "政府信息公开年报"}, {id: 2630, name: "其他"}]};</script>
+<script src="/gkmlpt/js/app.js"></script></body></html>"""
+APP_BUNDLE = """(function () {
+  var root = document.getElementById('gkmlpt-app'), column = location.hash.replace('#', '');
+  var tree = window._CONFIG.COLUMNS.map(function (c) { return '<li>' + c.name + '</li>'; }).join('');
+  root.innerHTML = '<ul class="tree">' + tree + '</ul><h2 id="title"></h2><ul id="list"></ul>';
+  if (!column) return;
+  fetch('/gkmlpt/api/all/' + column + '?page=1&sid=' + window._CONFIG.SITE_ID).then(function (r) { return r.json(); })
+    .then(function (d) {
+      document.getElementById('title').textContent = d.name + '（共' + d.total + '条）';
+      document.getElementById('list').innerHTML = d.articles.map(function (a) {
+        return '<li><a href="' + a.url + '">' + a.title + '</a><span>' + a.date + '</span></li>'; }).join('');
+    });
+})();"""
+
+
+def build_app(seed: int, years: list[int]) -> Portal:
+    """A gkmlpt-like single-page app whose report column is addressed by the URL fragment only."""
+    p, atts = _new_portal("app", seed, years)
+    p.needs_browser = True
+    p.start_path = "/gkmlpt/index#2629"
+    site, reports = p.site, p.reports
+    sid = 700 + seed
+    articles = []
+    for i, (rep, att) in enumerate(zip(reports, atts, strict=True)):
+        links = _files(site, f"/attachment/0/{seed}/", rep, att)
+        path = f"/gkmlpt/content/0/{seed}/post_{seed}{i:02d}.html"
+        site.add(path, Page(_page(rep.title, _article(rep, links, 'class="article-content"', report_html(rep)))))
+        articles.append({"title": rep.title, "url": path, "date": f"{rep.year + 1}-01-20"})
+    site.add("/gkmlpt/index", Page(APP_SHELL.replace("SID", str(sid)).encode()))
+    site.add("/gkmlpt/js/app.js", Page(APP_BUNDLE.encode(), "application/javascript; charset=utf-8"))
+    site.add("/gkmlpt/css/app.css", Page(b"#gkmlpt-app{margin:0 auto}", "text/css"))
+
+    def api(req: Request) -> Page:
+        if req.path != "/gkmlpt/api/all/2629" or (req.query.get("sid") or [""])[0] != str(sid):
+            return Page(b'{"total": 0, "articles": []}', "application/json", status=404)
+        data = {"name": "政府信息公开年报", "total": len(articles), "articles": articles}
+        return Page(json.dumps(data, ensure_ascii=False).encode(), "application/json; charset=utf-8",
+                    conditional=False)
+
+    for column in ("2629", "2630"):
+        site.add(f"/gkmlpt/api/all/{column}", api)
+    return p
+
+
 def _news(site, seed: int, i: int, year: int) -> tuple[str, str, str]:
     """A news item of the column (not a report): its page, and its (href, title, date) in the list."""
     path = f"/zwgk/gknb/content/news_{seed}{i:02d}.html"
