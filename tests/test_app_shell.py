@@ -101,7 +101,25 @@ def test_without_a_browser_a_challenge_is_still_blocked():
     assert "Ruishu" in request.meta["nianbao_blocked"]
 
 
-# -- a crawl of a single-page app addressed by its fragment ------------------------------------------
+# -- route fragments, and a crawl of a single-page app addressed by them --------------------------------
+
+@pytest.mark.parametrize(("href", "url"), [
+    ("/gkmlpt/index#2629", "http://h.gov.cn/gkmlpt/index#2629"),  # gkmlpt's column number
+    ("/#/list/12", "http://h.gov.cn/#/list/12"), ("/x#!/p/2", "http://h.gov.cn/x#!/p/2"),  # hash routes
+    ("/a.html#top", "http://h.gov.cn/a.html"), ("/a#12", "http://h.gov.cn/a"), ("/a#/", "http://h.gov.cn/a"),
+])
+def test_an_apps_route_fragment_is_kept_an_anchor_is_not(href, url):
+    from spiders.links import clean_url
+
+    assert clean_url(href, "http://h.gov.cn/x/") == url
+
+
+def test_requests_to_two_routes_of_one_app_are_two_requests():
+    from crawler.fingerprints import RouteFingerprinter
+
+    fp = RouteFingerprinter().fingerprint
+    assert fp(Request("http://h.gov.cn/gkmlpt/index#2629")) != fp(Request("http://h.gov.cn/gkmlpt/index#2630"))
+
 
 def _crawl(tmp_path, host: str, browser: str):
     from crawler.run import crawl_in_subprocess
@@ -111,7 +129,7 @@ def _crawl(tmp_path, host: str, browser: str):
 
     portal = build_app(62, [2022, 2023])
     with PortalServer(portal.site, host=host) as server:
-        profile = PortalProfile(name=portal.name, start_urls=[server.url + portal.start_path], delay=0.0)
+        profile = PortalProfile(name=portal.name, start_urls=[server.url + "/"], delay=0.0)
         summary = crawl_in_subprocess(tmp_path / "archive", [profile], browser=browser, progress=False,
                                       patience_ms=20_000, overrides={"AUTOTHROTTLE_START_DELAY": 0.0})
     return portal, summary["portals"][0]
@@ -120,10 +138,12 @@ def _crawl(tmp_path, host: str, browser: str):
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.libreoffice
-def test_a_single_page_app_is_rendered_with_its_fragment(tmp_path):
+def test_a_single_page_app_is_rendered_with_its_fragments(tmp_path):
     portal, result = _crawl(tmp_path, "127.0.0.82", "auto")
     assert {(a, int(y)) for y, ags in result["reports"].items() for a in ags} == portal.expected
-    assert any(h.path.startswith("/gkmlpt/api/all/2629?") for h in portal.site.hits)  # the app saw #2629
+    # both columns, each rendered with its fragment (#2630 linked first, then #2629)
+    assert {h.path.split("?")[0] for h in portal.site.hits if h.path.startswith("/gkmlpt/api/")} == \
+        {"/gkmlpt/api/all/2629", "/gkmlpt/api/all/2630"}
     assert not result["blocked"]
 
 
@@ -132,4 +152,5 @@ def test_a_single_page_app_is_rendered_with_its_fragment(tmp_path):
 def test_without_a_browser_a_single_page_app_is_not_blocked(tmp_path):
     portal, result = _crawl(tmp_path, "127.0.0.83", "never")
     assert result["reports"] == {} and not result["blocked"]
-    assert [h.path for h in portal.site.hits if h.path.startswith("/gkmlpt/")] == ["/gkmlpt/index"]
+    # the two columns' shells fetched as pages (a fragment is not sent), nothing rendered
+    assert [h.path for h in portal.site.hits if h.path.startswith("/gkmlpt/")] == ["/gkmlpt/index"] * 2

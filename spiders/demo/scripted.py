@@ -106,10 +106,16 @@ def build_app(seed: int, years: list[int]) -> Portal:
     """A gkmlpt-like single-page app whose report column is addressed by the URL fragment only."""
     p, atts = _new_portal("app", seed, years)
     p.needs_browser = True
-    p.start_path = "/gkmlpt/index#2629"
     site, reports = p.site, p.reports
     sid = 700 + seed
-    articles = []
+    # the guide's column first: a crawler that drops fragments takes both links for one page, this one
+    site.add("/", Page(_page(p.agency, '<a href="/gkmlpt/index#2630">政府信息公开指南</a> '
+                                       '<a href="/gkmlpt/index#2629">政府信息公开年报</a>')))
+    guide = "/gkmlpt/content/0/guide.html"
+    site.add(guide, Page(_page("政府信息公开指南", "<h1>政府信息公开指南</h1>" + "<p>依申请公开的办理流程。</p>" * 8)))
+    articles: list[dict] = []
+    listed_guide = [{"title": "政府信息公开指南（2023年修订）", "url": guide, "date": "2023-03-01"}]
+    columns = {"2630": ("政府信息公开指南", listed_guide), "2629": ("政府信息公开年报", articles)}
     for i, (rep, att) in enumerate(zip(reports, atts, strict=True)):
         links = _files(site, f"/attachment/0/{seed}/", rep, att)
         path = f"/gkmlpt/content/0/{seed}/post_{seed}{i:02d}.html"
@@ -120,13 +126,15 @@ def build_app(seed: int, years: list[int]) -> Portal:
     site.add("/gkmlpt/css/app.css", Page(b"#gkmlpt-app{margin:0 auto}", "text/css"))
 
     def api(req: Request) -> Page:
-        if req.path != "/gkmlpt/api/all/2629" or (req.query.get("sid") or [""])[0] != str(sid):
+        column = req.path.rsplit("/", 1)[-1]
+        if column not in columns or (req.query.get("sid") or [""])[0] != str(sid):
             return Page(b'{"total": 0, "articles": []}', "application/json", status=404)
-        data = {"name": "政府信息公开年报", "total": len(articles), "articles": articles}
+        name, listed = columns[column]
+        data = {"name": name, "total": len(listed), "articles": listed}
         return Page(json.dumps(data, ensure_ascii=False).encode(), "application/json; charset=utf-8",
                     conditional=False)
 
-    for column in ("2629", "2630"):
+    for column in columns:
         site.add(f"/gkmlpt/api/all/{column}", api)
     return p
 
