@@ -263,16 +263,26 @@ async def _click(page: Page, target: Candidate, before: str, change_ms: int) -> 
     return False
 
 
-async def walk_pager(page: Page, *, cap: int = PAGE_CAP, change_ms: int = CHANGE_MS,
-                     settle_ms: int = SETTLE_MS) -> Walk:
-    """Follow the pager of the list shown in ``page`` to its end (or ``cap`` pages); the page is left
-    open, on the last page reached."""
+async def _announced(page: Page) -> tuple[int | None, int | None]:
+    """What the page says about the list's size: in its text (共20条), else in its scripts (totalRecord)."""
+    records, pages = announced(await page.inner_text("body"))
+    if records is None or pages is None:
+        in_source = announced(await page.content())
+        records, pages = records or in_source[0], pages or in_source[1]
+    return records, pages
+
+
+async def walk_pager(page: Page, *, cap: int = PAGE_CAP, change_ms: int = CHANGE_MS, settle_ms: int = SETTLE_MS,
+                     pause_ms: int = 0) -> Walk:
+    """Follow the pager of the list shown in ``page`` to its end (or ``cap`` pages), waiting
+    ``pause_ms`` before each click (the host's delay: a click is a request to it too); the page is
+    left open, on the last page reached."""
     await _settle(page, settle_ms)
     links, candidates, signature = await _read(page, settle_ms)
     per_page = [[h for h, _ in links]]
     collected: dict[str, str] = {}
     _add(collected, links)
-    records, pages_said = announced(await page.inner_text("body"))
+    records, pages_said = await _announced(page)
     number = current_page(candidates) or 1
     walk = Walk([], 1, True, None, records, pages_said)
     while True:
@@ -282,6 +292,8 @@ async def walk_pager(page: Page, *, cap: int = PAGE_CAP, change_ms: int = CHANGE
         nxt = choose_next(candidates, number)
         if nxt is None:
             break  # next disabled or absent, or the current page is the last
+        if pause_ms:
+            await page.wait_for_timeout(pause_ms)
         if not await _click(page, nxt, signature, change_ms):
             if walk.announced_pages is None or walk.pages < walk.announced_pages:
                 walk.complete = False
@@ -293,7 +305,7 @@ async def walk_pager(page: Page, *, cap: int = PAGE_CAP, change_ms: int = CHANGE
         per_page.append([h for h, _ in links])
         if not _add(collected, links):
             break  # a page that adds nothing: the pager went round
-        records, pages_said = announced(await page.inner_text("body"))
+        records, pages_said = await _announced(page)
         walk.announced = max(filter(None, (walk.announced, records)), default=None)
         walk.announced_pages = max(filter(None, (walk.announced_pages, pages_said)), default=None)
         number = current_page(candidates) or number + 1

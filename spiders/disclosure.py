@@ -262,7 +262,7 @@ class DisclosureSpider(scrapy.Spider):
         url = response.request.url if response.request is not None else response.url
         page = response.meta["playwright_page"]
         try:
-            walk = await walk_pager(page)
+            walk = await walk_pager(page, pause_ms=int(portal.delay * 1000))
         except PlaywrightError as e:
             self.ledger.incomplete(url, portal.name, "browser", f"the browser walk failed: {str(e)[:160]}")
             return

@@ -109,6 +109,66 @@ async def _walk(url: str) -> Walk:
             await browser.close()
 
 
+# Pagers drawn in the page itself (no server): an element-ui-like <li>/<button> pager, one without end,
+# and one whose next control does nothing.
+INLINE = """<html><body><ul id="list"></ul><div class="el-pagination"><span class="total">共TOTAL条</span>
+<button class="btn-prev">&lt;</button><ul class="el-pager"></ul><button class="btn-next">&gt;</button></div>
+<script>
+var total = TOTAL, per = 3, pages = Math.ceil(total / per), cur = 1;
+function draw() {
+  var html = '';
+  for (var i = (cur - 1) * per; i < Math.min(total, cur * per); i++)
+    html += '<li><a href="http://127.0.0.84/item/' + i + '.html">item ' + i + '</a></li>';
+  document.getElementById('list').innerHTML = html;
+  var bar = '';
+  for (var k = 1; k <= Math.min(pages, 5); k++)
+    bar += '<li class="number' + (k === cur ? ' active' : '') + '">' + k + '</li>';
+  document.querySelector('.el-pager').innerHTML = bar;
+  document.querySelector('.btn-next').disabled = BROKEN ? false : cur >= pages;
+}
+document.querySelector('.btn-next').addEventListener('click', function () {
+  if (BROKEN) return;
+  cur += 1; setTimeout(draw, 100);
+});
+draw();
+</script></body></html>"""
+
+
+def inline(total: int, broken: bool = False) -> str:
+    return INLINE.replace("TOTAL", str(total)).replace("BROKEN", "true" if broken else "false")
+
+
+async def _walk_inline(cases: list[tuple[str, dict]]) -> list[Walk]:
+    from playwright.async_api import async_playwright
+
+    from crawler.settings import CHROMIUM_ARGS, chromium_path
+    from spiders.browser_walk import walk_pager
+
+    out = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            for html, kw in cases:
+                page = await browser.new_page()
+                await page.set_content(html)
+                out.append(await walk_pager(page, settle_ms=1000, **kw))
+                await page.close()
+        finally:
+            await browser.close()
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_walk_button_pager_page_cap_and_a_dead_next():
+    button, capped, dead = asyncio.run(_walk_inline([
+        (inline(8), {}), (inline(1000), {"cap": 4}), (inline(9, broken=True), {"change_ms": 1500})]))
+    items = {f"http://127.0.0.84/item/{i}.html" for i in range(8)}
+    assert button.hrefs == items and button.pages == 3 and button.complete and button.announced == 8
+    assert capped.pages == 4 and not capped.complete and "page cap" in capped.why and len(capped.hrefs) == 12
+    assert dead.pages == 1 and not dead.complete and "did not change" in dead.why
+
+
 @pytest.fixture(scope="module")
 def pager():
     from spiders.demo.scripted import build_pager
