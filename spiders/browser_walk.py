@@ -46,7 +46,7 @@ WORDS = "^(?:" + "|".join(re.escape(w) for w in sorted(NEXT_WORDS | END_WORDS | 
 CANDIDATES_JS = r"""
 (words) => {
   const word = new RegExp(words, 'i');
-  const pagerBox = /pag|fenye|fy|turn|page/i;
+  const pagerBox = /pag|fenye|\bfy\b|turn/i;
   for (const el of document.querySelectorAll('[data-nb-pager]')) el.removeAttribute('data-nb-pager');
   const sel = 'a, button, span, li, em, b, strong, font, td, div, input[type=button], input[type=submit]';
   const out = [];

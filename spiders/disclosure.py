@@ -248,7 +248,8 @@ class DisclosureSpider(scrapy.Spider):
         request = self.make(response.url, portal, hops=hops, role=response.meta.get("role") or "list",
                             text=response.meta.get("link_text") or "", priority=30, render=True,
                             callback=self.parse_walked, dont_filter=True)
-        request.meta.update(self.browser_meta(), playwright_include_page=True)
+        # no <meta refresh> turned into another request: the page kept open must reach parse_walked to be closed
+        request.meta.update(self.browser_meta(), playwright_include_page=True, dont_redirect=True)
         return request.replace(errback=self.walk_failed)
 
     async def parse_walked(self, response: Response) -> AsyncIterator[Request]:
@@ -260,7 +261,10 @@ class DisclosureSpider(scrapy.Spider):
 
         portal = self.portals[response.meta["portal"]]
         url = response.request.url if response.request is not None else response.url
-        page = response.meta["playwright_page"]
+        page = response.meta.get("playwright_page")
+        if page is None:  # not opened in the browser after all: nothing to walk
+            self.ledger.incomplete(url, portal.name, "browser", "the list page was not opened in the browser")
+            return
         try:
             walk = await walk_pager(page, pause_ms=int(portal.delay * 1000))
         except PlaywrightError as e:
