@@ -281,15 +281,8 @@ class DisclosureSpider(scrapy.Spider):
                 continue
             link = _classify(link_url, text)
             kinds.setdefault(link_url, link.kind)
-            if link.kind == "attachment" and L.looks_like_report(link.text):
-                request = self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
-                                    callback=self.parse_file)
-            elif link.kind == "report":
-                request = self.make(link.url, portal, hops=hops + 1, role="report", text=link.text, priority=40,
-                                    render=render)
-            else:
-                continue
-            if request.url not in self.requested:
+            request = self._walked_link(link, portal, hops, render)
+            if request is not None and request.url not in self.requested:
                 self.requested.add(request.url)
                 yield request
         # the list's items: what is not on every page (the navigation is); one page cannot tell, so
@@ -301,6 +294,20 @@ class DisclosureSpider(scrapy.Spider):
         entry.pages = max(entry.pages, walk.pages)
         if not walk.complete:
             self.ledger.incomplete(url, portal.name, "browser", walk.why or "the pager was not followed to its end")
+
+    def _walked_link(self, link: L.Link, portal: PortalProfile, hops: int, render: bool) -> Request | None:
+        """A walked list's link as _parse takes it from a list page: a report, its file, a per-year
+        sub-column drawn by the script; navigation and pager links are left (the walk clicked those)."""
+        if link.kind == "attachment" and L.looks_like_report(link.text):
+            return self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
+                             callback=self.parse_file)
+        if link.kind == "report":
+            return self.make(link.url, portal, hops=hops + 1, role="report", text=link.text, priority=40,
+                             render=render)
+        if link.kind == "year" and hops <= MAX_HOPS:
+            return self.make(link.url, portal, hops=hops + 1, role="column", text=link.text, priority=35,
+                             render=render)
+        return None
 
     async def walk_failed(self, failure) -> None:
         """A walk request that failed (no answer, an HTTP error): its page closed, the list incomplete."""

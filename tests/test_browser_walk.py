@@ -91,6 +91,97 @@ def test_list_items_are_what_is_not_on_every_page():
     assert list_items([nav]) == nav
 
 
+# -- the spider's side, with the walk stubbed (no browser) -----------------------------------------------
+
+class FakePage:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _walked(monkeypatch, walk: Walk | Exception):
+    from scrapy.http import HtmlResponse, Request
+
+    import spiders.browser_walk
+    from spiders.disclosure import DisclosureSpider
+    from spiders.profiles import PortalProfile
+
+    async def fake_walk(page, **kw):
+        assert kw["pause_ms"] == 500  # the host's delay between clicks
+        if isinstance(walk, Exception):
+            raise walk
+        return walk
+
+    monkeypatch.setattr(spiders.browser_walk, "walk_pager", fake_walk)
+    spider = DisclosureSpider([PortalProfile(name="p", start_urls=["http://h.gov.cn/"], delay=0.5)], browser=True)
+    column = HtmlResponse("http://h.gov.cn/nb/", body=b"<html></html>",
+                          request=Request("http://h.gov.cn/nb/", meta={"portal": "p", "hops": 2, "role": "column"}))
+    request = spider.walk_request(column, spider.portals["p"], 2)
+    page = FakePage()
+    request.meta["playwright_page"] = page
+    rendered = HtmlResponse(request.url, body=b"<html></html>", request=request)
+
+    async def run() -> list:
+        return [r async for r in spider.parse_walked(rendered)]
+
+    return spider, request, page, asyncio.run(run())
+
+
+def test_walk_request_keeps_the_page_for_the_walk(monkeypatch):
+    _, request, _, _ = _walked(monkeypatch, Walk([], 1, True))
+    assert request.meta["playwright"] and request.meta["playwright_include_page"] and request.dont_filter
+    assert request.meta["playwright_page_methods"]  # the wait for real content
+    assert request.callback.__name__ == "parse_walked" and request.errback.__name__ == "walk_failed"
+
+
+def test_parse_walked_requests_reports_files_and_year_columns_and_notes_the_list(monkeypatch):
+    h = "http://h.gov.cn"
+    links = [(f"{h}/", "首页"), (f"{h}/nb/a.html", "2023年度政府信息公开工作年度报告"), (f"{h}/nb/n1.html", "工作动态"),
+             (f"{h}/nb/2022.pdf", "2022年度政府信息公开工作年度报告.pdf"), (f"{h}/nb/y2021/", "2021年"),
+             ("http://mirror.example.com/nb/b.html", "2022年度政府信息公开工作年度报告"),
+             (f"{h}/nb/b.html", "2022年年报")]
+    walk = Walk(links, 3, False, "stopped at the page cap (3 pages)", 7, 4, items=[u for u, _ in links[1:]])
+    spider, _, page, out = _walked(monkeypatch, walk)
+    assert page.closed
+    got = {(r.url, r.meta["role"], r.meta["hops"]) for r in out}
+    assert got == {(f"{h}/nb/a.html", "report", 3), (f"{h}/nb/2022.pdf", "file", 2), (f"{h}/nb/y2021/", "column", 3),
+                   (f"{h}/nb/b.html", "report", 3)}
+    entry = spider.ledger.lists[f"{h}/nb/"]
+    assert entry.method == "browser" and entry.pages == 3 and entry.announced == 7 and entry.announced_pages == 4
+    assert len(entry.items) == 5  # every item but the other host's
+    assert not entry.complete and "page cap" in entry.why
+
+
+def test_the_page_is_closed_when_the_walk_fails(monkeypatch):
+    from playwright.async_api import Error
+
+    spider, _, page, out = _walked(monkeypatch, Error("Target page, context or browser has been closed"))
+    assert page.closed and out == []
+    entry = spider.ledger.lists["http://h.gov.cn/nb/"]
+    assert not entry.complete and "walk failed" in entry.why
+
+
+def test_the_page_is_closed_when_the_walk_request_fails(monkeypatch):
+    from twisted.python.failure import Failure
+
+    spider, request, _, _ = _walked(monkeypatch, Walk([], 1, True))
+    page = request.meta["playwright_page"] = FakePage()
+    try:
+        raise TimeoutError("navigation timed out")
+    except TimeoutError:
+        failure = Failure()
+    failure.request = request
+    asyncio.run(spider.walk_failed(failure))
+    assert page.closed
+    assert not spider.ledger.lists["http://h.gov.cn/nb/"].complete
+    assert spider.failures and spider.failures[0][0] == "http://h.gov.cn/nb/"
+
+
 # -- the walk in Chromium ---------------------------------------------------------------------------
 
 async def _walk(url: str) -> Walk:
