@@ -271,7 +271,7 @@ class DisclosureSpider(scrapy.Spider):
             self.ledger.incomplete(url, portal.name, "browser", f"the browser walk failed: {str(e)[:160]}")
             return
         finally:
-            await page.close()
+            await self._close_page(page)
         hops = response.meta.get("hops", 0)
         render = portal.render == "browser"
         kinds: dict[str, str] = {}
@@ -312,9 +312,19 @@ class DisclosureSpider(scrapy.Spider):
     async def walk_failed(self, failure) -> None:
         """A walk request that failed (no answer, an HTTP error): its page closed, the list incomplete."""
         request = failure.request
-        page = request.meta.get("playwright_page")
-        if page is not None and not page.is_closed():
-            await page.close()
+        if (page := request.meta.get("playwright_page")) is not None:
+            await self._close_page(page)
         self.ledger.incomplete(request.url, request.meta.get("portal") or "", "browser",
                                f"the browser could not open the list: {failure.getErrorMessage()[:160]}")
         self.failed(failure)
+
+    @staticmethod
+    async def _close_page(page) -> None:
+        """Close a page kept open for a walk; a browser already gone has closed it."""
+        import contextlib
+
+        from playwright.async_api import Error as PlaywrightError
+
+        if not page.is_closed():
+            with contextlib.suppress(PlaywrightError):
+                await page.close()
