@@ -78,6 +78,7 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
             "crawler.middlewares.raw.RawResponseMiddleware": 950,
         },
         "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "REQUEST_FINGERPRINTER_CLASS": "crawler.fingerprints.RouteFingerprinter",  # an app's #route is a page
         "EXTENSIONS": {"crawler.archiving.ArchiveExtension": 100, "crawler.live.LiveProgress": 200,
                        # AutoThrottle held to each host's floor (crawler/throttle.py)
                        "scrapy.extensions.throttle.AutoThrottle": None, "crawler.throttle.PoliteThrottle": 0},

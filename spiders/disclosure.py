@@ -22,7 +22,7 @@ from scrapy.selector import Selector
 from archive.extract.charset import decode_html
 from spiders import links as L
 from spiders.listapis import ApiCall, Record, list_plans, read_api
-from spiders.listing import ListLedger, announced, list_items, script_pager
+from spiders.listing import ListLedger, announced, list_items, script_list, script_pager
 from spiders.pagination import hanweb_list, hanweb_records, record_hrefs, trs_pages
 from spiders.profiles import PortalProfile
 
@@ -184,9 +184,8 @@ class DisclosureSpider(scrapy.Spider):
             adapted = yield from self._lists(html, sel, response, portal, hops, base, followed=pagers > 0,
                                              reports=found_reports)
             found_reports += adapted
-        if self._needs_browser(response, sel, found_reports, portal):
-            yield self.make(response.url, portal, hops=hops, role=response.meta.get("role", "nav"), render=True,
-                            dont_filter=True, text=response.meta.get("link_text") or "")
+        if not response.meta.get("nianbao_walked") and self._needs_browser(response, sel, found_reports, portal):
+            yield self.walk_request(response, portal, hops)  # rendered, and its pager (if any) walked
 
     def _shell(self, target: str, response: Response, portal: PortalProfile, hops: int) -> Iterator[Request]:
         """A script-only page (``location.replace``): the page it sends to, in the same role."""
@@ -305,9 +304,16 @@ class DisclosureSpider(scrapy.Spider):
                              announced_pages=pages, page=root != url)
         if followed or root != url:
             return n
-        if pager:
+        if pager and self.browser and portal.render != "never" and not response.meta.get("playwright_page"):
+            response.meta["nianbao_walked"] = True  # one walk per page (_needs_browser would ask again)
+            yield self.walk_request(response, portal, hops)
+        elif pager:
             self.ledger.incomplete(url, portal.name, "static", f"{pager} was not followed"
                                    + ("" if self.browser else " (the crawl ran without a browser)"))
+        elif (not self.browser or portal.render == "never") and response.meta.get("role") == "column" \
+                and not reports and (how := script_list(html)) and not list_items(sel.root, base):
+            self.ledger.incomplete(url, portal.name, "static", f"the list is drawn by its script ({how}) and the "
+                                   "crawl ran without a browser")
         elif pages and pages > 1:
             self.ledger.incomplete(url, portal.name, "static", f"the list says it has {pages} pages, and shows "
                                    "no link to the others")
@@ -367,3 +373,91 @@ class DisclosureSpider(scrapy.Spider):
     def parse_file(self, response: Response) -> None:
         """An attachment: archived as it came; nothing to follow."""
         return None
+
+    # -- lists paged by script, walked in the browser (spiders/browser_walk.py) -----------------------
+    def walk_request(self, response: Response, portal: PortalProfile, hops: int) -> Request:
+        """The list page again, in Chromium with the page kept open, for :meth:`parse_walked` to click
+        through its pager. Only with the browser on (without it the caller notes the list incomplete)."""
+        request = self.make(self.page_url(response), portal, hops=hops, role=response.meta.get("role") or "list",
+                            text=response.meta.get("link_text") or "", priority=30, render=True,
+                            callback=self.parse_walked, dont_filter=True)
+        # no <meta refresh> turned into another request: the page kept open must reach parse_walked to be closed
+        request.meta.update(self.browser_meta(), playwright_include_page=True, dont_redirect=True)
+        return request.replace(errback=self.walk_failed)
+
+    async def parse_walked(self, response: Response) -> AsyncIterator[Request]:
+        """A list page open in Chromium: its pager walked to the end, the page closed (whatever
+        happened), every page's reports and their files requested, the list noted in the ledger."""
+        from playwright.async_api import Error as PlaywrightError
+
+        from spiders.browser_walk import walk_pager
+
+        portal = self.portals[response.meta["portal"]]
+        url = response.request.url if response.request is not None else response.url
+        page = response.meta.get("playwright_page")
+        if page is None:  # not opened in the browser after all: nothing to walk
+            self.ledger.incomplete(url, portal.name, "browser", "the list page was not opened in the browser")
+            return
+        try:
+            walk = await walk_pager(page, pause_ms=int(portal.delay * 1000))
+        except PlaywrightError as e:
+            self.ledger.incomplete(url, portal.name, "browser", f"the browser walk failed: {str(e)[:160]}")
+            return
+        finally:
+            await self._close_page(page)
+        hops = response.meta.get("hops", 0)
+        render = portal.render == "browser"
+        kinds: dict[str, str] = {}
+        for href, text in walk.links:
+            link_url = _clean(href, None)
+            if not link_url or not self.in_scope(link_url, portal):
+                continue
+            link = _classify(link_url, text)
+            kinds.setdefault(link_url, link.kind)
+            request = self._walked_link(link, portal, hops, render)
+            if request is not None and request.url not in self.requested:
+                self.requested.add(request.url)
+                yield request
+        # the list's items: what is not on every page (the navigation is); one page cannot tell, so
+        # there only its reports and files count
+        items = [u for h in walk.items if (u := _clean(h, None)) and kinds.get(u, "next") != "next"] \
+            if walk.pages > 1 else [u for u, k in kinds.items() if k in ("report", "attachment")]
+        entry = self.ledger.note(url, portal.name, "browser", items=items, announced=walk.announced,
+                                 announced_pages=walk.announced_pages, page=False)
+        entry.pages = max(entry.pages, walk.pages)
+        if not walk.complete:
+            self.ledger.incomplete(url, portal.name, "browser", walk.why or "the pager was not followed to its end")
+
+    def _walked_link(self, link: L.Link, portal: PortalProfile, hops: int, render: bool) -> Request | None:
+        """A walked list's link as _parse takes it from a list page: a report, its file, a per-year
+        sub-column drawn by the script; navigation and pager links are left (the walk clicked those)."""
+        if link.kind == "attachment" and L.looks_like_report(link.text):
+            return self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
+                             callback=self.parse_file)
+        if link.kind == "report":
+            return self.make(link.url, portal, hops=hops + 1, role="report", text=link.text, priority=40,
+                             render=render)
+        if link.kind == "year" and hops <= MAX_HOPS:
+            return self.make(link.url, portal, hops=hops + 1, role="column", text=link.text, priority=35,
+                             render=render)
+        return None
+
+    async def walk_failed(self, failure) -> None:
+        """A walk request that failed (no answer, an HTTP error): its page closed, the list incomplete."""
+        request = failure.request
+        if (page := request.meta.get("playwright_page")) is not None:
+            await self._close_page(page)
+        self.ledger.incomplete(request.url, request.meta.get("portal") or "", "browser",
+                               f"the browser could not open the list: {failure.getErrorMessage()[:160]}")
+        self.failed(failure)
+
+    @staticmethod
+    async def _close_page(page) -> None:
+        """Close a page kept open for a walk; a browser already gone has closed it."""
+        import contextlib
+
+        from playwright.async_api import Error as PlaywrightError
+
+        if not page.is_closed():
+            with contextlib.suppress(PlaywrightError):
+                await page.close()

@@ -34,8 +34,11 @@ REPORT_LINK = re.compile(r"(?:19|20)\d{2}\s*年?\s*度?.{0,30}?(?:年度报告|�
                          r"|(?:年度报告|年报).{0,12}?(?:19|20)\d{2}")
 SESSION_PARAMS = re.compile(r"^(?:jsessionid|sessionid|sid|phpsessid|aspsessionid\w*|token|_t|timestamp|rnd|r)$",
                             re.IGNORECASE)
-# A fragment that is an app's route, not a place in the page: ``#2629`` (a gkmlpt column), ``#/list/3``, ``#!/a``.
-ROUTE_FRAGMENT = re.compile(r"^(?:\d+|!?/.+)$")
+# A fragment that is a single-page app's route, not an anchor: "#/list/2629", "#!/page", or the column
+# number of 广东's gkmlpt app ("/gkmlpt/index#2629"). Such URLs are different pages (the browser renders
+# them with their fragment); an anchor ("#top") is not.
+ROUTE_FRAGMENT = re.compile(r"^!?/[^\s/]")
+NUMBERED_APP = re.compile(r"/gkmlpt/", re.IGNORECASE)
 IPV6_GATEWAY = re.compile(r"^(?P<host>[a-z0-9-]+?)x[0-9a-f]+xx\.ipv6best\.cn$", re.IGNORECASE)
 
 
@@ -106,10 +109,16 @@ def unrewrite(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def route(path: str, fragment: str) -> str:
+    """The fragment if it is an app's route (kept), else "" (an anchor: dropped)."""
+    if ROUTE_FRAGMENT.match(fragment) or (fragment.isdigit() and NUMBERED_APP.search(path)):
+        return fragment
+    return ""
+
+
 def clean_url(url: str, base: str | None = None) -> str | None:
-    """An absolute http(s) URL without session ids, tracking noise or fragment (unless the fragment is an
-    app's route, which addresses a different column of the same page); None if not crawlable."""
-    in_page = url.strip().startswith("#")  # a place in this very page, however it is written
+    """An absolute http(s) URL without session ids, tracking noise or an anchor (an app's route
+    fragment is kept, :func:`route`); None if not crawlable."""
     if base:
         url = urljoin(base, url.strip())
     parts = urlsplit(url)
@@ -118,5 +127,5 @@ def clean_url(url: str, base: str | None = None) -> str | None:
     path = re.sub(r";jsessionid=[^/?#]*", "", parts.path, flags=re.IGNORECASE)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not SESSION_PARAMS.match(k)])
-    fragment = parts.fragment if not in_page and ROUTE_FRAGMENT.match(parts.fragment) else ""
-    return unrewrite(urlunsplit((parts.scheme, parts.netloc.lower(), path or "/", query, fragment)))
+    return unrewrite(urlunsplit((parts.scheme, parts.netloc.lower(), path or "/", query,
+                                 route(path, parts.fragment))))

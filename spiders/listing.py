@@ -109,6 +109,16 @@ def script_pager(root) -> str | None:
     return None
 
 
+SCRIPT_FETCH = re.compile(r"XMLHttpRequest|\bfetch\s*\(|\$\.(?:ajax|get|post|getJSON)\s*\(|axios\.|goPage\s*\(|"
+                          r"\.jpage\s*\(|\.load\s*\(", re.I)
+
+
+def script_list(html: str) -> str | None:
+    """What fills an empty list by script (``XMLHttpRequest``, ``fetch(``, ``$.ajax(``), if anything does."""
+    m = SCRIPT_FETCH.search(html)
+    return m.group(0).rstrip("( ") if m else None
+
+
 def list_items(root, base: str) -> list[str]:
     """The item links of the page's list: the first link of each child of the element with the most
     children holding a link (a list's ``<li>`` or ``<tr>`` rows, not its navigation)."""

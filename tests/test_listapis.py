@@ -149,3 +149,42 @@ def test_the_portal_profiles_agency_names_a_report_that_names_none():
     rep = parse(PAGE.format(meta=site).encode(), kind="html",
                 context=ParseContext(kind="html", portal_agency="安康市信访局")).report
     assert rep["agency"] == "安康市信访局"
+
+
+def _column(body: str, browser: bool):
+    from scrapy.http import HtmlResponse, Request
+
+    from spiders.disclosure import DisclosureSpider
+    from spiders.profiles import PortalProfile
+
+    spider = DisclosureSpider([PortalProfile(name="p", start_urls=["http://127.0.0.9/"])], browser=browser)
+    req = Request("http://127.0.0.9/zwgk/nb/", meta={"portal": "p", "hops": 2, "role": "column"})
+    page = f"<html><head><title>政府信息公开年报</title></head><body>{body}</body></html>".encode()
+    resp = HtmlResponse(req.url, body=page, headers={"Content-Type": "text/html; charset=utf-8"}, request=req)
+    return spider, list(spider.parse(resp))
+
+
+ITEMS = "".join(f'<li><a href="/nb/{y}.html">某某县{y}年度政府信息公开工作年度报告</a></li>' for y in (2022, 2023))
+
+
+def test_a_script_pager_without_a_browser_leaves_the_list_incomplete_in_words():
+    pager = '<div class="page">共 5 条 <a href="javascript:void(0)" onclick="goPage(2)">2</a></div>'
+    spider, requests = _column(f'<ul class="list">{ITEMS}</ul>{pager}', browser=False)
+    assert sorted(r.url for r in requests) == ["http://127.0.0.9/nb/2022.html", "http://127.0.0.9/nb/2023.html"]
+    (entry,) = spider.ledger.report()
+    assert not entry["complete"] and entry["announced"] == 5 and entry["found"] == 2
+    assert "goPage(2)" in entry["why"] and "without a browser" in entry["why"]
+
+
+def test_a_script_pager_with_a_browser_is_walked():
+    pager = '<div class="page"><a href="javascript:void(0)" onclick="goPage(2)">2</a></div>'
+    spider, requests = _column(f'<ul class="list">{ITEMS}</ul>{pager}', browser=True)
+    walks = [r for r in requests if r.meta.get("playwright_include_page")]
+    assert len(walks) == 1 and walks[0].callback == spider.parse_walked
+    assert spider.ledger.report() == []  # the walk, not this page, says whether the list was read in full
+
+
+def test_a_list_with_plain_page_links_is_followed_not_flagged():
+    spider, requests = _column(f'<ul class="list">{ITEMS}</ul><a href="?page=2">下一页</a>', browser=False)
+    assert "http://127.0.0.9/zwgk/nb/?page=2" in {r.url for r in requests}
+    assert spider.ledger.report() == []
