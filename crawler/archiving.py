@@ -20,6 +20,7 @@ from twisted.internet import task
 from archive import Capture, RedirectHop
 from archive.capture import content_disposition_name, site_id_of
 from archive.ingest.write_service import WriteService
+from crawler.throttle import throttled_hosts
 
 log = logging.getLogger(__name__)
 # The crawl's numbers live in Scrapy's stats collector, under these names: what the writer process
@@ -60,7 +61,8 @@ class ArchiveExtension:
     closes it (a crawl that was stopped leaves unparsed originals pending, so Ctrl-C is not kept waiting).
 
     It keeps the crawl's numbers in the stats collector (its own, and the writer's totals as they come);
-    the run's row gets the writer's totals and, from the stats, the pages resumed from the archive."""
+    the run's row gets the writer's totals and, from the stats, the pages resumed from the archive and the
+    hosts that asked the crawl to slow down."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
@@ -126,6 +128,7 @@ class ArchiveExtension:
             "blocked": [{"url": u, "portal": p, "reason": r} for u, p, r in self.blocked],
             "failed": [{"url": u, "portal": p, "reason": r} for u, p, r in getattr(spider, "failures", [])],
             "resumed_from_archive": self.stats.get_value(RESUMED, 0), "reason": reason,
+            "throttled": throttled_hosts(self.stats.get_stats()),
             "seconds": round(time.monotonic() - self.started, 1),
             "fetch_seconds": round(self.last_response - self.first_response, 3)})
         self._record({**result.get("counts", {}), "reports": len(result.get("reports", []))})

@@ -36,6 +36,9 @@ class PortalResult:
     blocked: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)  # no response, or an HTTP error status
     skipped: list[dict] = field(default_factory=list)  # robots.txt, off-site, trap and budget limits
+    # hosts that asked the crawl to slow down: {host, answers (429/503), retry_after_max, waited_max,
+    # crawl_delay (robots.txt's), floor_s (the least gap the host ended with, None if never raised)}
+    throttled: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -126,6 +129,7 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
                     if f.get("portal") == p.name and f["reason"].startswith("blocked")]
         res.blocked = list({b["url"]: {"url": b["url"], "reason": b["reason"].removeprefix("blocked: ")}
                             for b in blocked}.values())
+        res.throttled = [t for t in stats.get("throttled", []) if t["host"] in p.allowed_hosts]
         res.documents = dict(Counter(d["kind"] for d in docs))
         res.unassigned = dict(Counter(d["unassigned"] for d in docs if d["unassigned"]).most_common())
         years: dict[str, set[str]] = {}

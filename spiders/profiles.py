@@ -9,7 +9,7 @@ pages need a browser, the politeness settings, and optional hints for a site the
     allowed_hosts = ["xfj.ankang.gov.cn"]
     render = "auto"          # "auto": a browser only where a page needs one; "browser"; "never"
     robots = true
-    delay = 1.0              # seconds between requests to a host (AutoThrottle starts here)
+    delay = 1.0              # least seconds between requests to a host (robots.txt Crawl-delay may raise it)
     concurrency = 2          # at most this many requests at once per host
     max_pages = 2000
     schedule = ["0 6 * 1-3 *"]  # crontab lines overriding the scheduler's default (spiders/cron.py)
