@@ -55,6 +55,7 @@ class CrawlSummary:
     resumed_from_archive: int
     portals: list[PortalResult]
     fetch_seconds: float = 0.0  # first response to last: the crawl's own pace, without start-up and close
+    not_rechecked: int = 0  # attachments without validators kept from the archive (page unchanged, capture young)
     # Resource use of the crawl process and its parse workers, when it ran in a subprocess (KiB, seconds).
     peak_rss_kb: dict | None = None
     cpu_s: dict | None = None
@@ -144,7 +145,7 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         new_documents=run["new_documents"] if run else 0, new_reports=run["new_reports"] if run else 0,
         not_modified=run["not_modified"] if run else 0, seconds=stats.get("seconds", 0.0),
         fetch_seconds=stats.get("fetch_seconds", 0.0), resumed_from_archive=stats.get("resumed_from_archive", 0),
-        portals=results)
+        not_rechecked=stats.get("not_rechecked", 0), portals=results)
 
 
 def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]], *, status: str = "ok",
@@ -155,7 +156,7 @@ def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]
                          new_reports=0, not_modified=0, seconds=seconds, resumed_from_archive=0, portals=[])
     for s in parts:
         for k in ("responses", "bytes", "new_blobs", "new_documents", "new_reports", "not_modified",
-                  "resumed_from_archive"):
+                  "resumed_from_archive", "not_rechecked"):
             setattr(total, k, getattr(total, k) + getattr(s, k))
         total.portals += s.portals
         total.fetch_seconds = max(total.fetch_seconds, s.fetch_seconds)

@@ -87,6 +87,8 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
         "NIANBAO_ARCHIVE": str(archive_dir),
         "NIANBAO_BROWSER": browser,
         "NIANBAO_RESUME_RUNS": resume_runs,
+        # attachments without validators are downloaded again only this many days after their last capture
+        "NIANBAO_RECHECK_DAYS": {host: p.recheck_days for p in portals for host in p.allowed_hosts},
     }
     if browser:
         launch: dict = {"headless": True, "args": CHROMIUM_ARGS}

@@ -86,7 +86,10 @@ def print_crawl_summary(console: Console, summary) -> None:
                   f"({summary.bytes / 2**20:.1f} MB), {summary.new_blobs} new originals, {summary.not_modified} not "
                   f"modified, {summary.new_documents} new documents, {summary.new_reports} new reports"
                   + (f"; {summary.resumed_from_archive} pages reused from an interrupted run"
-                     if summary.resumed_from_archive else ""))
+                     if summary.resumed_from_archive else "")
+                  + (f"; {summary.not_rechecked} attachments without ETag/Last-Modified kept from the archive "
+                     "(their page was unchanged and their copy younger than recheck_days)"
+                     if summary.not_rechecked else ""))
     for p in summary.portals:
         t = Table(title=f"{p.name}  ({', '.join(p.hosts)}; {p.responses} responses)", title_justify="left",
                   show_header=False)

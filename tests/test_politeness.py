@@ -1,6 +1,7 @@
 """Politeness that holds, measured at the simulated portals' servers: the gaps between requests to a host
 never go under its floor (the profile's delay, or robots.txt's Crawl-delay when longer), a Retry-After is
-waited out before the retry."""
+waited out before the retry, and a recrawl does not download again attachments that cannot say whether
+they changed, until the profile's recheck_days have passed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from archive import Archive
 from crawler.demo import summary_from
 from crawler.run import crawl_in_subprocess
 from crawler.summary import print_crawl_summary
-from spiders.demo.polite import build_crawl_delay, build_retry_after
+from spiders.demo.polite import build_crawl_delay, build_download_jsp, build_retry_after
 from spiders.demo.server import PortalServer, Site
 from spiders.profiles import PortalProfile
 
@@ -79,3 +80,36 @@ def test_retry_after_is_waited_out_and_a_host_that_keeps_asking_is_backed_off(tm
                                                    "waited_max": 2.0, "crawl_delay": None, "floor_s": 1.0}]
     assert ("127.0.0.62 answered 429/503 2 times; waited as asked (Retry-After up to 2 s); delay raised to 1 s"
             in said(summary))
+
+
+def test_attachments_without_validators_are_downloaded_again_only_after_recheck_days(tmp_path):
+    portal = build_download_jsp(63, [2022, 2023])
+    archive_dir = tmp_path / "a"
+
+    def downloads() -> list[str]:
+        return [h.path for h in portal.site.hits if h.path.startswith("/download.jsp")]
+
+    with PortalServer(portal.site, host="127.0.0.63") as server:
+        profile = PortalProfile(name=portal.name, start_urls=[server.url + "/"], delay=0.0)
+        first = crawl_in_subprocess(archive_dir, [profile], **FAST)
+        sent_first, files = portal.site.bytes_sent(), sorted(downloads())
+        assert len(files) == 2 and found(first)[portal.name] == portal.expected
+        assert not any("etag" in k.lower() or "last-modified" in k.lower()
+                       for h in portal.site.hits if h.path in files for k in h.headers)  # nothing to ask with
+
+        portal.site.hits.clear()
+        again = crawl_in_subprocess(archive_dir, [profile], **FAST)
+        assert downloads() == []  # their pages came back 304: the archived copies stand
+        assert portal.site.bytes_sent() < 0.1 * sent_first, (portal.site.bytes_sent(), sent_first)
+        assert again["not_rechecked"] == 2 and again["new_blobs"] == 0
+        assert "2 attachments without ETag/Last-Modified kept from the archive" in said(again)
+        with Archive.open(archive_dir, readonly=True) as a:
+            rows = list(a.catalog.rows("SELECT url, filename FROM captures WHERE url LIKE '%/download.jsp%'"))
+        assert len(rows) == 2  # no capture for what was not downloaded
+        assert {r["filename"] for r in rows} == {f"{r.title}.docx" for r in portal.reports}  # filename*=UTF-8''
+
+        portal.site.hits.clear()
+        profile.recheck_days = 0  # past recheck_days: fetched again
+        third = crawl_in_subprocess(archive_dir, [profile], **FAST)
+        assert sorted(downloads()) == files
+        assert third["not_rechecked"] == 0 and third["new_blobs"] == 0

@@ -1,22 +1,25 @@
 """Simulated portals that ask a crawler to be polite, for the tests of :mod:`crawler.throttle` and
 :mod:`crawler.middlewares.backoff` (shared/reference/real-publishing.md: keep the per-host delay as a
-floor, obey ``Crawl-delay``, back off on 429/503).
+floor, obey ``Crawl-delay``, back off on 429/503; re-check attachments without validators slowly).
 
 - :func:`build_crawl_delay`: a small report column whose robots.txt may say ``Crawl-delay``;
 - :func:`build_retry_after`: the same, one page of which answers 429 with ``Retry-After`` a few times
-  before it is served.
+  before it is served;
+- :func:`build_download_jsp`: report pages whose attachments sit behind ``download.jsp?id=N``, sent with
+  only ``Content-Disposition: attachment; filename*=UTF-8''…``, no ETag nor Last-Modified, and no 304.
 
 They are small on purpose (a front page, a column, a report page per year): a test measures the gaps
-between requests, so every page costs a floor's worth of seconds. Report texts come from the generator.
-Not in :data:`spiders.demo.portals.BUILDERS`.
+between requests, so every page costs a floor's worth of seconds. Report texts come from the generator;
+the attachments are DOCX (no LibreOffice needed). Not in :data:`spiders.demo.portals.BUILDERS`.
 """
 
 from __future__ import annotations
 
 import html
 import threading
+from urllib.parse import quote
 
-from spiders.demo.generator import agency_name, report_html
+from spiders.demo.generator import agency_name, report_html, to_docx
 from spiders.demo.portals import Portal, _article, _page, make_reports
 from spiders.demo.server import Page, Request, Site
 
@@ -67,3 +70,16 @@ def build_retry_after(seed: int, years: list[int], *, times: int = 2, retry_afte
 
     p.site.add(paths[0], busy)
     return p
+
+
+def build_download_jsp(seed: int, years: list[int]) -> Portal:
+    """Report pages (with ETag and Last-Modified) whose attachments are ``/download.jsp?id=N``: named only
+    by ``Content-Disposition``'s ``filename*``, without validators, never answering 304."""
+    def attachments(site: Site, rep, i: int) -> list[tuple[str, str]]:
+        name = f"{rep.title}.docx"
+        href = f"/download.jsp?id={seed * 100 + i}"
+        site.add(href, Page(to_docx(rep), "application/octet-stream", validators=False, headers=[
+            ("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}")]))
+        return [(href, name)]
+
+    return _column("download-jsp", seed, years, "User-agent: *\nDisallow: /private/\n", attachments)[0]
