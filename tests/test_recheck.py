@@ -6,11 +6,16 @@ tests/test_politeness.py.)"""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from scrapy import Request
+from scrapy.http import Response
+from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
 
 from archive import Archive
+from crawler.archiving import NOT_RECHECKED_STAT, ArchiveExtension
 from crawler.middlewares.lookup import NOT_RECHECKED, ArchiveLookupMiddleware
 from crawler.settings import build
 from helpers.captures import http_capture
@@ -40,6 +45,17 @@ def test_a_young_copy_linked_from_an_unchanged_page_stands(tmp_path):
     assert kept is not None and kept.body == BODY and kept.flags == [NOT_RECHECKED]
     assert kept.request.meta["nianbao_from_archive"] == NOT_RECHECKED  # no capture, counted as kept
     mw.close()
+
+
+def test_a_kept_attachment_is_counted_and_makes_no_capture(tmp_path):
+    crawler = SimpleNamespace(settings=Settings({"NIANBAO_ARCHIVE": str(tmp_path)}))
+    crawler.stats = MemoryStatsCollector(crawler)
+    ext = ArchiveExtension(crawler)
+    queued: list = []
+    ext.worker = SimpleNamespace(put=queued.append)
+    request = Request(URL, meta={"nianbao_from_archive": NOT_RECHECKED})
+    ext.response_received(Response(URL, body=BODY, request=request, flags=[NOT_RECHECKED]), request, None)
+    assert queued == [] and crawler.stats.get_value(NOT_RECHECKED_STAT) == 1
 
 
 @pytest.mark.parametrize("why", ["page changed", "past recheck_days", "recheck_days 0", "has validators"])

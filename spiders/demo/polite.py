@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Callable
 from urllib.parse import quote
 
-from spiders.demo.generator import agency_name, report_html, to_docx
+from spiders.demo.generator import GenReport, agency_name, report_html, to_docx
 from spiders.demo.portals import Portal, _article, _page, make_reports
 from spiders.demo.server import Page, Request, Site
 
+Links = Callable[[Site, GenReport, int], list[tuple[str, str]]]  # a report page's attachments: (href, text)
+
 
 def _column(style: str, seed: int, years: list[int], robots: str,
-            attachments=None) -> tuple[Portal, list[str]]:
+            attachments: Links | None = None) -> tuple[Portal, list[str]]:
     """A front page, a 年报 column and a report page per year (``attachments(site, rep, i)`` gives each
     page's (href, text) links); return the portal and the report pages' paths."""
     agency = agency_name(seed)
@@ -75,7 +78,7 @@ def build_retry_after(seed: int, years: list[int], *, times: int = 2, retry_afte
 def build_download_jsp(seed: int, years: list[int]) -> Portal:
     """Report pages (with ETag and Last-Modified) whose attachments are ``/download.jsp?id=N``: named only
     by ``Content-Disposition``'s ``filename*``, without validators, never answering 304."""
-    def attachments(site: Site, rep, i: int) -> list[tuple[str, str]]:
+    def attachments(site: Site, rep: GenReport, i: int) -> list[tuple[str, str]]:
         name = f"{rep.title}.docx"
         href = f"/download.jsp?id={seed * 100 + i}"
         site.add(href, Page(to_docx(rep), "application/octet-stream", validators=False, headers=[
