@@ -21,6 +21,8 @@ from twisted.internet import task
 from archive import Capture, RedirectHop
 from archive.capture import content_disposition_name, site_id_of
 from archive.ingest.write_service import WriteService
+from crawler.middlewares.lookup import NOT_RECHECKED
+from crawler.throttle import throttled_hosts
 
 log = logging.getLogger(__name__)
 # The crawl's numbers live in Scrapy's stats collector, under these names: what the writer process
@@ -30,6 +32,7 @@ WRITER_STATS = {"captures": "nianbao/archived", "new_blobs": "nianbao/new_origin
                 "new_reports": "nianbao/new_reports", "errors": "nianbao/errors", "reports": "nianbao/reports"}
 PER_HOST = "nianbao/archived/"  # + host
 RESUMED = "nianbao/resumed_from_archive"
+NOT_RECHECKED_STAT = "nianbao/attachments_not_rechecked"  # kept from the archive: no validators, page unchanged
 PULL_EVERY = 1.0  # seconds between looks at the writer's totals
 
 
@@ -86,7 +89,8 @@ class ArchiveExtension:
     closes it (a crawl that was stopped leaves unparsed originals pending, so Ctrl-C is not kept waiting).
 
     It keeps the crawl's numbers in the stats collector (its own, and the writer's totals as they come);
-    the run's row gets the writer's totals and, from the stats, the pages resumed from the archive."""
+    the run's row gets the writer's totals and, from the stats, the pages resumed from the archive, the
+    attachments not downloaded again, and the hosts that asked the crawl to slow down."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
@@ -134,6 +138,9 @@ class ArchiveExtension:
         if request.meta.get("nianbao_from_archive") == "resumed":
             self.stats.inc_value(RESUMED)
             return
+        if request.meta.get("nianbao_from_archive") == NOT_RECHECKED:
+            self.stats.inc_value(NOT_RECHECKED_STAT)
+            return
         if request.meta.get("nianbao_blocked"):
             self.blocked.append((response.url, request.meta.get("portal"), request.meta["nianbao_blocked"]))
         if self.worker is not None:
@@ -154,6 +161,8 @@ class ArchiveExtension:
             "failed": [{"url": u, "portal": p, "reason": r} for u, p, r in getattr(spider, "failures", [])],
             "lists": spider.ledger.as_list() if hasattr(spider, "ledger") else [],
             "resumed_from_archive": self.stats.get_value(RESUMED, 0), "reason": reason,
+            "not_rechecked": self.stats.get_value(NOT_RECHECKED_STAT, 0),
+            "throttled": throttled_hosts(self.stats.get_stats()),
             "seconds": round(time.monotonic() - self.started, 1),
             "fetch_seconds": round(self.last_response - self.first_response, 3)}, on_progress=drain)
         if drain is not None:

@@ -41,6 +41,10 @@ class PortalResult:
     lists: list[dict] = field(default_factory=list)  # report lists not read in full, or short of their total
     years_without: list[int] = field(default_factory=list)  # due years, from the first found, with no report
 
+    # hosts that asked the crawl to slow down: {host, answers (429/503), retry_after_max, waited_max,
+    # crawl_delay (robots.txt's), floor_s (the least gap the host ended with, None if never raised)}
+    throttled: list[dict] = field(default_factory=list)
+
     @property
     def left_behind(self) -> list[str]:
         """What this portal's crawl left behind, in words (empty when nothing was)."""
@@ -71,6 +75,7 @@ class CrawlSummary:
     resumed_from_archive: int
     portals: list[PortalResult]
     fetch_seconds: float = 0.0  # first response to last: the crawl's own pace, without start-up and close
+    not_rechecked: int = 0  # attachments without validators kept from the archive (page unchanged, capture young)
     # Resource use of the crawl process and its parse workers, when it ran in a subprocess (KiB, seconds).
     peak_rss_kb: dict | None = None
     cpu_s: dict | None = None
@@ -148,6 +153,7 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
                     if f.get("portal") == p.name and f["reason"].startswith("blocked")]
         res.blocked = list({b["url"]: {"url": b["url"], "reason": b["reason"].removeprefix("blocked: ")}
                             for b in blocked}.values())
+        res.throttled = [t for t in stats.get("throttled", []) if t["host"] in p.allowed_hosts]
         res.documents = dict(Counter(d["kind"] for d in docs))
         res.unassigned = dict(Counter(d["unassigned"] for d in docs if d["unassigned"]).most_common())
         years: dict[str, set[str]] = {}
@@ -169,7 +175,7 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         new_documents=run["new_documents"] if run else 0, new_reports=run["new_reports"] if run else 0,
         not_modified=run["not_modified"] if run else 0, seconds=stats.get("seconds", 0.0),
         fetch_seconds=stats.get("fetch_seconds", 0.0), resumed_from_archive=stats.get("resumed_from_archive", 0),
-        portals=results)
+        not_rechecked=stats.get("not_rechecked", 0), portals=results)
 
 
 def last_due_year(today: date | None = None) -> int:
@@ -186,7 +192,7 @@ def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]
                          new_reports=0, not_modified=0, seconds=seconds, resumed_from_archive=0, portals=[])
     for s in parts:
         for k in ("responses", "bytes", "new_blobs", "new_documents", "new_reports", "not_modified",
-                  "resumed_from_archive"):
+                  "resumed_from_archive", "not_rechecked"):
             setattr(total, k, getattr(total, k) + getattr(s, k))
         total.portals += s.portals
         total.fetch_seconds = max(total.fetch_seconds, s.fetch_seconds)

@@ -75,16 +75,21 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
             # after decompression (590), before MetaRefresh (580) reads the text
             "crawler.middlewares.encoding.EncodingMiddleware": 585,
             "crawler.middlewares.lookup.ArchiveLookupMiddleware": 560,
+            "crawler.middlewares.backoff.BackoffMiddleware": 555,  # sees 429/503 before RetryMiddleware (550)
             "crawler.middlewares.raw.RawResponseMiddleware": 950,
         },
         "RANDOMIZE_DOWNLOAD_DELAY": False,
         "REQUEST_FINGERPRINTER_CLASS": "crawler.fingerprints.RouteFingerprinter",  # an app's #route is a page
         "EXTENSIONS": {"crawler.archiving.ArchiveExtension": 100, "crawler.live.LiveProgress": 200,
-                       # AutoThrottle held to each host's floor (crawler/throttle.py)
-                       "scrapy.extensions.throttle.AutoThrottle": None, "crawler.throttle.PoliteThrottle": 0},
+                       # AutoThrottle held to each host's floor, raised by robots.txt's Crawl-delay
+                       # (crawler/throttle.py)
+                       "scrapy.extensions.throttle.AutoThrottle": None, "crawler.throttle.PoliteThrottle": 0,
+                       "crawler.throttle.CrawlDelay": 0},
         "NIANBAO_ARCHIVE": str(archive_dir),
         "NIANBAO_BROWSER": browser,
         "NIANBAO_RESUME_RUNS": resume_runs,
+        # attachments without validators are downloaded again only this many days after their last capture
+        "NIANBAO_RECHECK_DAYS": {host: p.recheck_days for p in portals for host in p.allowed_hosts},
     }
     if browser:
         launch: dict = {"headless": True, "args": CHROMIUM_ARGS}

@@ -86,7 +86,10 @@ def print_crawl_summary(console: Console, summary) -> None:
                   f"({summary.bytes / 2**20:.1f} MB), {summary.new_blobs} new originals, {summary.not_modified} not "
                   f"modified, {summary.new_documents} new documents, {summary.new_reports} new reports"
                   + (f"; {summary.resumed_from_archive} pages reused from an interrupted run"
-                     if summary.resumed_from_archive else ""))
+                     if summary.resumed_from_archive else "")
+                  + (f"; {summary.not_rechecked} attachments without ETag/Last-Modified kept from the archive "
+                     "(their page was unchanged and their copy younger than recheck_days)"
+                     if summary.not_rechecked else ""))
     behind = [(p.name, p.left_behind) for p in summary.portals if p.left_behind]
     for name, what in behind:
         console.print(f"[yellow]{name} left reports behind:[/yellow] {'; '.join(what)}")
@@ -119,4 +122,30 @@ def print_crawl_summary(console: Console, summary) -> None:
         if p.skipped:
             reasons = Counter(s["reason"].split(":")[0] for s in p.skipped)
             t.add_row("skipped", "; ".join(f"{n} × {r}" for r, n in reasons.most_common()))
+        for h in p.throttled:
+            t.add_row("[yellow]slowed down[/yellow]", throttled_line(h))
         console.print(t)
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:g} s"
+
+
+def throttled_line(h: dict) -> str:
+    """What a host asked of the crawl and what was done, in words (``127.0.0.61 answered 429/503 4 times;
+    waited as asked (Retry-After up to 3 s); delay raised to 4 s``)."""
+    said, floor = [], h.get("floor_s")
+    if cd := h.get("crawl_delay"):
+        kept = f"{_s(floor)} kept (the most nianbao waits)" if floor is not None and cd > floor else "obeyed"
+        said.append(f"robots.txt asks {_s(cd)} between requests: {kept}")
+    if n := h.get("answers"):
+        said.append(f"answered 429/503 {n} time{'s' if n > 1 else ''}")
+        asked, waited = h.get("retry_after_max"), h.get("waited_max")
+        if asked is not None and waited is not None and asked > waited:
+            said.append(f"asked to wait up to {_s(asked)}, waited {_s(waited)} (the most nianbao waits)")
+        elif asked is not None:
+            said.append(f"waited as asked (Retry-After up to {_s(asked)})")
+        if floor is not None:
+            said.append(f"delay raised to {_s(floor)}")
+    whose = "'s" if h.get("crawl_delay") else ""  # "127.0.0.60's robots.txt asks …"
+    return f"{h['host']}{whose} {'; '.join(said)}"

@@ -154,8 +154,11 @@ class DisclosureSpider(scrapy.Spider):
         for link in links:
             if link.kind == "attachment":
                 if on_report_page or L.looks_like_report(link.text) or role == "report":
-                    yield self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
-                                    callback=self.parse_file)
+                    file = self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
+                                     callback=self.parse_file)
+                    # an unchanged page (a 304): its attachments without validators may stay as archived
+                    file.meta["nianbao_parent_unchanged"] = "not-modified" in response.flags
+                    yield file
             elif link.kind == "report":
                 found_reports += 1
                 yield self.make(link.url, portal, hops=hops + 1, role="report", text=link.text, priority=40,

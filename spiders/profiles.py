@@ -9,9 +9,11 @@ pages need a browser, the politeness settings, and optional hints for a site the
     allowed_hosts = ["xfj.ankang.gov.cn"]
     render = "auto"          # "auto": a browser only where a page needs one; "browser"; "never"
     robots = true
-    delay = 1.0              # seconds between requests to a host (AutoThrottle starts here)
+    delay = 1.0              # least seconds between requests to a host (robots.txt Crawl-delay may raise it)
     concurrency = 2          # at most this many requests at once per host
     max_pages = 2000
+    recheck_days = 30        # an attachment served without ETag/Last-Modified, linked from an unchanged
+                             # page, is downloaded again only this many days after its last capture
     schedule = ["0 6 * 1-3 *"]  # crontab lines overriding the scheduler's default (spiders/cron.py)
     deadline = "03-31"          # MM-DD the report is due, overriding the law's (archive/catalog/coverage.py)
     [hints]
@@ -52,6 +54,7 @@ class PortalProfile:
     delay: float = 1.0
     concurrency: int = 2
     max_pages: int = 2000
+    recheck_days: float = 30
     hints: dict = field(default_factory=dict)
     schedule: list[str] | None = None
     deadline: str | None = None
@@ -64,6 +67,10 @@ class PortalProfile:
                 raise ProfileError(f"portal {self.name!r}: {url!r} is not an http(s) URL")
         if self.render not in RENDER_MODES:
             raise ProfileError(f"portal {self.name!r}: render must be one of {', '.join(RENDER_MODES)}")
+        if isinstance(self.recheck_days, bool) or not isinstance(self.recheck_days, int | float) \
+                or not 0 <= self.recheck_days < float("inf"):
+            raise ProfileError(f"portal {self.name!r}: recheck_days must be a number of days, 0 or more "
+                               f"(0: download such attachments on every crawl), not {self.recheck_days!r}")
         if not self.allowed_hosts:
             self.allowed_hosts = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
         self._check_hints()

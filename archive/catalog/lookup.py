@@ -7,7 +7,7 @@ import functools
 
 from archive.catalog.db import Catalog
 
-CAPTURE_FIELDS = "id, run_id, status, headers, etag, last_modified, sha256, final_url"
+CAPTURE_FIELDS = "id, run_id, status, headers, etag, last_modified, sha256, final_url, fetched_at"
 
 
 class CrawlLookup:

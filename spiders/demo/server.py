@@ -3,7 +3,9 @@
 Each portal gets its own host (127.0.0.2, 127.0.0.3, …) so per-host behaviour is real. Pages behave
 like a plain CMS: ETag and Last-Modified, 304 on conditional requests, gzip for text when asked.
 A page may also be dynamic (a function of the request: POST list proxies, cookie challenges), slow,
-a redirect, or an error.
+a redirect, or an error, or served without validators (no ETag or Last-Modified, as many
+``download.jsp`` attachments are). Every request is recorded with the time it arrived, so a test can
+read the gaps between requests to a host.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Page:
     last_modified: float = 1642642200.0  # 2022-01-20 01:30 UTC
     delay: float = 0.0  # seconds before answering (a slow host)
     conditional: bool = True  # answers If-None-Match / If-Modified-Since with 304
+    validators: bool = True  # False: no ETag nor Last-Modified, and no 304 (a recrawl cannot ask "changed?")
 
     @property
     def etag(self) -> str:
@@ -54,6 +57,7 @@ class Hit:
     bytes: int
     headers: dict[str, str]  # names lower-cased: HTTP header names are case-insensitive
     body: bytes = b""  # what a POST sent (a benchmark replays requests exactly)
+    at: float = 0.0  # time.monotonic() when the request arrived (the gaps between requests to a host)
 
 
 class Site:
@@ -94,6 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _serve(self, head: bool = False) -> None:
+        self.arrived = time.monotonic()
         site: Site = self.server.site  # type: ignore[attr-defined]
         with site.lock:
             site.active += 1
@@ -119,10 +124,10 @@ class _Handler(BaseHTTPRequestHandler):
         if page.delay or site.delay:
             time.sleep(page.delay or site.delay)
         status, body = page.status, page.body
-        headers = [("Content-Type", page.content_type), ("ETag", page.etag),
-                   ("Last-Modified", formatdate(page.last_modified, usegmt=True)), *page.headers]
+        validators = [("ETag", page.etag), ("Last-Modified", formatdate(page.last_modified, usegmt=True))]
+        headers = [("Content-Type", page.content_type), *(validators if page.validators else []), *page.headers]
         inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
-        if status == 200 and page.conditional and self.command == "GET" and (
+        if status == 200 and page.conditional and page.validators and self.command == "GET" and (
                 (inm and inm == page.etag) or (not inm and ims and ims == formatdate(page.last_modified, usegmt=True))):
             status, body = 304, b""
         elif status == 200 and site.gzip_text and page.content_type.startswith(("text/", "application/json")) and \
@@ -138,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         with site.lock:
             site.hits.append(Hit(self.command, raw, status, len(body),
-                                 {k.lower(): v for k, v in self.headers.items()}, sent))
+                                 {k.lower(): v for k, v in self.headers.items()}, sent, self.arrived))
 
     def do_GET(self) -> None:
         self._serve()
