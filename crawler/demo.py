@@ -1,7 +1,9 @@
 """``nianbao demo``: simulated portals on loopback, crawled into a fresh archive, twice.
 
-Five portals in the styles real ones are built in (a plain static site with traps, a GBK TRS site, a
-Hanweb datastore column, a list filled by script from a JSON API, a site behind a 412 challenge),
+Nine portals in the styles real ones are built in (a plain static site with traps, a GBK TRS site, a
+Hanweb datastore column, a list filled by script from a JSON API, a site behind a 412 challenge, a TRS
+集约化 column paged through its search API, an older Hanweb column whose records are a script array, a
+广东 gkmlpt app addressed by fragment, a list paged by a script pager that only a browser can click),
 each on its own host from 127.0.0.2, with reports as HTML pages and PDF, DOCX, DOC and scanned-PDF
 attachments. The first crawl finds and archives them; the second asks again with If-None-Match and
 stores nothing new.
@@ -18,14 +20,18 @@ from archive import Archive
 from crawler.portals import scopes
 from crawler.run import CrawlSummary, PortalResult, crawl_in_subprocess
 from crawler.summary import print_crawl_summary
+from spiders.demo.platforms import BUILDERS as PLATFORMS
 from spiders.demo.portals import Portal, build
+from spiders.demo.scripted import build_pager
 from spiders.demo.server import PortalServer
 from spiders.profiles import PortalProfile
 
 DEMO_PORT = 8802  # fixed, so a second `nianbao demo` revisits the same URLs
 PORTALS = (("static", 1, [2019, 2020, 2021, 2022, 2023], {"scanned": True}),
            ("trs", 2, [2020, 2021, 2022, 2023], {}), ("hanweb", 3, [2021, 2022, 2023], {}),
-           ("jsonapi", 4, [2021, 2022, 2023], {}), ("challenge", 5, [2022, 2023], {}))
+           ("jsonapi", 4, [2021, 2022, 2023], {}), ("challenge", 5, [2022, 2023], {}),
+           ("trsapi", 6, [2021, 2022, 2023], {}), ("jpage", 7, [2022, 2023], {}),
+           ("gkmlpt", 8, [2021, 2022, 2023], {}), ("pager", 9, [2022, 2023], {}))
 
 
 def demo_portals(small: bool = False) -> list[Portal]:
@@ -34,7 +40,8 @@ def demo_portals(small: bool = False) -> list[Portal]:
     for style, seed, years, kw in PORTALS:
         if small:
             years, kw = years[-2:], {}
-        out.append(build(style, seed, years, **kw))
+        maker = PLATFORMS.get(style) or (build_pager if style == "pager" else None)
+        out.append(maker(seed, years, **kw) if maker else build(style, seed, years, **kw))
     return out
 
 

@@ -1,4 +1,4 @@
-"""The demo job end to end: five simulated portals served, crawled twice into a fresh archive."""
+"""The demo job end to end: nine simulated portals served, crawled twice into a fresh archive."""
 
 from __future__ import annotations
 
