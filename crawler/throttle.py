@@ -55,6 +55,7 @@ class PoliteThrottle(AutoThrottle):
         self.floors = {host: float(conf.get("delay") or 0.0)
                        for host, conf in crawler.settings.getdict("DOWNLOAD_SLOTS").items()}
         self.held: dict[str, float] = {}  # host -> monotonic time before which nothing is sent
+        self.before: dict[str, float] = {}  # host -> its slot's delay when a hold began
         self.slots: dict[str, Slot] = {}  # the downloader's, once the crawl has started
         crawler.signals.connect(self.raise_floor, signal=floor_raised)
         crawler.signals.connect(self.hold, signal=host_held)
@@ -82,6 +83,9 @@ class PoliteThrottle(AutoThrottle):
         self._apply(host, self._slot(host))
 
     def hold(self, host: str, until: float) -> None:
+        slot = self._slot(host)
+        if host not in self.held and slot is not None:
+            self.before[host] = slot.delay  # given back when the hold is over
         self.held[host] = max(self.held.get(host, 0.0), until)
         self._apply(host, self._slot(host))
 
@@ -93,8 +97,16 @@ class PoliteThrottle(AutoThrottle):
         return key, self._slot(key)
 
     def _apply(self, host: str | None, slot: Slot | None) -> None:
-        if slot is not None:
-            slot.delay = max(slot.delay, self.least(host, slot))
+        if slot is None:
+            return
+        until = self.held.get(host or "")
+        if until is not None and until <= monotonic():
+            # the hold is over: its gap goes (AutoThrottle never lowers a delay on a 304 or an error, so a
+            # recrawl would otherwise keep a 120 s Retry-After between all its requests)
+            del self.held[host or ""]
+            slot.delay = max(self.before.pop(host or "", 0.0), self.floor(host))
+            return
+        slot.delay = max(slot.delay, self.least(host, slot))
 
     def _response_downloaded(self, response: Response, request: Request, spider=None) -> None:
         """The gap to the host's next request is counted from this answer, not from when this request left

@@ -22,7 +22,7 @@ from scrapy.selector import Selector
 from archive.extract.charset import decode_html
 from spiders import links as L
 from spiders.listapis import ApiCall, Record, list_plans, read_api
-from spiders.listing import ListLedger, announced, list_items, script_list, script_pager
+from spiders.listing import ListLedger, list_items, list_key, page_announced, script_list, script_pager
 from spiders.pagination import hanweb_list, hanweb_records, record_hrefs, trs_pages
 from spiders.profiles import PortalProfile
 
@@ -84,8 +84,6 @@ class DisclosureSpider(scrapy.Spider):
             meta["dont_obey_robotstxt"] = True
         if render and self.browser and role != "file":
             meta.update(self.browser_meta())
-        if "#" in url:  # an app's route (/gkmlpt/index#2629): Scrapy's duplicate filter ignores fragments
-            kw.setdefault("dont_filter", True)
         return Request(url, callback=callback or self.parse, errback=self.failed, priority=priority, meta=meta, **kw)
 
     def failed(self, failure) -> None:
@@ -151,6 +149,10 @@ class DisclosureSpider(scrapy.Spider):
         role = response.meta.get("role")
         links = list(self._links(sel, base, portal))
         pagers = 0  # ways to the list's further pages this page offers and the crawl follows
+        # a report list (the ledger keeps those, not news columns): its further pages carry its first page
+        root = response.meta.get("list_root") or (
+            self.page_url(response) if role in ("column", "list") or any(x.kind == "report" for x in links) else None)
+        further = {"list_root": root} if root else None
         for link in links:
             if link.kind == "attachment":
                 if on_report_page or L.looks_like_report(link.text) or role == "report":
@@ -166,7 +168,7 @@ class DisclosureSpider(scrapy.Spider):
             elif link.kind == "next" and not on_report_page:
                 pagers += 1
                 yield self.make(link.url, portal, hops=hops, role="list", text=link.text, priority=30, render=render,
-                                meta_extra={"list_root": response.meta.get("list_root") or response.url})
+                                meta_extra=further)
             elif link.kind == "year" and role in ("start", "column", "list") and hops <= MAX_HOPS:
                 # a per-year sub-column (gknb2022/, 2022n/) of the report column
                 yield self.make(link.url, portal, hops=hops + 1, role="column", text=link.text, priority=35,
@@ -179,7 +181,7 @@ class DisclosureSpider(scrapy.Spider):
             yield from self._shell(target, response, portal, hops)
         for url in trs_pages(html, response.url):
             pagers += 1
-            yield self.make(url, portal, hops=hops, role="list", priority=30, render=render)
+            yield self.make(url, portal, hops=hops, role="list", priority=30, render=render, meta_extra=further)
         hanweb, datastore = yield from self._hanweb(html, response, portal, hops, base)
         found_reports += hanweb
         pagers += datastore
@@ -244,6 +246,9 @@ class DisclosureSpider(scrapy.Spider):
             n += yield from self._record_links(snippet, base, portal, hops)
         self.ledger.note(response.url, portal.name, "hanweb-dataproxy", items=record_hrefs(listing.records, base),
                          announced=listing.total)
+        if listing.truncated:
+            self.ledger.incomplete(response.url, portal.name, "hanweb-dataproxy", f"the list announces "
+                                   f"{listing.total} records; only the first {listing.cap} were read")
         for url, form in listing.more():
             yield FormRequest(url, formdata=form, callback=self.parse_hanweb, priority=30, errback=self.failed,
                               meta={"portal": portal.name, "hops": hops, "role": "list", "link_text": None,
@@ -297,15 +302,21 @@ class DisclosureSpider(scrapy.Spider):
                 yield self._api_request(call, portal, hops)
         if plans or not (reports or response.meta.get("role") in ("column", "list")):
             return n
-        if (known := self.ledger.lists.get(url)) is not None and known.method != "static":
+        if (known := self.ledger.lists.get(list_key(url))) is not None and known.method != "static":
             return n  # an adapter above read this list (Hanweb's datastore)
-        records, pages = announced(html)
-        pager = script_pager(sel.root)
+        records, pages = page_announced(sel.root)
+        items = list_items(sel.root, base)
         root = response.meta.get("list_root") or url
-        if records is not None or pages is not None or pager or root != url:
-            self.ledger.note(root, portal.name, "static", items=list_items(sel.root, base), announced=records,
-                             announced_pages=pages, page=root != url)
-        if followed or root != url:
+        if root != url:  # a further page of a list noted on its first
+            if list_key(root) in self.ledger.lists:
+                self.ledger.note(root, portal.name, "static", items=items, announced=records, announced_pages=pages,
+                                 page=True)
+            return n
+        more = (pages or 0) > 1 or (records or 0) > len(items)
+        pager = None if followed else script_pager(sel.root, more=more)
+        if followed or records is not None or pages is not None or pager:
+            self.ledger.note(url, portal.name, "static", items=items, announced=records, announced_pages=pages)
+        if followed:
             return n
         if pager and self.browser and portal.render != "never" and not response.meta.get("playwright_page"):
             response.meta["nianbao_walked"] = True  # one walk per page (_needs_browser would ask again)
@@ -314,7 +325,7 @@ class DisclosureSpider(scrapy.Spider):
             self.ledger.incomplete(url, portal.name, "static", f"{pager} was not followed"
                                    + ("" if self.browser else " (the crawl ran without a browser)"))
         elif (not self.browser or portal.render == "never") and response.meta.get("role") == "column" \
-                and not reports and (how := script_list(html)) and not list_items(sel.root, base):
+                and not reports and (how := script_list(html)) and not items:
             self.ledger.incomplete(url, portal.name, "static", f"the list is drawn by its script ({how}) and the "
                                    "crawl ran without a browser")
         elif pages and pages > 1:
@@ -361,7 +372,7 @@ class DisclosureSpider(scrapy.Spider):
             yield from self._record(rec, portal, hops)
         self.ledger.note(call.list_url, portal.name, call.family, items=[r.url for r in page.records],
                          announced=page.announced, page=True)
-        if not page.records and call.page == 1:
+        if not page.records and call.first:
             self.ledger.incomplete(call.list_url, portal.name, call.family,
                                    "its list API answered with no records it could read")
         for more in page.more:
@@ -402,7 +413,7 @@ class DisclosureSpider(scrapy.Spider):
             self.ledger.incomplete(url, portal.name, "browser", "the list page was not opened in the browser")
             return
         try:
-            walk = await walk_pager(page, pause_ms=int(portal.delay * 1000))
+            walk = await walk_pager(page, pause_ms=int(self.host_gap(url, portal) * 1000))
         except PlaywrightError as e:
             self.ledger.incomplete(url, portal.name, "browser", f"the browser walk failed: {str(e)[:160]}")
             return
@@ -425,11 +436,20 @@ class DisclosureSpider(scrapy.Spider):
         # there only its reports and files count
         items = [u for h in walk.items if (u := _clean(h, None)) and kinds.get(u, "next") != "next"] \
             if walk.pages > 1 else [u for u, k in kinds.items() if k in ("report", "attachment")]
-        entry = self.ledger.note(url, portal.name, "browser", items=items, announced=walk.announced,
+        # one page: only its reports count, which a total of every item would always exceed
+        entry = self.ledger.note(url, portal.name, "browser", items=items,
+                                 announced=walk.announced if walk.pages > 1 else None,
                                  announced_pages=walk.announced_pages, page=False)
         entry.pages = max(entry.pages, walk.pages)
         if not walk.complete:
             self.ledger.incomplete(url, portal.name, "browser", walk.why or "the pager was not followed to its end")
+
+    def host_gap(self, url: str, portal: PortalProfile) -> float:
+        """The least gap between two requests to the host now (the profile's delay, raised by robots.txt's
+        Crawl-delay or a backoff): each click of a walk is a request to the host too."""
+        slots = getattr(getattr(getattr(self, "crawler", None), "engine", None), "downloader", None)
+        slot = slots.slots.get(_hostname(url)) if slots is not None else None
+        return max(portal.delay, slot.delay if slot is not None else 0.0)
 
     def _walked_link(self, link: L.Link, portal: PortalProfile, hops: int, render: bool) -> Request | None:
         """A walked list's link as _parse takes it from a list page: a report, its file, a per-year

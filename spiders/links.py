@@ -38,7 +38,7 @@ SESSION_PARAMS = re.compile(r"^(?:jsessionid|sessionid|sid|phpsessid|aspsessioni
 # number of 广东's gkmlpt app ("/gkmlpt/index#2629"). Such URLs are different pages (the browser renders
 # them with their fragment); an anchor ("#top") is not.
 ROUTE_FRAGMENT = re.compile(r"^!?/[^\s/]")
-NUMBERED_APP = re.compile(r"/gkmlpt/", re.IGNORECASE)
+NUMBERED_APP = re.compile(r"/gkmlpt/(?:index)?$", re.IGNORECASE)  # the app's page, not its articles
 IPV6_GATEWAY = re.compile(r"^(?P<host>[a-z0-9-]+?)x[0-9a-f]+xx\.ipv6best\.cn$", re.IGNORECASE)
 
 

@@ -47,6 +47,7 @@ class ApiCall:
     page: int = 1
     column: str | None = None  # gkmlpt: the column id
     discover: bool = False  # the list's size is unknown: this answer tells it, and the rest is asked then
+    first: bool = False  # the list's first call: an answer with nothing readable means the adapter failed
 
 
 @dataclass
@@ -100,7 +101,14 @@ def _json(body: str):
         return json.loads(body)
     except ValueError:
         m = re.search(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", body, re.S)  # JSONP
-        return json.loads(m.group(1)) if m else None
+        try:
+            return json.loads(m.group(1)) if m else None
+        except ValueError:
+            return None
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
 
 
 def _int(data: dict, *keys: str) -> int | None:
@@ -113,7 +121,8 @@ def _int(data: dict, *keys: str) -> int | None:
 
 # -- TRS 集约化 -------------------------------------------------------------------------------------
 TRS_MARK = re.compile(r"list2\.trsapi|trsapi|listModel\s*\(|fjdzapp", re.I)
-TRS_API = re.compile(r"""(?:searchUrl|apiUrl|searchurl|url)\s*[:=]\s*['"]([^'"]*(?:search|trsapi)[^'"]*)['"]""")
+# the list script's own API address when it names one (never a bare ``url``: the site-search box's)
+TRS_API = re.compile(r"""\b(?:searchUrl|apiUrl|searchurl|apiurl|listUrl)\s*[:=]\s*['"]([^'"]+)['"]""")
 
 
 def _js_value(script: str, name: str) -> str | None:
@@ -128,8 +137,8 @@ def trs_api(html: str, url: str) -> ListPlan | None:
     channel, classsql = _js_value(html, "channelid"), _js_value(html, "classsql")
     if not channel or not classsql:
         return None
-    per = int(_js_value(html, "prepage") or 10)
-    total = _js_value(html, "recordCount")
+    per = max(1, _number(_js_value(html, "prepage")) or 10)
+    total = _number(_js_value(html, "recordCount"))
     api = TRS_API.search(html)
     endpoint = urljoin(url, api.group(1) if api else "/fjdzapp/search")
     form = {"channelid": channel, "sortfield": _js_value(html, "sortfield") or "-docorderpri,-docreltime",
@@ -137,11 +146,11 @@ def trs_api(html: str, url: str) -> ListPlan | None:
     for extra in ("classcol", "classnum", "classsort", "cache", "templet"):
         if (v := _js_value(html, extra)) is not None:
             form[extra] = v
-    static = int(_js_value(html, "maxStaticIndex") or 1)  # pages drawn statically (the first, usually)
-    plan = ListPlan("trs-api", announced=int(total) if total else None)
-    # The first page is static HTML the spider reads itself; ask the API from the first page it did
-    # not draw. With the total unknown, ask page by page (each answer says its pageCount).
-    first = static + 1
+    plan = ListPlan("trs-api", announced=total)
+    # The first page is static HTML the spider reads itself; the API gives the rest from page 2 (further
+    # static pages, maxStaticIndex > 1, are linked from no pager: the script draws it). With the total
+    # unknown, the first answer tells the page count.
+    first = 2
     if plan.announced is not None:
         last = -(-plan.announced // per)
         if last > MAX_API_PAGES:
@@ -150,7 +159,7 @@ def trs_api(html: str, url: str) -> ListPlan | None:
     else:
         pages = range(first, first + 1)
     plan.calls = [ApiCall(endpoint, "trs-api", url, "POST", tuple({**form, "page": str(n)}.items()), n,
-                          discover=plan.announced is None) for n in pages]
+                          discover=plan.announced is None, first=n == first) for n in pages]
     return plan
 
 
@@ -158,7 +167,7 @@ def trs_api_page(body: str, call: ApiCall) -> ApiPage:
     data = _json(body)
     if not isinstance(data, dict):
         return ApiPage([])
-    records = json_records(data.get("data") or data.get("docs") or [], call.url)
+    records = json_records(data.get("data") or data.get("docs") or [], call.list_url)
     page = ApiPage(records, announced=_int(data, "total", "recordCount", "totalCount", "recordcount"))
     pages = _int(data, "pageCount", "pagecount", "totalPage", "totalpage")
     if call.discover and pages and pages > call.page:
@@ -233,10 +242,13 @@ def _tree(html: str) -> list:
     m = re.search(r"\bTREE\s*:\s*\[", html)
     if not m:
         return []
-    try:
-        return json.loads(_array_text(html, m.end() - 1))
-    except ValueError:
-        return []
+    text = _array_text(html, m.end() - 1)
+    for attempt in (text, re.sub(r"([{,]\s*)([A-Za-z_$][\w$]*)\s*:", r'\1"\2":', text)):  # JSON, else a JS literal
+        try:
+            return json.loads(attempt)
+        except ValueError:
+            continue
+    return []
 
 
 def _columns(tree: list) -> Iterator[tuple[str, str]]:
@@ -267,7 +279,7 @@ def gkmlpt(html: str, url: str) -> ListPlan | None:
     plan = ListPlan("gkmlpt")
     for col in wanted:
         api = f"{root}api/all/{col}?{urlencode({'page': 1, 'sid': sid.group(1)})}"
-        plan.calls.append(ApiCall(api, "gkmlpt", f"{root}index#{col}", page=1, column=col))
+        plan.calls.append(ApiCall(api, "gkmlpt", f"{root}index#{col}", page=1, column=col, first=True))
     if not wanted:
         plan.why_incomplete = "a gkmlpt catalogue with no column named 年报 or 年度报告, and none in its address"
     return plan
@@ -277,7 +289,7 @@ def gkmlpt_page(body: str, call: ApiCall) -> ApiPage:
     data = _json(body)
     if not isinstance(data, dict):
         return ApiPage([])
-    records = json_records(data.get("articles") or [], call.url)
+    records = json_records(data.get("articles") or [], call.list_url)
     total = _int(data, "total") or _int(data.get("classify") or {}, "post_count")
     page = ApiPage(records, announced=total)
     if call.page == 1 and total and records and total > len(records):  # the first answer tells the size

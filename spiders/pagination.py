@@ -40,12 +40,21 @@ class HanwebList:
     total: int
     per_page: int
 
+    @property
+    def cap(self) -> int:
+        """The most records read (MAX_PAGES pages): a larger total is reported, not walked."""
+        return max(1, self.per_page) * MAX_PAGES
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.cap
+
     def more(self) -> list[tuple[str, dict[str, str]]]:
         """(URL, form) of the POSTs that fetch the records not yet shown, three pages at a time as
         Hanweb's own script asks for them."""
         out = []
-        step = self.per_page * 3
-        for start in range(len(self.records) + 1, self.total + 1, step):
+        step = max(1, self.per_page) * 3
+        for start in range(len(self.records) + 1, min(self.total, self.cap) + 1, step):
             end = min(self.total, start + step - 1)
             out.append((f"{self.proxy_url}?startrecord={start}&endrecord={end}&perpage={self.per_page}",
                         self.form))

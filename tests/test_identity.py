@@ -154,3 +154,14 @@ def test_rule_an_unnamed_page_joins_the_one_report_holding_its_attachment():
     # A named document is placed by its name: a link never pulls it into another agency's report.
     d = decide_report(doc("岳塘区司法局", kind="html", nums=OTHER_NUMBERS), [linked])
     assert d.create and d.target is None
+
+
+def test_rule_the_portal_profiles_agency_founds_a_report_but_never_joins_one_by_name():
+    assumed = DocPrint(kind="html", agency_key="某某县人民政府", year=2021, numbers=OTHER_NUMBERS,
+                       agency_assumed=True)
+    assert decide_report(assumed, []).create  # the portal's own report, named by nothing else
+    county = [ReportCandidate(4, "某某县人民政府", 2021, [doc("某某县人民政府")])]
+    d = decide_report(assumed, county)  # a department's report on its government's portal, say
+    assert d.target is None and not d.create and "portal profile" in d.reason
+    same = DocPrint(kind="html", agency_key="某某县人民政府", year=2021, numbers=REPORT_NUMBERS, agency_assumed=True)
+    assert decide_report(same, county).target == 4  # the same report again: its numbers agree

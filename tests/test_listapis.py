@@ -11,7 +11,7 @@ from archive.parser import parse
 from archive.parser.context import ParseContext
 from spiders.links import clean_url
 from spiders.listapis import ApiCall, gkmlpt, gkmlpt_page, jpage_array, list_plans, trs_api, trs_api_page
-from spiders.listing import ListLedger, announced, list_items, script_pager
+from spiders.listing import ListLedger, announced, list_items, list_key, page_announced, script_pager
 
 TRS_PAGE = """<html><head><meta name="ChnlId" content="1813"></head><body>
 <ul class="list"><li><a href="./202401/t20240120_1.htm">工作动态一</a><span>2024-01-20</span></li>
@@ -98,17 +98,32 @@ def test_announced_totals_in_words_and_script():
 def test_script_pagers_are_told_from_link_pagers():
     js = Selector(text='<div class="pager"><a href="javascript:void(0)" onclick="goPage(2)">2</a></div>')
     assert "goPage(2)" in script_pager(js.root)
+    # 下一页 handled by a script listener: a pager only where the page says it has more than it shows
     js2 = Selector(text='<div><a href="javascript:;">下一页</a></div>')
-    assert script_pager(js2.root) is not None
+    assert script_pager(js2.root) is None and script_pager(js2.root, more=True) is not None
     plain = Selector(text='<div><a href="?page=2">下一页</a> <a href="#top">首页</a></div>')
-    assert script_pager(plain.root) is None
+    assert script_pager(plain.root, more=True) is None
+    # a one-page list's dead pager, a slider's buttons: no pager
+    dead = Selector(text='<div class="page"><a href="javascript:void(0)">1</a><a href="javascript:void(0)">下一页</a>'
+                         '<a href="javascript:void(0)">尾页</a></div><a href="#" onclick="showSlide(2)">2</a>')
+    assert script_pager(dead.root) is None
+
+
+def test_announced_totals_come_from_the_pager_box_not_an_article():
+    box = Selector(text='<ul><li>x</li></ul><div class="page"><span>共 23 条</span> <span>共3页</span></div>')
+    assert page_announced(box.root) == (23, 3)
+    article = Selector(text="<p>2023年，我局主动公开政府信息共1234条，其中通知公告共56条，"
+                            "政策解读材料、规范性文件等各类信息均已按要求及时发布，全文共3页。</p>")
+    assert page_announced(article.root) == (None, None)
+    script = Selector(text="<script>jpage({totalRecord: 45, perPage: 15});</script>")
+    assert page_announced(script.root) == (45, None)
 
 
 def test_list_items_are_the_rows_of_the_list_not_the_navigation():
-    sel = Selector(text='<div class="nav"><a href="/">首页</a><a href="/x">政务</a></div><ul class="list">'
-                   + "".join(f'<li><a href="/d/{i}.html">文件{i}</a><span>2024-01-0{i}</span></li>'
-                             for i in range(1, 4))
-                   + "</ul>")
+    menu = "".join(f'<li><a href="/m/{i}/">栏目{i}</a></li>' for i in range(12))
+    rows = "".join(f'<li><a href="/cat/tz/">[通知]</a><a href="/d/{i}.html">关于做好第{i}季度政务公开工作的通知</a>'
+                   f"<span>2024-01-0{i}</span></li>" for i in range(1, 4))
+    sel = Selector(text=f'<ul class="nav">{menu}</ul><ul class="list">{rows}</ul>')
     assert list_items(sel.root, "http://a/") == ["http://a/d/1.html", "http://a/d/2.html", "http://a/d/3.html"]
 
 
@@ -122,6 +137,9 @@ def test_ledger_reports_short_and_incomplete_lists_only():
     assert set(told) == {"http://a/m/", "http://a/n/"}
     assert told["http://a/m/"]["found"] == 1 and told["http://a/m/"]["announced"] == 4
     assert led.lists["http://a/l/"].pages == 2 and not led.lists["http://a/l/"].short
+    assert list_key("http://a/l/index.html") == "http://a/l/"  # one list, however its first page is named
+    led.note("http://a/l/index.html", "p", "static", items=["4"])
+    assert len(led.lists) == 3 and led.lists["http://a/l/"].as_dict()["found"] == 4
 
 
 def test_app_routes_stay_in_the_url_page_anchors_do_not():
@@ -188,3 +206,29 @@ def test_a_list_with_plain_page_links_is_followed_not_flagged():
     spider, requests = _column(f'<ul class="list">{ITEMS}</ul><a href="?page=2">下一页</a>', browser=False)
     assert "http://127.0.0.9/zwgk/nb/?page=2" in {r.url for r in requests}
     assert spider.ledger.report() == []
+
+
+def test_odd_pages_and_answers_neither_crash_nor_mislead():
+    # prepage 0, a site-search box's url beside the list script, relative item URLs in the answer
+    page = TRS_PAGE.replace("prepage: 2,", "prepage: 0,").replace("'5'", "'25'").replace(
+        "<script>require", '<script>var url = "/search/searchResult.jsp";</script><script>require')
+    plan = trs_api(page, "http://a.gov.cn/zwgk/zfxxgknb/")
+    assert [c.page for c in plan.calls] == [2, 3]  # prepage 0 read as the default 10
+    assert plan.calls[0].url == "http://a.gov.cn/fjdzapp/search" and plan.calls[0].first
+    answer = json.dumps({"data": [{"doctitle": "某某", "docpuburl": "./202401/t1.html"}]})
+    assert trs_api_page(answer, plan.calls[0]).records[0].url == "http://a.gov.cn/zwgk/zfxxgknb/202401/t1.html"
+    assert trs_api_page("cb({data:[1]})", plan.calls[0]).records == []  # JSONP that is no JSON
+    assert trs_api_page("[1, 2]", plan.calls[0]).records == []
+    # a gkmlpt tree written as a JavaScript literal
+    literal = GKMLPT.replace('"id"', "id").replace('"name"', "name").replace('"children"', "children")
+    assert [c.column for c in gkmlpt(literal, "http://g.gov.cn/a/gkmlpt/index").calls] == ["2629"]
+
+
+def test_a_hanweb_total_past_the_cap_is_read_in_part_and_said():
+    from spiders.pagination import MAX_PAGES, hanweb_list
+
+    store = ('<script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?'
+             'page=1&columnid=1"></a>]]></nextgroup><recordset></recordset></datastore></script>'
+             '<script>jpage({totalRecord: 1000000000, perPage: 0});</script>')
+    listing = hanweb_list(store, "http://h.gov.cn/col/col1/index.html")
+    assert listing.truncated and len(listing.more()) <= MAX_PAGES

@@ -111,6 +111,19 @@ def test_a_hold_is_not_shrunk_before_it_ends_then_the_delay_eases_back():
     assert slot.delay == 0.5
 
 
+def test_a_hold_that_is_over_gives_its_gap_back_even_when_only_304s_come():
+    """A recrawl's answers are 304s, on which AutoThrottle never lowers a delay: the hold's end must."""
+    crawler, throttle, _, _ = _polite()
+    slot = Slot(2, 0.5, 0.0)
+    throttle.slots = {HOST: slot}
+    crawler.signals.send_catch_log(host_held, host=HOST, until=monotonic() + 120.0)
+    assert slot.delay >= 119
+    throttle.held[HOST] = monotonic() - 1  # the Retry-After has passed
+    request = Request(f"http://{HOST}/zwgk/", meta={"download_slot": HOST, "download_latency": 0.01})
+    throttle._response_downloaded(HtmlResponse(request.url, body=b"", status=304), request, None)
+    assert slot.delay == 0.5 and HOST not in throttle.held
+
+
 def test_robots_txt_crawl_delay_raises_the_floor_and_an_absurd_one_is_capped():
     crawler, throttle, _, _ = _polite()
     request = Request(f"http://{HOST}/zwgk/")

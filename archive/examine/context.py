@@ -41,8 +41,10 @@ def linked_context(catalog: Catalog, sha256: str) -> dict:
     and the date that page printed for it (the ``ParseContext`` fields, only those known)."""
     first = catalog.one("SELECT url, referrer, link_text, portal_agency FROM captures WHERE sha256 = ? "
                         "ORDER BY id LIMIT 1", (sha256,)) or {}
-    out = {"link_text": first.get("link_text"), "referrer": first.get("referrer"),
-           "portal_agency": first.get("portal_agency")}
+    portal = first.get("portal_agency") or catalog.scalar(  # captured before migration 9 first, say
+        "SELECT portal_agency FROM captures WHERE sha256 = ? AND portal_agency IS NOT NULL ORDER BY id DESC LIMIT 1",
+        (sha256,)) if first else None
+    out = {"link_text": first.get("link_text"), "referrer": first.get("referrer"), "portal_agency": portal}
     ref = referring_page(catalog, first["referrer"]) if first.get("referrer") else None
     if ref is not None:
         # the page's meta tags and its labelled fields (发布机构, 主办单位): the attachment's agency if it names none

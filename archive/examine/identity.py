@@ -49,6 +49,8 @@ NO_YEAR = "no year found, and no report holds its page or attachment"
 NO_AGENCY = "no agency found, and no report of its year holds its page or attachment or has numbers that agree"
 WEAK_ONLY = ("its agency is only the name of the site it is on (SiteName, 主办单位), which publishes other "
              "agencies' reports too: it joins the report of its page or attachment, or one whose numbers agree")
+ASSUMED_CLASH = ("its agency is only the portal profile's, and that agency's report of the year is another "
+                 "document whose numbers do not agree (a department's report on its government's portal?)")
 # parser provenance values that name the site, not the document
 # (a <title>'s suffix is the site's name in CMS templates: ``标题_站点名``)
 WEAK_SOURCES = SITE_SOURCES
@@ -65,6 +67,7 @@ class DocPrint:
     text_sha256: str | None = None
     id: int | None = None
     agency_weak: bool = False  # the name is only the site's (SiteName, footer 主办单位), not the document's
+    agency_assumed: bool = False  # the name is the portal profile's: it may found a report, never join one by name
 
 
 @dataclass
@@ -117,7 +120,8 @@ def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
             return Decision(c.id, False, f"no year found, {c.link} is in this report ({c.year})")
         return Decision(None, False, NO_YEAR)
     for c in candidates:
-        if doc.agency_key and c.agency_key == doc.agency_key and c.year == doc.year and not doc.agency_weak:
+        if (doc.agency_key and c.agency_key == doc.agency_key and c.year == doc.year and not doc.agency_weak
+                and not doc.agency_assumed):
             return Decision(c.id, False, "same agency and year")
     linked = {c.id: c for c in candidates if c.link and c.year == doc.year}
     if len(linked) == 1:
@@ -140,6 +144,8 @@ def decide_report(doc: DocPrint, candidates: list[ReportCandidate]) -> Decision:
         return Decision(c.id, False, f"same year, {how}, numbers agree ({sim:.2f})", sim)
     if doc.agency_key and doc.agency_weak:  # never a report of its own under the site's name
         return Decision(None, False, WEAK_ONLY)
+    if doc.agency_assumed and any(c.agency_key == doc.agency_key and c.year == doc.year for c in candidates):
+        return Decision(None, False, ASSUMED_CLASH)
     if doc.agency_key:
         return Decision(None, True, "new agency and year")
     return Decision(None, False, NO_AGENCY)

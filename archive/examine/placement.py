@@ -55,7 +55,8 @@ def bands_of(nums: list[str]) -> tuple[str, ...]:
 def _docprint(row: dict) -> DocPrint:
     return DocPrint(kind=row["kind"], agency_key=agency_key(row.get("agency")), year=row.get("year"),
                     numbers=json.loads(row.get("numbers") or "[]"), text_sha256=row.get("text_sha256"),
-                    id=row.get("id"), agency_weak=row.get("agency_from") in WEAK_SOURCES)
+                    id=row.get("id"), agency_weak=row.get("agency_from") in WEAK_SOURCES,
+                    agency_assumed=row.get("agency_from") == "portal")
 
 
 class Placer:

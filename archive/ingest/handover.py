@@ -74,7 +74,7 @@ def _metadata_file(scratch: Archive, directory: Path) -> Path | None:
         if r["sha256"] and r["sha256"] not in given:
             parse = parse_record(c, r["sha256"])
             given.add(r["sha256"])
-        if parse is None and not r["link_text"] and not r["portal_agency"]:
+        if parse is None and not r["link_text"]:  # (a portal agency matters where the blob is parsed)
             continue
         block = json.dumps({"format": FORMAT, "sha256": r["sha256"], "link_text": r["link_text"],
                             "portal_agency": r["portal_agency"], "parse": parse}, ensure_ascii=False).encode("utf-8")
