@@ -102,6 +102,7 @@ class ArchiveExtension:
         self.drain_jobs = max(self.jobs, cores)
         self.worker: WriteService | None = None
         self.blocked: list[tuple[str, str | None, str]] = []
+        self.passed: list[tuple[str, str | None, str]] = []  # challenges the browser got through
         self.pulling: task.LoopingCall | None = None
         self.started = time.monotonic()
         self.first_response = self.last_response = 0.0
@@ -143,6 +144,8 @@ class ArchiveExtension:
             return
         if request.meta.get("nianbao_blocked"):
             self.blocked.append((response.url, request.meta.get("portal"), request.meta["nianbao_blocked"]))
+        elif request.meta.get("nianbao_challenge"):  # retried in the browser, and it got through
+            self.passed.append((response.url, request.meta.get("portal"), request.meta["nianbao_challenge"]))
         if self.worker is not None:
             self.worker.put(to_capture(response, request))
 
@@ -158,6 +161,7 @@ class ArchiveExtension:
         drain = DrainProgress(self.started) if self.crawler.settings.getbool("NIANBAO_PROGRESS", True) else None
         result = self.worker.finish(status, {
             "blocked": [{"url": u, "portal": p, "reason": r} for u, p, r in self.blocked],
+            "passed": [{"url": u, "portal": p, "reason": r} for u, p, r in self.passed],
             "failed": [{"url": u, "portal": p, "reason": r} for u, p, r in getattr(spider, "failures", [])],
             "lists": spider.ledger.as_list() if hasattr(spider, "ledger") else [],
             "resumed_from_archive": self.stats.get_value(RESUMED, 0), "reason": reason,

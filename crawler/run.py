@@ -38,6 +38,7 @@ class PortalResult:
     blocked: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)  # no response, or an HTTP error status
     skipped: list[dict] = field(default_factory=list)  # robots.txt, off-site, trap and budget limits
+    challenges_passed: int = 0  # pages behind an anti-bot challenge the browser got through
     lists: list[dict] = field(default_factory=list)  # report lists not read in full, or short of their total
     years_without: list[int] = field(default_factory=list)  # due years, from the first found, with no report
 
@@ -163,6 +164,7 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         res.reports = {y: sorted(a) for y, a in sorted(years.items())}
         if years:
             res.years_without = [y for y in range(min(map(int, years)), last_due_year() + 1) if str(y) not in years]
+        res.challenges_passed = len({x["url"] for x in stats.get("passed", []) if x.get("portal") == p.name})
         res.lists = [x for x in stats.get("lists", []) if x.get("portal") == p.name
                      and (not x["complete"] or (x["announced"] is not None and x["found"] < x["announced"]))]
         results.append(res)

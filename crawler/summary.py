@@ -113,6 +113,9 @@ def print_crawl_summary(console: Console, summary) -> None:
             t.add_row(f"[yellow]{sum(p.unassigned.values())} in no report[/yellow]",
                       "; ".join(f"{n} × {why}" for why, n in p.unassigned.items())
                       + " (nianbao reports --unassigned lists them)")
+        if p.challenges_passed:
+            t.add_row("challenges", f"{p.challenges_passed} page{'s' if p.challenges_passed > 1 else ''} behind an "
+                      "anti-bot challenge, passed in Chromium")
         for b in p.blocked[:10]:
             t.add_row("[red]blocked[/red]", f"{b['url']}  {b['reason']}")
         for f in p.failed[:10]:

@@ -189,7 +189,7 @@ class DisclosureSpider(scrapy.Spider):
             adapted = yield from self._lists(html, sel, response, portal, hops, base, followed=pagers > 0,
                                              reports=found_reports)
             found_reports += adapted
-        if not response.meta.get("nianbao_walked") and self._needs_browser(response, sel, found_reports, portal):
+        if not response.meta.get("nianbao_list_read") and self._needs_browser(response, sel, found_reports, portal):
             yield self.walk_request(response, portal, hops)  # rendered, and its pager (if any) walked
 
     def _shell(self, target: str, response: Response, portal: PortalProfile, hops: int) -> Iterator[Request]:
@@ -300,6 +300,7 @@ class DisclosureSpider(scrapy.Spider):
                 self.ledger.incomplete(key, portal.name, plan.family, plan.why_incomplete)
             for call in plan.calls:
                 yield self._api_request(call, portal, hops)
+            response.meta["nianbao_list_read"] = True  # an adapter reads it: no browser for this page
         if plans or not (reports or response.meta.get("role") in ("column", "list")):
             return n
         if (known := self.ledger.lists.get(list_key(url))) is not None and known.method != "static":
@@ -319,7 +320,7 @@ class DisclosureSpider(scrapy.Spider):
         if followed:
             return n
         if pager and self.browser and portal.render != "never" and not response.meta.get("playwright_page"):
-            response.meta["nianbao_walked"] = True  # one walk per page (_needs_browser would ask again)
+            response.meta["nianbao_list_read"] = True  # one walk per page (_needs_browser would ask again)
             yield self.walk_request(response, portal, hops)
         elif pager:
             self.ledger.incomplete(url, portal.name, "static", f"{pager} was not followed"

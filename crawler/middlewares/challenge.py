@@ -58,6 +58,16 @@ def _visible(response: Response, ctype: str) -> str:
     return re.sub(r"\s+", "", TAGS.sub(" ", text))
 
 
+def readable_app(response: Response) -> bool:
+    """An app shell whose lists an adapter reads from its own data (gkmlpt's ``window._CONFIG``):
+    faster and gentler than a browser, and it does not depend on the app drawing anything."""
+    from spiders.listapis import list_plans
+
+    text = response.text if isinstance(response, TextResponse) else ""
+    url = response.request.url if response.request is not None else response.url
+    return bool(list_plans(text, url))
+
+
 def app_shell(response: Response) -> bool:
     """A near-empty 200 page drawn by script (an app root, its state or bundles) with no mark of a WAF
     or block."""
@@ -107,7 +117,7 @@ class ChallengeMiddleware:
         if request.meta.get("nianbao_from_archive") or request.meta.get("role") == "file":
             return response
         reason = challenged(response)
-        if reason is None and self._may_render(request) and app_shell(response):
+        if reason is None and self._may_render(request) and app_shell(response) and not readable_app(response):
             return self._render_shell(request)
         if reason is None:
             if request.meta.get("playwright") and response.status in CHALLENGE_STATUS:
