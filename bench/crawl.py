@@ -61,6 +61,18 @@ def profiles_for(portals: list[Portal], servers: list[PortalServer]) -> list[Por
             for p, s in zip(portals, servers, strict=True)]
 
 
+NO_FLOOR = ("politeness floor set to 0 s for this benchmark only (every portal's delay, DOWNLOAD_DELAY and "
+            "AUTOTHROTTLE_START_DELAY, in the full crawl and the replay alike); real crawls keep each host's delay")
+
+
+def check_politeness(settings: dict) -> None:
+    """The bench's promise: no delay floor anywhere, and the same throttle on both sides."""
+    delays = {c["delay"] for c in settings["DOWNLOAD_SLOTS"].values()}
+    assert delays <= {0.0}, delays
+    assert float(settings.get("DOWNLOAD_DELAY", 0.0)) == 0.0 and float(settings["AUTOTHROTTLE_START_DELAY"]) == 0.0
+    assert settings["EXTENSIONS"].get("crawler.throttle.PoliteThrottle") is not None
+
+
 def replay_requests(portals: list[Portal], servers: list[PortalServer]) -> list[dict]:
     """Every request the servers answered, in order, robots.txt left out (Scrapy asks for it itself)."""
     out = []
@@ -83,8 +95,11 @@ def fetch_only(job_path: str, result_path: str) -> None:
     job = json.loads(Path(job_path).read_text("utf-8"))
     profiles = [PortalProfile(**p) for p in job["profiles"]]
     settings = crawl_settings.build(Path(job["archive"]), profiles, browser=False, resume_runs=[])
-    for ours in ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS"):
-        settings.pop(ours)
+    settings.pop("DOWNLOADER_MIDDLEWARES")
+    # the same throttle as the full crawl (PoliteThrottle, not Scrapy's AutoThrottle); the archive and display go
+    settings["EXTENSIONS"] = {k: v for k, v in settings["EXTENSIONS"].items()
+                              if k not in ("crawler.archiving.ArchiveExtension", "crawler.live.LiveProgress")}
+    check_politeness(settings)
     settings.update({"REDIRECT_ENABLED": False, "HTTPERROR_ALLOW_ALL": True, "RETRY_ENABLED": False})
     counts = {"responses": 0, "bytes": 0, "opened": 0.0, "closed": 0.0, "first": 0.0, "last": 0.0}
 
@@ -141,6 +156,7 @@ def measure(n: int, portals: list[Portal], servers: list[PortalServer], root: Pa
         p.site.hits.clear()
     profiles = profiles_for(mine, sv)
     archive = root / f"archive-{n}-{round_}"
+    check_politeness(crawl_settings.build(archive, profiles, browser=False, resume_runs=[]))  # what crawl() builds
     t0 = time.monotonic()
     full = crawl_in_subprocess(archive, profiles, browser="never", progress=False)
     wall = time.monotonic() - t0
@@ -178,6 +194,7 @@ def main() -> None:
           flush=True)
     portals = build_portals(counts[-1], args.filler)
     print(f"  built in {time.monotonic() - t0:.0f} s", flush=True)
+    print(NO_FLOOR, flush=True)
     servers = [PortalServer(p.site, host=f"127.0.0.{2 + i}", port=0).start() for i, p in enumerate(portals)]
     rows = []
     try:
