@@ -70,6 +70,8 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
         "CONCURRENT_ITEMS": 8,
         "LOG_LEVEL": "ERROR",  # problems are reported in the run's summary, in plain words
         "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "crawler.middlewares.scope.OffsiteBySet": 50,  # the same policy, quicker
             "crawler.middlewares.scope.ScopeMiddleware": 60,
             "crawler.middlewares.challenge.ChallengeMiddleware": 540,
             # after decompression (590), before MetaRefresh (580) reads the text

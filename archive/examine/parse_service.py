@@ -97,8 +97,12 @@ def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent
     counts: Counter[str] = Counter()
     reports: set[int] = set()
     mode, error = "run", None
+    draining = False
     archive = Archive.open(archive_dir)
-    pool = parser_pool(jobs)
+    # While the crawl runs, the workers parse on CPU time the crawl, its writer and the servers it talks to
+    # do not want (a nice value alone still took a tenth of a busy core from the crawl, and parsing is
+    # several times the crawl's own CPU); once it has ended they parse at the service's nice value.
+    pool = parser_pool(jobs, idle=True)
     idle = False
     try:
         while True:
@@ -107,7 +111,8 @@ def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent
                     msg = conn.recv()
                     if msg in ("drain", "stop"):
                         mode = msg
-                if mode == "drain" and drain_jobs > jobs:  # the crawl is over: every core for the rest
+                if mode == "drain" and not draining:  # the crawl is over: every core for the rest
+                    draining = True
                     pool.shutdown()
                     pool, jobs = parser_pool(drain_jobs), drain_jobs
             if mode == "stop":

@@ -13,8 +13,10 @@ import re
 from collections import Counter
 from urllib.parse import parse_qsl, urlsplit
 
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
+from scrapy.utils.httpobj import urlparse_cached
 
 DIGITS = re.compile(r"\d+")
 
@@ -65,3 +67,23 @@ class ScopeMiddleware:
         self.per_shape[shape] += 1
         request.meta["nianbao_scoped"] = request.url
         return None
+
+
+class OffsiteBySet(OffsiteMiddleware):
+    """Scrapy's offsite check (order 50) with its policy unchanged, a host or a subdomain of one of the spider's
+    ``allowed_domains``, looked up in a set. Scrapy's copies and compares the whole list, then runs one
+    alternation of every domain, for each request twice (when scheduled and when downloaded): with 100 portals
+    that was a fiftieth of the crawl's time in bench/crawl.py."""
+
+    _domains: frozenset[str] | None = None
+
+    def should_follow(self, request: Request, spider) -> bool:
+        if self._domains is None:  # the spider's domains are fixed when it is made
+            self._domains = frozenset(d for d in getattr(spider, "allowed_domains", None) or [] if d is not None)
+        if not self._domains:
+            return True  # allow all, as Scrapy does without allowed_domains
+        host = urlparse_cached(request).hostname or ""
+        if host in self._domains:
+            return True
+        # ^(.*\.)?(domain)$: the host ends with "." and the domain
+        return any(host[i + 1:] in self._domains for i, c in enumerate(host) if c == ".")
