@@ -21,6 +21,7 @@ from pathlib import Path
 from archive import Archive
 from archive.ingest.writer import recover_archive
 from crawler import settings as crawl_settings
+from spiders.listing import shortfall
 from spiders.profiles import PortalProfile
 
 SKIP_REASONS = ("Forbidden by robots.txt", "off-site", "over the budget", "too many")
@@ -50,10 +51,9 @@ class PortalResult:
     def left_behind(self) -> list[str]:
         """What this portal's crawl left behind, in words (empty when nothing was)."""
         out = []
-        if n := sum(1 for x in self.lists if not x["complete"]):
+        if n := sum(1 for x in self.lists if shortfall(x) == "incomplete"):
             out.append(f"{n} list{'s' if n > 1 else ''} whose pager was not (fully) followed")
-        if n := sum(1 for x in self.lists if x["complete"] and x["announced"] is not None
-                    and x["found"] < x["announced"]):
+        if n := sum(1 for x in self.lists if shortfall(x) == "short"):
             out.append(f"{n} list{'s' if n > 1 else ''} shorter than the total it announces")
         if n := sum(self.unassigned.values()):
             out.append(f"{n} document{'s' if n > 1 else ''} in no report")
@@ -165,8 +165,7 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         if years:
             res.years_without = [y for y in range(min(map(int, years)), last_due_year() + 1) if str(y) not in years]
         res.challenges_passed = len({x["url"] for x in stats.get("passed", []) if x.get("portal") == p.name})
-        res.lists = [x for x in stats.get("lists", []) if x.get("portal") == p.name
-                     and (not x["complete"] or (x["announced"] is not None and x["found"] < x["announced"]))]
+        res.lists = [x for x in stats.get("lists", []) if x.get("portal") == p.name and shortfall(x)]
         results.append(res)
     status = run["status"] if run else "not started"
     if status == "ok" and any(r.left_behind for r in results):

@@ -87,13 +87,19 @@ class DisclosureSpider(scrapy.Spider):
             PageMethod("wait_for_function", EVIDENCE_JS, timeout=self.patience_ms)]}
 
     def make(self, url: str, portal: PortalProfile, *, hops: int, role: str, text: str = "", priority: int = 0,
-             render: bool = False, callback=None, meta_extra: dict | None = None, **kw) -> Request:
+             render: bool = False, callback=None, meta_extra: dict | None = None, formdata: dict | None = None,
+             **kw) -> Request:
+        """Every request of the crawl: the portal's name, agency and robots choice in its meta; a POST of
+        ``formdata`` when given (a list API, Hanweb's dataproxy)."""
         meta = {"portal": portal.name, "hops": hops, "role": role, "link_text": text or None,
                 "portal_agency": portal.agency, **(meta_extra or {})}
         if not portal.robots:
             meta["dont_obey_robotstxt"] = True
         if render and self.browser and role != "file":
             meta.update(self.browser_meta())
+        if formdata is not None:
+            return FormRequest(url, formdata=formdata, callback=callback or self.parse, errback=self.failed,
+                               priority=priority, meta=meta, **kw)
         return Request(url, callback=callback or self.parse, errback=self.failed, priority=priority, meta=meta, **kw)
 
     def failed(self, failure) -> None:
@@ -260,9 +266,8 @@ class DisclosureSpider(scrapy.Spider):
             self.ledger.incomplete(response.url, portal.name, "hanweb-dataproxy", f"the list announces "
                                    f"{listing.total} records; only the first {listing.cap} were read")
         for url, form in listing.more():
-            yield FormRequest(url, formdata=form, callback=self.parse_hanweb, priority=30, errback=self.failed,
-                              meta={"portal": portal.name, "hops": hops, "role": "list", "link_text": None,
-                                    "portal_agency": portal.agency, "list_root": response.url})
+            yield self.make(url, portal, hops=hops, role="list", priority=30, callback=self.parse_hanweb,
+                            formdata=form, meta_extra={"list_root": response.url})
         return n, True
 
     def _record_links(self, snippet: str, base: str, portal: PortalProfile, hops: int):
@@ -270,10 +275,14 @@ class DisclosureSpider(scrapy.Spider):
         for link in self._links(page_selector(snippet), base, portal):
             if link.kind in ("report", "attachment"):
                 n += 1
-                role = "file" if link.kind == "attachment" else "report"
-                yield self.make(link.url, portal, hops=hops + 1, role=role, text=link.text, priority=40,
-                                callback=self.parse_file if role == "file" else None)
+                yield self._item(link, portal, hops)
         return n
+
+    def _item(self, link: L.Link, portal: PortalProfile, hops: int, *, render: bool = False) -> Request:
+        """A report or attachment a list holds (a datastore record, an API's item)."""
+        role = "file" if link.kind == "attachment" else "report"
+        return self.make(link.url, portal, hops=hops + 1, role=role, text=link.text, priority=40,
+                         callback=self.parse_file if role == "file" else None, render=render and role == "report")
 
     def parse_hanweb(self, response: Response) -> Iterator[Request]:
         """A dataproxy.jsp answer: more records of a Hanweb column."""
@@ -352,23 +361,14 @@ class DisclosureSpider(scrapy.Spider):
         link = _classify(url, rec.title)
         if link.kind not in ("report", "attachment"):
             return 0
-        role = "file" if link.kind == "attachment" else "report"
-        yield self.make(url, portal, hops=hops + 1, role=role, text=link.text, priority=40,
-                        callback=self.parse_file if role == "file" else None,
-                        render=role == "report" and portal.render == "browser")
+        yield self._item(link, portal, hops, render=portal.render == "browser")
         return 1
 
     def _api_request(self, call: ApiCall, portal: PortalProfile, hops: int) -> Request:
-        meta = {"portal": portal.name, "hops": hops, "role": "list", "link_text": None, "api_call": call,
-                "portal_agency": portal.agency}
-        if not portal.robots:
-            meta["dont_obey_robotstxt"] = True
-        headers = {"X-Requested-With": "XMLHttpRequest", "Referer": call.list_url.split("#")[0]}
-        if call.method == "POST":
-            return FormRequest(call.url, formdata=dict(call.form), callback=self.parse_api, errback=self.failed,
-                               priority=30, meta=meta, headers=headers)
-        return Request(call.url, callback=self.parse_api, errback=self.failed, priority=30, meta=meta,
-                       headers=headers)
+        """A call of a list API, sent as the page's own script sends it."""
+        return self.make(call.url, portal, hops=hops, role="list", priority=30, callback=self.parse_api,
+                         meta_extra={"api_call": call}, formdata=dict(call.form) if call.method == "POST" else None,
+                         headers={"X-Requested-With": "XMLHttpRequest", "Referer": call.list_url.split("#")[0]})
 
     def parse_api(self, response: Response) -> Iterator[Request]:
         """An answer of a list API: its records, and the further pages it made known."""

@@ -48,7 +48,18 @@ class ListOutcome:
     @property
     def short(self) -> bool:
         """Fewer items were collected than the list announced."""
-        return self.announced is not None and len(self.items) < self.announced
+        return shortfall(self.as_dict()) == "short"
+
+
+def shortfall(entry: dict) -> str | None:
+    """What a list (an :meth:`ListOutcome.as_dict`, as the run's stats keep it) left behind:
+    ``"incomplete"`` (its pager was not, or not fully, followed), ``"short"`` (fewer items collected than it
+    announces), or None."""
+    if not entry["complete"]:
+        return "incomplete"
+    if entry["announced"] is not None and entry["found"] < entry["announced"]:
+        return "short"
+    return None
 
 
 class ListLedger:
@@ -82,7 +93,7 @@ class ListLedger:
 
     def report(self) -> list[dict]:
         """The lists worth telling a user about: incomplete, or short of what they announced."""
-        return [e.as_dict() for e in self.lists.values() if not e.complete or e.short]
+        return [d for d in self.as_list() if shortfall(d)]
 
     def as_list(self) -> list[dict]:
         return [e.as_dict() for e in self.lists.values()]
