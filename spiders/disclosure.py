@@ -64,6 +64,13 @@ def page_base(sel: Selector, url: str) -> str:
     return urljoin(url, href.strip()) if href and href.strip() else url
 
 
+def unchanged(response: Response) -> dict:
+    """What a file request carries of the page or list answer that linked it: whether that came back
+    unchanged (a 304), so an attachment served without validators may stand as archived
+    (crawler/middlewares/lookup.py) whichever way the list was read (links, datastore records, an API)."""
+    return {"nianbao_parent_unchanged": "not-modified" in response.flags}
+
+
 class DisclosureSpider(scrapy.Spider):
     name = "disclosure"
 
@@ -172,11 +179,8 @@ class DisclosureSpider(scrapy.Spider):
         for link in links:
             if link.kind == "attachment":
                 if on_report_page or L.looks_like_report(link.text) or role == "report":
-                    file = self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
-                                     callback=self.parse_file)
-                    # an unchanged page (a 304): its attachments without validators may stay as archived
-                    file.meta["nianbao_parent_unchanged"] = "not-modified" in response.flags
-                    yield file
+                    yield self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
+                                    callback=self.parse_file, meta_extra=unchanged(response))
             elif link.kind == "report":
                 found_reports += 1
                 yield self.make(link.url, portal, hops=hops + 1, role="report", text=link.text, priority=40,
@@ -259,7 +263,7 @@ class DisclosureSpider(scrapy.Spider):
             return 0, False
         n = 0
         for snippet in listing.records:
-            n += yield from self._record_links(snippet, base, portal, hops)
+            n += yield from self._record_links(snippet, base, portal, hops, unchanged(response))
         self.ledger.note(response.url, portal.name, "hanweb-dataproxy", items=record_hrefs(listing.records, base),
                          announced=listing.total)
         if listing.truncated:
@@ -270,26 +274,30 @@ class DisclosureSpider(scrapy.Spider):
                             formdata=form, meta_extra={"list_root": response.url})
         return n, True
 
-    def _record_links(self, snippet: str, base: str, portal: PortalProfile, hops: int):
+    def _record_links(self, snippet: str, base: str, portal: PortalProfile, hops: int, parent: dict):
         n = 0
         for link in self._links(page_selector(snippet), base, portal):
             if link.kind in ("report", "attachment"):
                 n += 1
-                yield self._item(link, portal, hops)
+                yield self._item(link, portal, hops, parent=parent)
         return n
 
-    def _item(self, link: L.Link, portal: PortalProfile, hops: int, *, render: bool = False) -> Request:
-        """A report or attachment a list holds (a datastore record, an API's item)."""
+    def _item(self, link: L.Link, portal: PortalProfile, hops: int, *, render: bool = False,
+              parent: dict | None = None) -> Request:
+        """A report or attachment a list holds (a datastore record, an API's item); ``parent`` says whether
+        the list came back unchanged (:func:`unchanged`), which lets a validator-less file stand as archived."""
         role = "file" if link.kind == "attachment" else "report"
         return self.make(link.url, portal, hops=hops + 1, role=role, text=link.text, priority=40,
-                         callback=self.parse_file if role == "file" else None, render=render and role == "report")
+                         callback=self.parse_file if role == "file" else None, render=render and role == "report",
+                         meta_extra=parent if role == "file" else None)
 
     def parse_hanweb(self, response: Response) -> Iterator[Request]:
         """A dataproxy.jsp answer: more records of a Hanweb column."""
         portal = self.portals[response.meta["portal"]]
         records = hanweb_records(response.text)
         for snippet in records:
-            yield from self._record_links(snippet, response.url, portal, response.meta.get("hops", 0))
+            yield from self._record_links(snippet, response.url, portal, response.meta.get("hops", 0),
+                                          unchanged(response))
         if root := response.meta.get("list_root"):
             self.ledger.note(root, portal.name, "hanweb-dataproxy", items=record_hrefs(records, response.url),
                              page=True)
@@ -311,7 +319,7 @@ class DisclosureSpider(scrapy.Spider):
         for plan in plans:
             key = plan.calls[0].list_url if plan.family == "gkmlpt" and plan.calls else url
             for rec in plan.records:
-                n += yield from self._record(rec, portal, hops)
+                n += yield from self._record(rec, portal, hops, unchanged(response))
             shown = list_items(sel.root, base) if plan.family == "trs-api" else []  # its static first page
             self.ledger.note(key, portal.name, plan.family, items=[r.url for r in plan.records] + shown,
                              announced=plan.announced)
@@ -353,7 +361,7 @@ class DisclosureSpider(scrapy.Spider):
                                    "no link to the others")
         return n
 
-    def _record(self, rec: Record, portal: PortalProfile, hops: int):
+    def _record(self, rec: Record, portal: PortalProfile, hops: int, parent: dict):
         """A list item an adapter read: followed like a link of the same words on a page."""
         url = _clean(rec.url)
         if not url or not self.in_scope(url, portal):
@@ -361,7 +369,7 @@ class DisclosureSpider(scrapy.Spider):
         link = _classify(url, rec.title)
         if link.kind not in ("report", "attachment"):
             return 0
-        yield self._item(link, portal, hops, render=portal.render == "browser")
+        yield self._item(link, portal, hops, render=portal.render == "browser", parent=parent)
         return 1
 
     def _api_request(self, call: ApiCall, portal: PortalProfile, hops: int) -> Request:
@@ -380,7 +388,7 @@ class DisclosureSpider(scrapy.Spider):
         hops = response.meta.get("hops", 0)
         page = read_api(response.text if isinstance(response, TextResponse) else "", call)
         for rec in page.records:
-            yield from self._record(rec, portal, hops)
+            yield from self._record(rec, portal, hops, unchanged(response))
         self.ledger.note(call.list_url, portal.name, call.family, items=[r.url for r in page.records],
                          announced=page.announced, page=True)
         if not page.records and call.first:

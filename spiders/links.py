@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from archive.parser.title import LETTER
@@ -54,11 +53,20 @@ def is_attachment(url: str, text: str = "") -> bool:
     """A document file: by the URL's path or ``filename=`` query, or a link text naming such a file."""
     parts = urlsplit(url)
     names = [parts.path] + [v for k, v in parse_qsl(parts.query) if k.lower() in ("filename", "file", "name", "fn")]
-    if any(PurePosixPath(unquote(n)).suffix.lower() in ATTACHMENT_EXTENSIONS for n in names):
+    if any(suffix(unquote(n)) in ATTACHMENT_EXTENSIONS for n in names):
         return True
     if "downfile" in parts.path.lower() or "download" in parts.path.lower():
         return True
     return text.strip().lower().endswith(ATTACHMENT_EXTENSIONS)
+
+
+def suffix(path: str) -> str:
+    """The lower-cased extension of a path's last part, as ``PurePosixPath(path).suffix`` gives it (a leading
+    dot is no extension, a trailing slash is ignored), by string operations: the spider asks it of every
+    link and page, and building a path object per ask was a tenth of the spider's time."""
+    name = path.rstrip("/").rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def looks_like_report(text: str) -> bool:

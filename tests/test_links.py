@@ -104,3 +104,11 @@ def test_relative_links_resolve_against_the_pages_base_href():
     assert "http://127.0.0.9/zwgk/nb/t20240120_1.html" in urls
     assert "http://127.0.0.9/site/col/col123/t20240120_1.html" not in urls
     assert "http://127.0.0.9/zwgk/nb/2022.pdf" in urls
+
+
+@pytest.mark.parametrize("path", ["/a/b.PDF", "/a/b.tar.gz", "/a/.pdf", "/a/..pdf", "/a/b.", "/a/b", "/a.d/b",
+                                  "/a/b.pdf/", "", "/", "b.docx", "/a/b.pdf//", "/download.jsp", "/x/年报.wps"])
+def test_suffix_is_pathlibs(path):
+    from pathlib import PurePosixPath
+
+    assert L.suffix(path) == PurePosixPath(path).suffix.lower()

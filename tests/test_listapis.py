@@ -169,7 +169,7 @@ def test_the_portal_profiles_agency_names_a_report_that_names_none():
     assert rep["agency"] == "安康市信访局"
 
 
-def _column(body: str, browser: bool):
+def _column(body: str, browser: bool, flags: list[str] | None = None):
     from scrapy.http import HtmlResponse, Request
 
     from spiders.disclosure import DisclosureSpider
@@ -178,8 +178,25 @@ def _column(body: str, browser: bool):
     spider = DisclosureSpider([PortalProfile(name="p", start_urls=["http://127.0.0.9/"])], browser=browser)
     req = Request("http://127.0.0.9/zwgk/nb/", meta={"portal": "p", "hops": 2, "role": "column"})
     page = f"<html><head><title>政府信息公开年报</title></head><body>{body}</body></html>".encode()
-    resp = HtmlResponse(req.url, body=page, headers={"Content-Type": "text/html; charset=utf-8"}, request=req)
+    resp = HtmlResponse(req.url, body=page, headers={"Content-Type": "text/html; charset=utf-8"}, request=req,
+                        flags=flags)
     return spider, list(spider.parse(resp))
+
+
+def test_files_a_list_holds_carry_whether_the_list_came_back_unchanged():
+    """The recheck cycle (crawler/middlewares/lookup.py) for validator-less files listed by a datastore
+    record or a script array too, not only by a link in the page: on a 304 they may stand as archived."""
+    record = '<li><a href="/download.jsp?id=7">某某县2023年度政府信息公开工作年度报告.pdf</a></li>'
+    datastore = (f'<script type="text/xml"><datastore><recordset><record><![CDATA[{record}]]></record>'
+                 '</recordset></datastore></script>')
+    array = f"<script>var InitData = ['{record}'];</script>"
+    linked = f"<ul>{record}</ul>"
+    for body in (datastore, array, linked):
+        for flags, expected in ((["not-modified"], True), ([], False)):
+            _, requests = _column(body, browser=False, flags=flags)
+            files = [r for r in requests if r.meta.get("role") == "file"]
+            assert [r.url for r in files] == ["http://127.0.0.9/download.jsp?id=7"], body
+            assert files[0].meta["nianbao_parent_unchanged"] is expected, (body, flags)
 
 
 ITEMS = "".join(f'<li><a href="/nb/{y}.html">某某县{y}年度政府信息公开工作年度报告</a></li>' for y in (2022, 2023))
