@@ -33,6 +33,12 @@ check by set):
     after   25 portals: ratio 1.16 and 0.71 (full 300.2 / 226.6 p/s); RSS 226 MB (floor 231-232)
     after  100 portals: ratio 0.71 and 0.63 (full 211.7 / 240.4 p/s); RSS 233-234 MB (floor 241)
 
+Later runs of unchanged code (2026-12-02, same machine) gave 0.99, then 0.69 (median of 3 rounds) at 25
+portals, and 0.51 to 0.79 at 100 (0.79 the median of 3 rounds): both sides swing (the floor from 405 to 699
+p/s), so one run proves little either way; --rounds 3 or more. In those runs the crawl's reactor thread was
+CPU-bound (0.9 of a core against the replay's 0.97-1.0), the spider's parse cost 0.19 ms a page in a replay of
+its 2925 pages, and the capture queue's feeder thread 0.4 s in all.
+
 Peak RSS does not grow with the portal count (1.03x for 4x the portals; under the floor's per portal).
 The goal of 0.80 at 100 portals is not reached on this machine. Where the rest goes, from py-spy of the
 crawl's reactor thread against the replay's in one run at 100 portals: busy 26 s against 14 s; the
