@@ -64,13 +64,6 @@ def page_base(sel: Selector, url: str) -> str:
     return urljoin(url, href.strip()) if href and href.strip() else url
 
 
-def unchanged(response: Response) -> dict:
-    """What a file request carries of the page or list answer that linked it: whether that came back
-    unchanged (a 304), so an attachment served without validators may stand as archived
-    (crawler/middlewares/lookup.py) whichever way the list was read (links, datastore records, an API)."""
-    return {"nianbao_parent_unchanged": "not-modified" in response.flags}
-
-
 class DisclosureSpider(scrapy.Spider):
     name = "disclosure"
 
@@ -141,10 +134,16 @@ class DisclosureSpider(scrapy.Spider):
         """Requests for what a page links to, each URL once per crawl (the navigation on every page
         of a site would otherwise make a Request, a trip through the middlewares and a fingerprint
         for the scheduler to drop, per link per page)."""
-        return self._once(self._parse(response))
+        return self._once(self._parse(response), response)
 
-    def _once(self, requests: Iterator[Request]) -> Iterator[Request]:
+    def _once(self, requests: Iterator[Request], response: Response) -> Iterator[Request]:
+        """Each URL once; and each file request carries whether the response that listed it came back
+        unchanged (a 304), so a file served without validators may stand as archived
+        (crawler/middlewares/lookup.py) however the list was read: a link, a datastore record, an API's item."""
+        unchanged = "not-modified" in response.flags
         for request in requests:
+            if request.meta.get("role") == "file":
+                request.meta["nianbao_parent_unchanged"] = unchanged
             if request.dont_filter or request.method != "GET":
                 yield request
             elif request.url not in self.requested:
@@ -180,7 +179,7 @@ class DisclosureSpider(scrapy.Spider):
             if link.kind == "attachment":
                 if on_report_page or L.looks_like_report(link.text) or role == "report":
                     yield self.make(link.url, portal, hops=hops, role="file", text=link.text, priority=50,
-                                    callback=self.parse_file, meta_extra=unchanged(response))
+                                    callback=self.parse_file)
             elif link.kind == "report":
                 found_reports += 1
                 yield self.make(link.url, portal, hops=hops + 1, role="report", text=link.text, priority=40,
@@ -263,7 +262,7 @@ class DisclosureSpider(scrapy.Spider):
             return 0, False
         n = 0
         for snippet in listing.records:
-            n += yield from self._record_links(snippet, base, portal, hops, unchanged(response))
+            n += yield from self._record_links(snippet, base, portal, hops)
         self.ledger.note(response.url, portal.name, "hanweb-dataproxy", items=record_hrefs(listing.records, base),
                          announced=listing.total)
         if listing.truncated:
@@ -274,30 +273,29 @@ class DisclosureSpider(scrapy.Spider):
                             formdata=form, meta_extra={"list_root": response.url})
         return n, True
 
-    def _record_links(self, snippet: str, base: str, portal: PortalProfile, hops: int, parent: dict):
+    def _record_links(self, snippet: str, base: str, portal: PortalProfile, hops: int):
         n = 0
         for link in self._links(page_selector(snippet), base, portal):
             if link.kind in ("report", "attachment"):
                 n += 1
-                yield self._item(link, portal, hops, parent=parent)
+                yield self._item(link, portal, hops)
         return n
 
-    def _item(self, link: L.Link, portal: PortalProfile, hops: int, *, render: bool = False,
-              parent: dict | None = None) -> Request:
-        """A report or attachment a list holds (a datastore record, an API's item); ``parent`` says whether
-        the list came back unchanged (:func:`unchanged`), which lets a validator-less file stand as archived."""
+    def _item(self, link: L.Link, portal: PortalProfile, hops: int, *, render: bool = False) -> Request:
+        """A report or attachment a list holds (a datastore record, an API's item)."""
         role = "file" if link.kind == "attachment" else "report"
         return self.make(link.url, portal, hops=hops + 1, role=role, text=link.text, priority=40,
-                         callback=self.parse_file if role == "file" else None, render=render and role == "report",
-                         meta_extra=parent if role == "file" else None)
+                         callback=self.parse_file if role == "file" else None, render=render and role == "report")
 
     def parse_hanweb(self, response: Response) -> Iterator[Request]:
         """A dataproxy.jsp answer: more records of a Hanweb column."""
+        return self._once(self._parse_hanweb(response), response)
+
+    def _parse_hanweb(self, response: Response) -> Iterator[Request]:
         portal = self.portals[response.meta["portal"]]
         records = hanweb_records(response.text)
         for snippet in records:
-            yield from self._record_links(snippet, response.url, portal, response.meta.get("hops", 0),
-                                          unchanged(response))
+            yield from self._record_links(snippet, response.url, portal, response.meta.get("hops", 0))
         if root := response.meta.get("list_root"):
             self.ledger.note(root, portal.name, "hanweb-dataproxy", items=record_hrefs(records, response.url),
                              page=True)
@@ -319,7 +317,7 @@ class DisclosureSpider(scrapy.Spider):
         for plan in plans:
             key = plan.calls[0].list_url if plan.family == "gkmlpt" and plan.calls else url
             for rec in plan.records:
-                n += yield from self._record(rec, portal, hops, unchanged(response))
+                n += yield from self._record(rec, portal, hops)
             shown = list_items(sel.root, base) if plan.family == "trs-api" else []  # its static first page
             self.ledger.note(key, portal.name, plan.family, items=[r.url for r in plan.records] + shown,
                              announced=plan.announced)
@@ -361,7 +359,7 @@ class DisclosureSpider(scrapy.Spider):
                                    "no link to the others")
         return n
 
-    def _record(self, rec: Record, portal: PortalProfile, hops: int, parent: dict):
+    def _record(self, rec: Record, portal: PortalProfile, hops: int):
         """A list item an adapter read: followed like a link of the same words on a page."""
         url = _clean(rec.url)
         if not url or not self.in_scope(url, portal):
@@ -369,7 +367,7 @@ class DisclosureSpider(scrapy.Spider):
         link = _classify(url, rec.title)
         if link.kind not in ("report", "attachment"):
             return 0
-        yield self._item(link, portal, hops, render=portal.render == "browser", parent=parent)
+        yield self._item(link, portal, hops, render=portal.render == "browser")
         return 1
 
     def _api_request(self, call: ApiCall, portal: PortalProfile, hops: int) -> Request:
@@ -380,7 +378,7 @@ class DisclosureSpider(scrapy.Spider):
 
     def parse_api(self, response: Response) -> Iterator[Request]:
         """An answer of a list API: its records, and the further pages it made known."""
-        return self._once(self._parse_api(response))
+        return self._once(self._parse_api(response), response)
 
     def _parse_api(self, response: Response) -> Iterator[Request]:
         call: ApiCall = response.meta["api_call"]
@@ -388,7 +386,7 @@ class DisclosureSpider(scrapy.Spider):
         hops = response.meta.get("hops", 0)
         page = read_api(response.text if isinstance(response, TextResponse) else "", call)
         for rec in page.records:
-            yield from self._record(rec, portal, hops, unchanged(response))
+            yield from self._record(rec, portal, hops)
         self.ledger.note(call.list_url, portal.name, call.family, items=[r.url for r in page.records],
                          announced=page.announced, page=True)
         if not page.records and call.first:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
+from archive.extract.formats import suffix
 from archive.parser.title import LETTER
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps")
@@ -58,15 +59,6 @@ def is_attachment(url: str, text: str = "") -> bool:
     if "downfile" in parts.path.lower() or "download" in parts.path.lower():
         return True
     return text.strip().lower().endswith(ATTACHMENT_EXTENSIONS)
-
-
-def suffix(path: str) -> str:
-    """The lower-cased extension of a path's last part, as ``PurePosixPath(path).suffix`` gives it (a leading
-    dot is no extension, a trailing slash is ignored), by string operations: the spider asks it of every
-    link and page, and building a path object per ask was a tenth of the spider's time."""
-    name = path.rstrip("/").rpartition("/")[2]
-    dot = name.rfind(".")
-    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def looks_like_report(text: str) -> bool:

@@ -111,4 +111,6 @@ def test_relative_links_resolve_against_the_pages_base_href():
 def test_suffix_is_pathlibs(path):
     from pathlib import PurePosixPath
 
-    assert L.suffix(path) == PurePosixPath(path).suffix.lower()
+    from archive.extract.formats import suffix
+
+    assert suffix(path) == PurePosixPath(path).suffix.lower()
