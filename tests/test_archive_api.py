@@ -97,7 +97,7 @@ def test_api_pages_in_sql_with_a_total(archive_dir, a, monkeypatch):
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *args, _real=real, _name=name, **kw: asked.append((_name, kw))
                             or _real(*args, **kw))
-    client = TestClient(create_app(archive_dir))
+    client = TestClient(create_app(archive_dir), base_url="http://127.0.0.1")
     client.get("/api/cells", params={"per_page": 10, "page": 3})
     assert [(n, kw["limit"], kw["offset"]) for n, kw in asked] == [("cells", 10, 20)]
     asked.clear()
@@ -130,7 +130,8 @@ def test_both_csv_exports_come_from_the_cell_iterator_as_before(archive_dir, a):
     cli_out = CliRunner().invoke(cli, ["export", "--format", "csv", "--archive", str(archive_dir)])
     assert cli_out.exit_code == 0 and cli_out.stdout == expected.getvalue()
 
-    web = TestClient(create_app(archive_dir)).get("/api/export/cells.csv", params={"year": 2020}).text
+    web = TestClient(create_app(archive_dir), base_url="http://127.0.0.1").get("/api/export/cells.csv",
+                                                                               params={"year": 2020}).text
     expected = io.StringIO()
     csv.writer(expected).writerows([api.CSV_COLUMNS, *old_web])  # the web's CSV keeps \r\n line ends
     assert web == expected.getvalue()
@@ -144,7 +145,7 @@ def test_both_jsonl_exports_come_from_the_report_iterator_as_before(archive_dir,
     buf = io.StringIO()
     a.export("jsonl", buf)
     assert buf.getvalue() == "".join(json.dumps(a.show(rid), ensure_ascii=False) + "\n" for rid in by_year)
-    web = TestClient(create_app(archive_dir)).get("/api/export/reports.jsonl").text
+    web = TestClient(create_app(archive_dir), base_url="http://127.0.0.1").get("/api/export/reports.jsonl").text
     assert [json.loads(line)["report_id"] for line in web.splitlines()] == sorted(by_year)
     with pytest.raises(ValueError):
         next(a.iter_reports(order=("id; DROP TABLE reports",)))

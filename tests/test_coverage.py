@@ -143,7 +143,7 @@ def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive
 
     from archive.web import create_app
 
-    client = TestClient(create_app(archive.path, portals=scope))
+    client = TestClient(create_app(archive.path, portals=scope), base_url="http://127.0.0.1")
     assert client.get("/api/coverage", params={"year": 2022}).status_code == 200
     assert client.get("/coverage").status_code == 200
     with pytest.raises(AssertionError, match="at request time"):

@@ -47,7 +47,7 @@ def app(archive_dir):
 
 @pytest.fixture(scope="module")
 def client(app):
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1")
 
 
 def test_reports_and_one_report_with_its_cells(client):
@@ -110,7 +110,9 @@ def test_pages_send_safety_headers_and_the_archive_is_read_only(client, app):
 
 
 @pytest.fixture(scope="module")
-def api_schema(app):
+def api_schema(archive_dir):
+    # schemathesis's ASGI client addresses the app as "testserver"
+    app = create_app(archive_dir, portals=[PortalScope("web", ["127.0.0.91"])], allowed_hosts=["testserver"])
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

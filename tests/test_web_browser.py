@@ -48,7 +48,8 @@ def server(tmp_path_factory):
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(path), host=HOST, port=port, log_level="warning"))
+    app = create_app(path, allowed_hosts=[HOST])
+    srv = uvicorn.Server(uvicorn.Config(app, host=HOST, port=port, log_level="warning"))
     t = threading.Thread(target=srv.run, daemon=True)
     t.start()
     while not srv.started:

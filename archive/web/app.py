@@ -1,14 +1,16 @@
 """``nianbao serve``: the archive as web pages (server-rendered, Chinese, no CDN, no script needed) and
 as a JSON API under ``/api`` with an OpenAPI description at ``/openapi.json``.
 
-Safety: the archive is opened read-only unless asked; archived HTML is never run in our origin (it is
-served with ``Content-Security-Policy: sandbox`` and shown in a sandboxed frame); every field is
-escaped by Jinja2's autoescape; ids and digests are validated by their types and patterns.
+Safety: the app answers only to the Host names it is given (loopback by default; archive/web/access.py),
+and with a token only to requests that carry it; the archive is opened read-only unless asked; archived
+HTML is never run in our origin (it is served with ``Content-Security-Policy: sandbox`` and shown in a
+sandboxed frame); every field is escaped by Jinja2's autoescape; ids and digests are validated by their
+types and patterns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +19,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from archive import Archive
 from archive.errors import ArchiveError, CatalogError, NotFound
 from archive.web import api, pages
+from archive.web.access import LOOPBACK_NAMES, TokenGate
 from archive.web.deps import PAGE_CSP
 
 if TYPE_CHECKING:
@@ -53,9 +57,11 @@ class ArchiveAccess:
             a.close()
 
 
-def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = None,
-               readonly: bool = True) -> FastAPI:
-    """The web app over one archive; ``portals`` (from the profiles) feed the coverage page."""
+def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = None, readonly: bool = True,
+               allowed_hosts: Sequence[str] = LOOPBACK_NAMES, token: str | None = None) -> FastAPI:
+    """The web app over one archive; ``portals`` (from the profiles) feed the coverage page. It answers
+    requests addressed to ``allowed_hosts`` (``*.example.org`` patterns too) and, given a ``token``, only
+    those that carry it."""
     archive_dir = Path(archive_dir)
     try:  # fail at start, in words, rather than on the first request
         Archive.open(archive_dir, readonly=True).close()
@@ -68,6 +74,9 @@ def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = N
     app.state.portals = portals or []
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.add_middleware(SecurityHeaders)
+    if token is not None:
+        app.add_middleware(TokenGate, token=token)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)  # outermost
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)

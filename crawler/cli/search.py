@@ -96,26 +96,50 @@ def reindex(archive_dir: Path | None, only_pending: bool, as_json: bool) -> None
 
 @click.command()
 @archive_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 exposes it).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Anything but loopback exposes the archive and needs --allow-remote.")
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--writable", is_flag=True, help="Open the archive for writing (keeps the search index current); "
               "read-only by default.")
-def serve(archive_dir: Path | None, host: str, port: int, writable: bool) -> None:
+@click.option("--allow-remote", is_flag=True, help="Mean it: serve on an address other machines can reach.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A Host name to answer besides loopback and this machine's names (repeatable; "
+                   "'*.example.org' patterns). Requests addressed to other names get 400 (DNS rebinding).")
+@click.option("--token", envvar="NIANBAO_TOKEN", default=None, metavar="TOKEN",
+              help="Ask every request for this read token (Authorization: Bearer, or ?token= once in a browser). "
+                   "Also read from $NIANBAO_TOKEN, which keeps it out of the process list.")
+def serve(archive_dir: Path | None, host: str, port: int, writable: bool, allow_remote: bool,
+          allowed_hosts: tuple[str, ...], token: str | None) -> None:
     """Serve the archive: search, report pages, coverage, and the JSON API under /api."""
     import uvicorn
 
     from archive.archive import default_path
     from archive.errors import ArchiveError, CatalogError
     from archive.web import create_app
+    from archive.web.access import is_loopback, serving_hosts
+    from crawler.cli.base import err
     from crawler.portals import portals_in, scopes
     from scheduler import ScheduleConfigError
     from spiders.profiles import ProfileError
 
+    remote = not is_loopback(host)
+    if remote and not allow_remote:
+        raise click.UsageError(f"--host {host} lets every machine that can reach this one read the archive; "
+                               "add --allow-remote to mean it (and --token to ask for a read token)")
+    if token is not None and not token.strip():
+        raise click.UsageError("--token is empty")
+    names = serving_hosts(host, allowed_hosts)
     where = archive_dir or default_path()
     try:
-        app = create_app(where, portals=scopes(portals_in(where)), readonly=not writable)
+        app = create_app(where, portals=scopes(portals_in(where)), readonly=not writable, allowed_hosts=names,
+                         token=token)
     except (ProfileError, ScheduleConfigError, ArchiveError, CatalogError) as e:
         raise click.ClickException(str(e)) from e
+    if remote:
+        err.print(f"[yellow]warning:[/yellow] serving on {host}, reachable from other machines"
+                  + ("; every request needs the read token" if token else
+                     "; no --token: anyone who can reach it can read the archive")
+                  + (" [bold]and write to it (--writable)[/bold]" if writable else ""))
     out.print(f"serving {where} on [bold]http://{host}:{port}/[/bold] ({'writable' if writable else 'read-only'}; "
-              f"API description at /openapi.json); Ctrl-C stops")
+              f"API description at /openapi.json); answering requests addressed to {', '.join(names)}; Ctrl-C stops")
     uvicorn.run(app, host=host, port=port, log_level="warning")
