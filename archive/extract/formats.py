@@ -11,6 +11,8 @@ import zipfile
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
+from archive.extract.charset import wide_encoding
+
 REPORT_KINDS = ("html", "pdf", "docx", "doc", "wps", "image", "text")
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MEDIA_TYPES = {
@@ -63,6 +65,9 @@ def sniff(head: bytes, *, content_type: str | None = None, filename: str | None 
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")) or \
             (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "image"
+    if wide := wide_encoding(head):  # UTF-16/32: the same tests on its text
+        stripped = head.decode(wide, "ignore").lstrip("\ufeff \t\r\n").encode("utf-8")
+        head = stripped
     low = stripped[:1024].lower()
     if low.startswith((b"<!doctype html", b"<html", b"<head", b"<meta", b"<body", b"<!--", b"<div", b"<p",
                        b"<table", b"<script", b"<title")) or b"<html" in low:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import lxml.html
 from lxml import etree
@@ -69,19 +70,79 @@ def _lines(raw: str) -> str:
     return "\n".join(lines)
 
 
+class TooDeep(ExtractionError):
+    """libxml2 stops building the tree of a page nested deeper than 256 levels and keeps what it had."""
+
+
 def parse_html(data: bytes, content_type: str | None = None) -> tuple[etree._Element, str]:
     text, encoding = decode_html(data, content_type)
     if not text.strip():
         raise ExtractionError("the HTML page is empty")
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as e:
         raise ExtractionError(f"the HTML page cannot be parsed: {e}") from e
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        raise TooDeep("the page nests its elements deeper than the HTML parser's limit (256 levels)")
     return root, encoding
 
 
+class FlatText(HTMLParser):
+    """A page read as a stream of tags, with no tree (so no depth limit): a line per block, a tab after each
+    table cell, script and style left out. The standard library's tokenizer, because lxml's (libxml2) is the
+    one that gave up on the tree."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.title: list[str] = []
+        self.skip = 0
+        self.in_title = False
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in DROP:
+            self.skip += 1
+        elif tag == "title":
+            self.in_title = True
+        elif tag in BLOCK:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in DROP:
+            self.skip = max(0, self.skip - 1)
+        elif tag == "title":
+            self.in_title = False
+        elif tag in ("td", "th"):
+            self.out.append("\t")
+        elif tag in BLOCK:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title.append(data)
+        elif not self.skip:
+            self.out.append(data)
+
+
+def flat_html(data: bytes, content_type: str | None, why: str) -> Extracted:
+    """The fallback for a page lxml cannot build a tree of: its text in reading order, said so in a warning."""
+    text, encoding = decode_html(data, content_type)
+    reader = FlatText()
+    reader.feed(text)
+    reader.close()
+    title = SPACES.sub(" ", "".join(reader.title)).strip()
+    return Extracted(text=_lines("".join(reader.out)), title_hint=None, meta={"encoding": encoding},
+                     warnings=[f"{why}: read as flat text (table rows as tab-separated lines), without its layout"],
+                     method="html.parser flat",
+                     page={"title": title or None, "meta": {}, "published": None, "links": []})
+
+
 def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
-    root, encoding = parse_html(data, content_type)
+    try:
+        root, encoding = parse_html(data, content_type)
+    except TooDeep as e:
+        return flat_html(data, content_type, str(e))
     meta = {"encoding": encoding}
     for m in root.iter("meta"):
         name = m.get("name") or m.get("property") or ""
