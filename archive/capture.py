@@ -17,6 +17,37 @@ from archive.store.body import Body
 Headers = list[tuple[str, str]]
 
 
+def display_name(name: str) -> str:
+    """A file name as text. On Linux a name that is not UTF-8 (a Windows zip of 年报 gives GBK bytes) reaches
+    Python with its bytes escaped as lone surrogates, which no catalog, JSON or terminal takes: read those
+    bytes as GB18030 when they are that, else with replacement characters. The exact bytes stay in the
+    file's ``file://`` URL, percent-encoded."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
+
+
+def text_problem(cap: Capture) -> str | None:
+    """The first field of a capture that is not storable text, in words (None when all are)."""
+    fields = {"url": cap.url, "final_url": cap.final_url, "filename": cap.filename, "link text": cap.link_text,
+              "referrer": cap.referrer, "reason": cap.reason, "portal agency": cap.portal_agency}
+    fields |= {f"header {k!r}": f"{k}: {v}" for k, v in [*cap.headers, *cap.request_headers]}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            return f"its {name} is not text ({value.encode('utf-8', 'backslashreplace').decode()}: {e.reason})"
+    return None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -43,6 +43,10 @@ class QueryError(ValueError):
     """A query that cannot be searched, said in words."""
 
 
+class CaptureError(ValueError):
+    """One capture the archive cannot keep as it is (a field that is not text); the others go on."""
+
+
 class ExtractionError(Exception):
     """The document cannot be read (broken file, over a safety limit); the message says why."""
 
@@ -51,5 +55,5 @@ class TornRecord(ValueError):
     """A record whose block ends before its Content-Length: the file was cut (a copy stopped half-way)."""
 
 
-__all__ = ["ArchiveError", "BlobError", "CatalogError", "ExtractionError", "LockHeld", "NotFound", "QueryError",
-           "SharedError", "TornRecord"]
+__all__ = ["ArchiveError", "BlobError", "CaptureError", "CatalogError", "ExtractionError", "LockHeld", "NotFound",
+           "QueryError", "SharedError", "TornRecord"]

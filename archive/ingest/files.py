@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archive.capture import Capture, http_date
+from archive.capture import Capture, display_name, http_date
+from archive.errors import CaptureError
 from archive.store.body import Body
 
 if TYPE_CHECKING:
@@ -47,14 +48,15 @@ def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[
     with archive.writer(kind="ingest", jobs=jobs) as w:
         result.run_id = w.run_id
         for i, path in enumerate(files, 1):
+            shown = display_name(str(path))  # a GBK name on Linux, in words a terminal and the catalog take
             if progress:
-                progress(i, len(files), path.name)
+                progress(i, len(files), display_name(path.name))
             try:
                 st = path.stat()
                 if not path.is_file():
                     raise OSError("not a regular file")
             except OSError as e:
-                result.errors.append((str(path), f"cannot read: {e.strerror or e}"))
+                result.errors.append((shown, f"cannot read: {e.strerror or e}"))
                 continue
             url = path.resolve().as_uri()
             mtime = http_date(datetime.fromtimestamp(st.st_mtime, UTC))
@@ -63,12 +65,16 @@ def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[
                     (url, mtime, st.st_size)):
                 result.skipped += 1
                 continue
-            cap = Capture(url=url, body=Body(path=path), status=200, source="ingest", filename=path.name,
+            cap = Capture(url=url, body=Body(path=path), status=200, source="ingest",
+                          filename=display_name(path.name),
                           headers=[("Content-Length", str(st.st_size)), ("Last-Modified", mtime)])
             try:
                 w.add(cap)
             except OSError as e:
-                result.errors.append((str(path), f"cannot read: {e.strerror or e}"))
+                result.errors.append((shown, f"cannot read: {e.strerror or e}"))
+                continue
+            except CaptureError as e:  # this file only: the rest of the batch is archived
+                result.errors.append((shown, str(e)))
                 continue
             result.files += 1
         w.commit()

@@ -18,7 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from archive.capture import Capture, iso, utcnow
+from archive.capture import Capture, iso, text_problem, utcnow
+from archive.errors import CaptureError
 from archive.examine.pipeline import examine, pending
 from archive.examine.placement import Placed
 from archive.extract.formats import MEDIA_TYPES, sniff
@@ -128,6 +129,9 @@ class ArchiveWriter:
         """Archive one capture; its rows are committed with the current batch."""
         if self.closed:
             raise RuntimeError("this archive writer is closed")
+        if problem := text_problem(cap):  # refused before any byte is written: no orphan blob or record
+            url = cap.url.encode("utf-8", "backslashreplace").decode()
+            raise CaptureError(f"{url} cannot be archived: {problem}")
         if cap.status == 304:
             return self._add_not_modified(cap)
         fetched = iso(cap.fetched_at)
