@@ -229,6 +229,13 @@ def m009_portal_agency(db: sqlite_utils.Database) -> None:
     db["captures"].add_column("portal_agency", str)
 
 
+def m010_parse_failures(db: sqlite_utils.Database) -> None:
+    """``blobs.parse_failures``: how many parses of the original failed (over a limit, a worker that died,
+    a file the parser cannot read), so a failed original is retried on later runs, a bounded number of
+    times, instead of blocking every run that parses first (issue 14)."""
+    db["blobs"].add_column("parse_failures", int, not_null_default=0)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -239,5 +246,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (7, "printed dates and page facts kept at examine time", m007_printed_dates),
     (8, "where a document's agency was read", m008_agency_from),
     (9, "the portal profile's agency on captures", m009_portal_agency),
+    (10, "failed parses counted", m010_parse_failures),
 ]
 LATEST = MIGRATIONS[-1][0]

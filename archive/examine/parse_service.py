@@ -104,6 +104,7 @@ def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent
     # several times the crawl's own CPU); once it has ended they parse at the service's nice value.
     pool = parser_pool(jobs, idle=True)
     idle = False
+    tried: set[str] = set()  # a parse that failed is tried again on a later run, not again and again in this one
     try:
         while True:
             if conn.poll(2.0 if idle and mode == "run" else 0):  # wait only when there is nothing to do
@@ -117,7 +118,8 @@ def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent
                     pool, jobs = parser_pool(drain_jobs), drain_jobs
             if mode == "stop":
                 break
-            todo = pending(archive.catalog)[:CHUNK]
+            todo = [sha for sha in pending(archive.catalog) if sha not in tried][:CHUNK]
+            tried.update(todo)
             idle = not todo
             if idle:
                 if mode == "drain":

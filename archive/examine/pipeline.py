@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+
+from pebble import ProcessExpired
 
 from archive.catalog.db import Catalog
 from archive.examine import context
 from archive.examine.placement import Placed, Placer, Progress
-from archive.examine.workers import parser_pool
+from archive.examine.workers import ParseLimits, ParserPool, shared_pool
 from archive.extract.office import to_docx
 from archive.parser import PARSER_VERSION, ParseContext, ParseResult, parse
 from archive.store.blobs import BlobStore
@@ -25,13 +29,14 @@ def hints(catalog: Catalog, sha256: str) -> dict:
     """How the blob was first met (name, declared type, URL, the kind the writer decided, link text,
     referrer), what the referring page said (title, site meta, the date it printed for the link), and
     whether a user vouched for it. JSON-ready: a parse task carries it to a worker."""
-    row = catalog.one("""SELECT c.content_type, c.filename, c.final_url, b.kind,
+    row = catalog.one("""SELECT c.content_type, c.filename, c.final_url, b.kind, b.size,
                                 EXISTS(SELECT 1 FROM captures i WHERE i.sha256 = b.sha256 AND i.source = 'ingest')
                                   AS ingested
                          FROM blobs b LEFT JOIN captures c ON c.sha256 = b.sha256
                          WHERE b.sha256 = ? ORDER BY c.id LIMIT 1""", (sha256,)) or {}
     return {"content_type": row.get("content_type"), "filename": row.get("filename"),
-            "url": row.get("final_url"), "kind": row.get("kind"), "assert_report": bool(row.get("ingested")),
+            "url": row.get("final_url"), "kind": row.get("kind"), "size": row.get("size"),
+            "assert_report": bool(row.get("ingested")),
             **context.linked_context(catalog, sha256)}
 
 
@@ -61,32 +66,64 @@ def convert_office(store: BlobStore, items: list[tuple[str, dict]]) -> None:
 
 
 def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int,
-               pool: ProcessPoolExecutor | None = None) -> Iterator[tuple[str, dict, ParseResult]]:
-    """Parse blobs, in worker processes when there are several and ``jobs`` > 1 (or a pool is given,
-    which a long-running caller keeps to avoid starting workers each time); order kept."""
+               pool: ParserPool | None = None) -> Iterator[tuple[str, dict, ParseResult]]:
+    """Parse blobs in bounded worker processes (a pool is given by a long-running caller, which keeps it
+    to avoid starting workers each time); order kept. A parse that passes its limits, or whose worker
+    dies, gives a failed result that says why, and the others go on."""
     convert_office(store, items)
-    if pool is None and (jobs <= 1 or len(items) < 4):
-        for sha, hint in items:
-            yield sha, hint, parse_blob(str(store.root), sha, hint)
-        return
-    own = pool is None
-    pool = pool or parser_pool(jobs)
+    pool = pool or shared_pool(max(1, jobs))
+    futures = [pool.submit(parse_blob, str(store.root), sha, hint, size=hint.get("size")) for sha, hint in items]
     try:
-        results = pool.map(parse_blob, [str(store.root)] * len(items), [s for s, _ in items],
-                           [h for _, h in items], chunksize=1 if not own else 4)
-        for (sha, hint), res in zip(items, results, strict=True):
-            yield sha, hint, res
+        for (sha, hint), future in zip(items, futures, strict=True):
+            yield sha, hint, outcome(future, hint, pool.limits)
     finally:
-        if own:
-            pool.shutdown()
+        for future in futures:  # a caller that stopped reading (an error, Ctrl-C) leaves no work queued
+            future.cancel()
 
 
-def pending(catalog: Catalog, *, all_blobs: bool = False) -> list[str]:
-    """Blobs never examined, or (``all_blobs``) examined by another parser version; oldest first."""
+def outcome(future: Future, hint: dict, limits: ParseLimits) -> ParseResult:
+    """The parse's result, or a failed one saying in words what stopped it."""
+    try:
+        return future.result()
+    except FutureTimeout:
+        why = (f"parsing stopped after {limits.seconds_for(hint.get('size')):.0f} s, the limit for a document of "
+               f"{(hint.get('size') or 0) / 1e6:.1f} MB (NIANBAO_PARSE_SECONDS, NIANBAO_PARSE_SECONDS_PER_MB)")
+    except MemoryError:
+        why = f"parsing needed more than the {limits.memory_mb} MB a parse may use (NIANBAO_PARSE_MEMORY_MB)"
+    except ProcessExpired as e:
+        code = e.exitcode or 0
+        name = signal.Signals(-code).name if code < 0 and -code in signal.Signals._value2member_map_ else None
+        why = (f"the parser process died ({name or f'exit status {code}'}), most likely over the "
+               f"{limits.memory_mb} MB a parse may use (NIANBAO_PARSE_MEMORY_MB)")
+    except BrokenExecutor:
+        why = (f"the parser processes could not start or keep running (is the {limits.memory_mb} MB a parse may "
+               f"use too little to load the parser? NIANBAO_PARSE_MEMORY_MB)")
+    except CancelledError:
+        why = "parsing was cancelled"
+    except Exception as e:  # the parser's own errors are results; this is a worker that could not run it
+        why = f"the parser failed: {type(e).__name__}: {e}"
+    return ParseResult(kind=hint.get("kind") or "other", report={"warnings": [why]}, is_report=False, error=why)
+
+
+def pending(catalog: Catalog, *, all_blobs: bool = False, retry: bool = True, failed_only: bool = False,
+            limits: ParseLimits | None = None) -> list[str]:
+    """Blobs never examined, or (``all_blobs``) examined by another parser version; oldest first. Then, with
+    ``retry``, those whose parse failed fewer than ``limits.attempts`` times: each run tries them once more,
+    after everything else. ``failed_only``: every failed one (``reparse --failed``)."""
+    if failed_only:
+        return [r["sha256"] for r in catalog.rows("SELECT sha256 FROM blobs WHERE role = 'failed' "
+                                                  "ORDER BY first_seen, rowid")]
     where = "examined_by IS NULL OR examined_by != ?" if all_blobs else "examined_by IS NULL"
-    params = (PARSER_VERSION,) if all_blobs else ()
-    return [r["sha256"] for r in catalog.rows(f"SELECT sha256 FROM blobs WHERE {where} ORDER BY first_seen, rowid",
+    params: tuple = (PARSER_VERSION,) if all_blobs else ()
+    shas = [r["sha256"] for r in catalog.rows(f"SELECT sha256 FROM blobs WHERE {where} ORDER BY first_seen, rowid",
                                               params)]
+    if retry:
+        attempts = (limits or ParseLimits.from_env()).attempts
+        seen = set(shas)
+        shas += [r["sha256"] for r in catalog.rows(
+            "SELECT sha256 FROM blobs WHERE role = 'failed' AND examined_by = ? AND parse_failures < ? "
+            "ORDER BY first_seen, rowid", (PARSER_VERSION, attempts)) if r["sha256"] not in seen]
+    return shas
 
 
 ParseStep = Callable[[list[tuple[str, dict]]], Iterable[tuple[str, dict, ParseResult]]]
@@ -94,7 +131,7 @@ ParseStep = Callable[[list[tuple[str, dict]]], Iterable[tuple[str, dict, ParseRe
 
 def examine(catalog: Catalog, store: BlobStore, shas: Iterable[str], *, jobs: int | None = None,
             assign: bool = True, progress: Progress | None = None, batch: int = 50,
-            pool: ProcessPoolExecutor | None = None, parse_with: ParseStep | None = None) -> list[Placed]:
+            pool: ParserPool | None = None, parse_with: ParseStep | None = None) -> list[Placed]:
     """Parse the given blobs and place them, committing every ``batch`` blobs.
 
     ``parse_with(items)`` parses another way (the workers of a distributed reparse): it takes

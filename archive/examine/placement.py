@@ -71,12 +71,16 @@ class Placer:
         """Record one parse result (inside the caller's transaction)."""
         now = iso(utcnow())
         out = Placed(sha256)
-        is_doc = res.is_report or (hint.get("assert_report") and res.kind in REPORT_KINDS)
+        # a user's word makes an ingested file a document, but not one that could not be read (it is failed,
+        # and retried: pipeline.pending)
+        is_doc = not res.error and (res.is_report or (hint.get("assert_report") and res.kind in REPORT_KINDS))
         note = res.error or ("; ".join(res.report.get("warnings", [])[:3]) or None)
         role = "report" if is_doc else ("failed" if res.error else "not_report")
         self.db["blobs"].update(sha256, {"examined_by": res.parser_version, "role": role, "examine_note": note,
                                          "kind": res.kind, "page": json.dumps(res.page, ensure_ascii=False)
                                          if res.page else None})
+        if role == "failed":  # retried on later runs, a bounded number of times (pipeline.pending)
+            self.db.execute("UPDATE blobs SET parse_failures = parse_failures + 1 WHERE sha256 = ?", [sha256])
         if res.page:  # documents this page links, examined before it, can be dated now
             context.redate_linked_from(self.catalog, sha256)
         existing = self.catalog.one("SELECT * FROM documents WHERE sha256 = ?", (sha256,))

@@ -41,6 +41,8 @@ def extract_pdf(data: bytes, *, ocr: bool = True) -> Extracted:
                     continue
                 pages.append(page.extract_text() or "")
                 tables.extend(from_rows(t) for t in page.extract_tables() if t)
+            except MemoryError:  # over the parse's memory ceiling: the document was not read, say so (not a page)
+                raise
             except Exception as e:  # one damaged page must not lose the others
                 warnings.append(f"page {i + 1} could not be read ({type(e).__name__}: {e})")
                 pages.append("")

@@ -192,12 +192,14 @@ def ingest(archive_dir: Path | None, files: tuple[Path, ...], jobs: int | None, 
 @archive_option
 @click.option("--all", "everything", is_flag=True, help="Re-parse every original, not only those an older "
               "parser read.")
+@click.option("--failed", is_flag=True, help="Re-parse the originals whose parse failed (over a time or memory "
+              "limit, or unreadable), however often it did; nothing else.")
 @click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: up to 2).")
 @broker_option
 @shared_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, broker: str | None, shared: str | None,
-            as_json: bool) -> None:
+def reparse(archive_dir: Path | None, everything: bool, failed: bool, jobs: int | None, broker: str | None,
+            shared: str | None, as_json: bool) -> None:
     """Rebuild parsed data (documents, cells, checks, reports) from the stored originals.
 
     With --broker the originals go out as parse tasks to `nianbao worker`s (through the shared
@@ -211,12 +213,12 @@ def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, broker
                 from crawler.distributed import remote_parse, shared_location
 
                 parse_with = remote_parse(a, broker, shared_location(archive_dir or default_path(), shared))
-            res = a.reparse(everything=everything, jobs=jobs, progress=bar, assign_progress=bar2,
+            res = a.reparse(everything=everything, failed=failed, jobs=jobs, progress=bar, assign_progress=bar2,
                             parse_with=parse_with)
         except RuntimeError as e:  # the broker or the shared location, in words
             raise click.ClickException(str(e)) from e
     data = {"parser_version": res.parser_version, "parsed": res.parsed, "documents": res.documents,
-            "reports": res.reports, "unassigned": res.unassigned}
+            "reports": res.reports, "unassigned": res.unassigned, "failed": res.failed}
     if as_json:
         emit_json(data)
     else:
@@ -224,6 +226,8 @@ def reparse(archive_dir: Path | None, everything: bool, jobs: int | None, broker
                   f"{res.documents} document(s) in {res.reports} report(s)"
                   + (f"; {res.unassigned} in no report (nianbao reports --unassigned says why)"
                      if res.unassigned else ""))
+        for f in res.failed:
+            out.print(f"  could not read {f['sha256'][:12]} ({f['kind']}, failed {f['failures']}x): {f['reason']}")
 
 
 @click.command()
