@@ -13,6 +13,10 @@ class ArchiveError(Exception):
     """An archive cannot be opened or used as asked; the message says what to do."""
 
 
+class ParserUnavailable(ArchiveError):
+    """No parser process could run (too little memory allowed to load it); the documents stay queued."""
+
+
 class CatalogError(Exception):
     """The catalog cannot be opened or is from an incompatible version."""
 
@@ -56,4 +60,4 @@ class TornRecord(ValueError):
 
 
 __all__ = ["ArchiveError", "BlobError", "CaptureError", "CatalogError", "ExtractionError", "LockHeld", "NotFound",
-           "QueryError", "SharedError", "TornRecord"]
+           "ParserUnavailable", "QueryError", "SharedError", "TornRecord"]

@@ -246,11 +246,14 @@ def parse_on_workers(read_blob: Callable[[str], bytes], store: SharedStore, item
     ``parse_document`` task, at most ``window`` at once; yield each result as it arrives (a task that
     failed on its worker is logged and left out)."""
     import zstandard
+    from celery.exceptions import TimeLimitExceeded
     from celery.result import AsyncResult
 
+    from archive.examine.workers import ParseLimits
     from archive.parser import ParseResult
     from crawler.tasks import parse_document
 
+    limits = ParseLimits.from_env()  # the time limit holds on the workers too (Celery's hard limit kills the child)
     todo = list(items)
     out: dict[str, tuple[str, dict]] = {}  # task id -> (sha, hint)
     unzstd = zstandard.ZstdDecompressor()
@@ -261,7 +264,7 @@ def parse_on_workers(read_blob: Callable[[str], bytes], store: SharedStore, item
             task_id = f"parse-{sha[:16]}-{uuid.uuid4().hex[:8]}"
             try:
                 parse_document.apply_async(args=[sha, {k: v for k, v in hint.items() if k != "docx"}, store.url],
-                                           task_id=task_id)
+                                           task_id=task_id, time_limit=limits.seconds_for(hint.get("size")))
             except OperationalError as e:
                 raise BrokerUnreachable(f"cannot reach the broker at {_safe(broker)}: {e}") from e
             out[task_id] = (sha, hint)
@@ -275,5 +278,10 @@ def parse_on_workers(read_blob: Callable[[str], bytes], store: SharedStore, item
             elif res.state in ("FAILURE", "REVOKED"):
                 sha, hint = out.pop(task_id)
                 log.error("parsing %s failed on its worker: %r", sha, res.result)
+                if isinstance(res.result, TimeLimitExceeded):  # the document's doing: a failed parse, counted
+                    why = (f"parsing stopped on its worker after {limits.seconds_for(hint.get('size')):.0f} s, "
+                           f"the limit for its size (NIANBAO_PARSE_SECONDS, NIANBAO_PARSE_SECONDS_PER_MB)")
+                    yield sha, hint, ParseResult(kind=hint.get("kind") or "other", report={"warnings": [why]},
+                                                 is_report=False, error=why)
         if out:
             time.sleep(0.05)

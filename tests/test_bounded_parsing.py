@@ -111,3 +111,81 @@ def test_limits_scale_with_size_and_come_from_the_environment(monkeypatch):
     assert limits.memory_mb == 1500 and limits.seconds_for(None) == 10 and limits.seconds_for(4_000_000) == 30
     monkeypatch.delenv("NIANBAO_PARSE_MEMORY_MB")
     assert 2048 <= ParseLimits.from_env().memory_mb <= 8192
+
+
+def test_a_broken_pool_mends_itself_and_what_it_dropped_stays_queued(tmp_path):
+    """A worker killed while it had no task breaks pebble's pool; the documents under it are not failed (it
+    says nothing of them), they stay unexamined, and the next submit runs on a new pool."""
+    import signal as sig
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = parser_pool(1, limits=ParseLimits(memory_mb=2048, seconds=30))
+    try:
+        assert pool.submit(sum, [1]).result(timeout=30) == 1
+        for pid in list(pool._pool._pool_manager.worker_manager.workers):  # the idle worker dies
+            os.kill(pid, sig.SIGKILL)
+        deadline = time.time() + 10
+        while not pool.broken and time.time() < deadline:
+            time.sleep(0.05)
+        assert pool.broken
+        dropped = Future()
+        dropped.set_exception(BrokenProcessPool("All workers expired"))
+        assert outcome(dropped, {}, pool.limits) is None  # not the document's doing: it stays queued
+        assert pool.submit(sum, [1, 2]).result(timeout=30) == 3 and pool.restarts == 1
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def test_the_pool_outlives_the_thread_that_started_it():
+    """Workers die with the *thread* that spawned them (prctl's parent-death signal): a pool first used from
+    a short-lived thread (a web request, a scheduler job) must keep working after that thread ended."""
+    import threading
+
+    holder: dict = {}
+    t = threading.Thread(target=lambda: holder.update(pool=parser_pool(1, limits=ParseLimits(memory_mb=2048))))
+    t.start()
+    t.join()
+    pool = holder["pool"]
+    try:
+        time.sleep(1.0)
+        assert not pool.broken
+        assert pool.submit(sum, [2, 3]).result(timeout=30) == 5 and pool.restarts == 0
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def test_an_idle_pools_timeout_is_not_the_documents_failure():
+    """Idle workers run on CPU time nobody else wants; in a busy crawl their clock says nothing of the
+    document, so it is left queued for the full-priority pool (parse_service) rather than failed."""
+    pool = parser_pool(1, idle=True, limits=ParseLimits(memory_mb=2048, seconds=0.5, seconds_per_mb=0))
+    try:
+        assert outcome(pool.submit(time.sleep, 30, size=10), {"kind": "pdf", "size": 10}, pool.limits,
+                       idle=pool.idle) is None
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def test_failures_counted_from_before_counting_and_reset_by_a_good_parse(tmp_path, monkeypatch):
+    """Migration 11 leaves failures from before counting to ``reparse --failed``; a parse that succeeds
+    starts the count again."""
+    from archive.catalog.migrations import MIGRATIONS
+    from archive.examine.placement import Placer
+    from archive.parser import ParseResult
+
+    batch = tmp_path / "batch"
+    good_reports(batch, 400, 2)
+    where = tmp_path / "arch"
+    ingest(batch, where)
+    with Archive.open(where) as a:
+        c = a.catalog
+        one, two = [r["sha256"] for r in c.rows("SELECT sha256 FROM blobs ORDER BY rowid")]
+        with c.transaction():
+            c.db.execute("UPDATE blobs SET role = 'failed', parse_failures = 0 WHERE sha256 = ?", [one])
+            c.db.execute("UPDATE blobs SET role = 'failed', parse_failures = 1 WHERE sha256 = ?", [two])
+        dict((n, f) for n, _, f in MIGRATIONS)[11](c.db)
+        fails = {r["sha256"]: r["parse_failures"] for r in c.rows("SELECT sha256, parse_failures FROM blobs")}
+        assert fails == {one: 3, two: 1}  # the one counted since migration 10 keeps its count
+        with c.transaction():
+            Placer(c).apply(two, ParseResult(kind="html", report={"warnings": []}, is_report=False), {})
+        assert c.scalar("SELECT parse_failures FROM blobs WHERE sha256 = ?", (two,)) == 0

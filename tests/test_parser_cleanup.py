@@ -26,6 +26,13 @@ def test_a_footer_after_a_negative_number_is_found():
     assert clean_text("行政许可195-10 - 2 -\n- 3 -\n行政处罚 5 -1") == "行政许可195-10\n行政处罚 5 -1"
 
 
+def test_glued_cells_ending_in_a_year_like_run_do_not_hide_the_footer():
+    """"2002 - 2 -" after other digits is the end of glued cells (0,0,0,2,0,0,2), not the date 2002-2;
+    a year standing alone before a dashed number still is one (2023 - 1 - 1)."""
+    assert clean_text("- 1 -\n5.要求确认信息0002002 - 2 -\n- 3 -") == "5.要求确认信息0002002"
+    assert clean_text("- 1 -\n日期 2023 - 2 - 1\n- 3 -") == "日期 2023 - 2 - 1"
+
+
 def test_page_x_of_y_goes_wherever_it_is():
     assert clean_text("8.属于行政查询事项 0 0 0第4页/共9页").strip() == "8.属于行政查询事项 0 0 0"
 

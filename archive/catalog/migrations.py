@@ -236,6 +236,13 @@ def m010_parse_failures(db: sqlite_utils.Database) -> None:
     db["blobs"].add_column("parse_failures", int, not_null_default=0)
 
 
+def m011_old_failures_settled(db: sqlite_utils.Database) -> None:
+    """Originals whose parse failed before failures were counted (``parse_failures`` 0 from migration 10)
+    are counted as having used the default three attempts: they failed under the parser of their day and
+    are left to ``reparse --failed``, not retried by every later run."""
+    db.execute("UPDATE blobs SET parse_failures = 3 WHERE role = 'failed' AND parse_failures = 0")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -247,5 +254,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (8, "where a document's agency was read", m008_agency_from),
     (9, "the portal profile's agency on captures", m009_portal_agency),
     (10, "failed parses counted", m010_parse_failures),
+    (11, "failures from before counting left to reparse --failed", m011_old_failures_settled),
 ]
 LATEST = MIGRATIONS[-1][0]

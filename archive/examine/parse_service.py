@@ -105,6 +105,7 @@ def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent
     pool = parser_pool(jobs, idle=True)
     idle = False
     tried: set[str] = set()  # a parse that failed is tried again on a later run, not again and again in this one
+    left: set[str] = set()  # not parsed by the idle pool (its time ran out, it broke): the draining pool tries them
     try:
         while True:
             if conn.poll(2.0 if idle and mode == "run" else 0):  # wait only when there is nothing to do
@@ -116,6 +117,7 @@ def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent
                     draining = True
                     pool.shutdown()
                     pool, jobs = parser_pool(drain_jobs), drain_jobs
+                    tried -= left
             if mode == "stop":
                 break
             todo = [sha for sha in pending(archive.catalog) if sha not in tried][:CHUNK]
@@ -126,7 +128,9 @@ def _serve(archive_dir: str, jobs: int, drain_jobs: int, nice: int, conn, parent
                     break
                 continue
             found: set[int] = set()
+            left.update(todo)
             for placed in examine(archive.catalog, archive.store, todo, pool=pool, batch=8):
+                left.discard(placed.sha256)
                 counts["parsed"] += 1
                 if placed.report_id is not None:
                     found.add(placed.report_id)

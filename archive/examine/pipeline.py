@@ -7,6 +7,7 @@ Everything written here is derived from the originals and carries the parser ver
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
@@ -17,12 +18,15 @@ from pathlib import Path
 from pebble import ProcessExpired
 
 from archive.catalog.db import Catalog
+from archive.errors import ParserUnavailable
 from archive.examine import context
 from archive.examine.placement import Placed, Placer, Progress
 from archive.examine.workers import ParseLimits, ParserPool, shared_pool
 from archive.extract.office import to_docx
 from archive.parser import PARSER_VERSION, ParseContext, ParseResult, parse
 from archive.store.blobs import BlobStore
+
+log = logging.getLogger(__name__)
 
 
 def hints(catalog: Catalog, sha256: str) -> dict:
@@ -68,38 +72,51 @@ def convert_office(store: BlobStore, items: list[tuple[str, dict]]) -> None:
 def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int,
                pool: ParserPool | None = None) -> Iterator[tuple[str, dict, ParseResult]]:
     """Parse blobs in bounded worker processes (a pool is given by a long-running caller, which keeps it
-    to avoid starting workers each time); order kept. A parse that passes its limits, or whose worker
-    dies, gives a failed result that says why, and the others go on."""
+    to avoid starting workers each time); order kept. A parse that exceeds its limits, or whose worker
+    dies, gives a failed result that says why, and the others go on. A parse that says nothing of its
+    document (the pool broke under it, an idle pool's time ran out) is left out: it stays to be parsed."""
     convert_office(store, items)
     pool = pool or shared_pool(max(1, jobs))
     futures = [pool.submit(parse_blob, str(store.root), sha, hint, size=hint.get("size")) for sha, hint in items]
+    judged, unjudged = 0, 0
     try:
         for (sha, hint), future in zip(items, futures, strict=True):
-            yield sha, hint, outcome(future, hint, pool.limits)
+            res = outcome(future, hint, pool.limits, idle=pool.idle)
+            if res is None:
+                unjudged += 1
+                continue
+            judged += 1
+            yield sha, hint, res
     finally:
         for future in futures:  # a caller that stopped reading (an error, Ctrl-C) leaves no work queued
             future.cancel()
+    if unjudged:
+        log.warning("%d of %d documents were not parsed this time and stay queued (the parser processes "
+                    "stopped under them, or an idle pool ran out of time)", unjudged, len(items))
+    if unjudged and not judged and pool.broken:
+        raise ParserUnavailable(
+            f"the parser processes could not start or keep running, so {unjudged} documents stay queued: is the "
+            f"{pool.limits.memory_mb} MB a parse may use too little to load the parser? (NIANBAO_PARSE_MEMORY_MB)")
 
 
-def outcome(future: Future, hint: dict, limits: ParseLimits) -> ParseResult:
-    """The parse's result, or a failed one saying in words what stopped it."""
+def outcome(future: Future, hint: dict, limits: ParseLimits, idle: bool = False) -> ParseResult | None:
+    """The parse's result, a failed one saying in words what stopped it, or None when what stopped it says
+    nothing of the document: the pool broke (a worker died with no task), the parse was cancelled, or the
+    time ran out in an idle pool (it runs on CPU time nobody else wants, so its clock is not the document's)."""
     try:
         return future.result()
     except FutureTimeout:
+        if idle:
+            return None
         why = (f"parsing stopped after {limits.seconds_for(hint.get('size')):.0f} s, the limit for a document of "
                f"{(hint.get('size') or 0) / 1e6:.1f} MB (NIANBAO_PARSE_SECONDS, NIANBAO_PARSE_SECONDS_PER_MB)")
-    except MemoryError:
-        why = f"parsing needed more than the {limits.memory_mb} MB a parse may use (NIANBAO_PARSE_MEMORY_MB)"
     except ProcessExpired as e:
         code = e.exitcode or 0
         name = signal.Signals(-code).name if code < 0 and -code in signal.Signals._value2member_map_ else None
         why = (f"the parser process died ({name or f'exit status {code}'}), most likely over the "
                f"{limits.memory_mb} MB a parse may use (NIANBAO_PARSE_MEMORY_MB)")
-    except BrokenExecutor:
-        why = (f"the parser processes could not start or keep running (is the {limits.memory_mb} MB a parse may "
-               f"use too little to load the parser? NIANBAO_PARSE_MEMORY_MB)")
-    except CancelledError:
-        why = "parsing was cancelled"
+    except (BrokenExecutor, CancelledError):
+        return None
     except Exception as e:  # the parser's own errors are results; this is a worker that could not run it
         why = f"the parser failed: {type(e).__name__}: {e}"
     return ParseResult(kind=hint.get("kind") or "other", report={"warnings": [why]}, is_report=False, error=why)

@@ -79,8 +79,10 @@ class Placer:
         self.db["blobs"].update(sha256, {"examined_by": res.parser_version, "role": role, "examine_note": note,
                                          "kind": res.kind, "page": json.dumps(res.page, ensure_ascii=False)
                                          if res.page else None})
-        if role == "failed":  # retried on later runs, a bounded number of times (pipeline.pending)
-            self.db.execute("UPDATE blobs SET parse_failures = parse_failures + 1 WHERE sha256 = ?", [sha256])
+        # a failed parse is retried on later runs, a bounded number of times (pipeline.pending); one that
+        # succeeds starts the count again
+        self.db.execute("UPDATE blobs SET parse_failures = CASE WHEN ? THEN parse_failures + 1 ELSE 0 END "
+                        "WHERE sha256 = ?", [role == "failed", sha256])
         if res.page:  # documents this page links, examined before it, can be dated now
             context.redate_linked_from(self.catalog, sha256)
         existing = self.catalog.one("SELECT * FROM documents WHERE sha256 = ?", (sha256,))

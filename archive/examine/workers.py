@@ -16,6 +16,7 @@ import os
 import resource
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -92,23 +93,66 @@ def _bounded_worker(parent: int, nice: int, sig: int, idle: bool, memory_mb: int
 class ParserPool:
     """Worker processes for parsing. spawn, not fork: a forked worker would inherit the writer's WARC
     file lock and hold it after a kill -9 of the writer; workers also end with their parent. ``idle``
-    workers run only on CPU time nothing else wants (they hold no lock another process waits for)."""
+    workers run only on CPU time nothing else wants (they hold no lock another process waits for).
+
+    The pool mends itself: pebble gives up on a pool whose worker died while it had no task (the kernel's
+    OOM killer), so the next ``submit`` starts a new one instead of failing every document after it."""
 
     def __init__(self, jobs: int, nice: int = 0, idle: bool = False, limits: ParseLimits | None = None) -> None:
         self.limits = limits or ParseLimits.from_env()
-        self._pool = pebble.ProcessPool(max_workers=jobs, context=multiprocessing.get_context("spawn"),
-                                        initializer=_bounded_worker,
-                                        initargs=(os.getpid(), nice, signal.SIGKILL, idle, self.limits.memory_mb))
+        self.jobs, self.nice, self.idle = jobs, nice, idle
+        self.restarts = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self._keeper: threading.Event | None = None
+        self._pool = self._start()
+
+    def _start(self) -> pebble.ProcessPool:
+        pool = pebble.ProcessPool(max_workers=self.jobs, context=multiprocessing.get_context("spawn"),
+                                  initializer=_bounded_worker,
+                                  initargs=(os.getpid(), self.nice, signal.SIGKILL, self.idle, self.limits.memory_mb))
+        # pebble starts the first workers from the thread that first schedules a task, and a worker's
+        # parent-death signal (prctl) fires when that *thread* ends: start them from a thread that lives
+        # as long as the pool, not from a caller's short-lived one (a web request, a scheduler job).
+        self._keeper = keep = threading.Event()
+        started = threading.Event()
+
+        def keeper() -> None:
+            with contextlib.suppress(RuntimeError):
+                pool.schedule(os.getpid)
+            started.set()
+            keep.wait()
+
+        threading.Thread(target=keeper, name="nianbao-parser-pool", daemon=True).start()
+        started.wait()
+        return pool
+
+    @property
+    def broken(self) -> bool:
+        return not self._closed and not self._pool.active
 
     def submit(self, fn: Callable, *args, size: int | None = None) -> Future:
         """Run ``fn(*args)`` in a worker, stopped (and the worker replaced) past the limit for ``size`` bytes."""
-        return self._pool.schedule(fn, args=args, timeout=self.limits.seconds_for(size))
+        with self._lock:
+            if self.broken:
+                self._stop_keeper()
+                self._pool.stop()
+                self._pool = self._start()
+                self.restarts += 1
+            return self._pool.schedule(fn, args=args, timeout=self.limits.seconds_for(size))
+
+    def _stop_keeper(self) -> None:
+        if self._keeper is not None:
+            self._keeper.set()
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        if cancel_futures:
-            self._pool.stop()
-        else:
-            self._pool.close()
+        with self._lock:
+            self._closed = True
+            self._stop_keeper()
+            if cancel_futures:
+                self._pool.stop()
+            else:
+                self._pool.close()
         if wait:
             self._pool.join()
 
@@ -118,17 +162,19 @@ def parser_pool(jobs: int, nice: int = 0, idle: bool = False, limits: ParseLimit
 
 
 _SHARED: dict[tuple[int, ParseLimits], ParserPool] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def shared_pool(jobs: int) -> ParserPool:
     """A pool kept for the life of the process, for callers that parse a few documents now and then (each
     ingest, each test): starting workers costs about half a second. One per worker count and limits."""
     key = (jobs, ParseLimits.from_env())
-    if key not in _SHARED:
-        if not _SHARED:
-            atexit.register(_close_shared)
-        _SHARED[key] = parser_pool(jobs, limits=key[1])
-    return _SHARED[key]
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            if not _SHARED:
+                atexit.register(_close_shared)
+            _SHARED[key] = parser_pool(jobs, limits=key[1])
+        return _SHARED[key]
 
 
 def _close_shared() -> None:

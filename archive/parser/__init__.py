@@ -129,12 +129,21 @@ def parse(data: bytes, *, kind: str | None = None, content_type: str | None = No
         report["warnings"].append(str(e))
         return _dated(ParseResult(kind=kind, report=report, is_report=False, error=str(e)), context)
     except Exception as e:  # a library failing on hostile input must not take the caller down
-        msg = f"the {kind} could not be read ({type(e).__name__}: {e})"
+        msg = (f"reading the {kind} needed more than the {_memory_ceiling()} a parse may use (NIANBAO_PARSE_MEMORY_MB)"
+               if isinstance(e, MemoryError) else f"the {kind} could not be read ({type(e).__name__}: {e})")
         report["warnings"].append(msg)
         return _dated(ParseResult(kind=kind, report=report, is_report=False, error=msg), context)
     res = read_report(ext, kind, report, replace(ctx, url=url, title=title))
     res.page = ext.page
     return _dated(res, context)
+
+
+def _memory_ceiling() -> str:
+    """This process's address-space ceiling in words (the parse worker's RLIMIT_AS)."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return "memory" if soft == resource.RLIM_INFINITY else f"{soft // 2**20} MB"
 
 
 def _dated(res: ParseResult, context: ParseContext | None) -> ParseResult:

@@ -34,7 +34,7 @@ WORD_MARKER = re.compile(r"(?:<|&lt;)!(?:--)?\[(?:if\s[^\]]{1,40}|endif)\](?:--)
                          r"|\[(?:if\s+!?\w+[^\]]{0,30}|endif)\]")
 
 
-YEAR_BEFORE = re.compile(rf"(?:19|20)\d{{2}}{SPACE}*$")
+YEAR_BEFORE = re.compile(rf"(?<!\d)(?:19|20)\d{{2}}{SPACE}*$")  # not the end of a run of glued cells: 0002002
 FOOTER_CHARS = 40  # longer than any whole-line footer, spaces included
 ANY_DASH = re.compile(DASH)
 

@@ -1,7 +1,8 @@
 """Who may read the archive over HTTP: the names it answers to, and the optional read token.
 
-The Host allow-list (Starlette's ``TrustedHostMiddleware``) is always on: a page on another site that
-rebinds its own name to 127.0.0.1 (DNS rebinding) still sends its own name as Host, and gets a 400. The
+The Host allow-list (Starlette's ``TrustedHostMiddleware``, with any IP literal let through) is always
+on: a page on another site that rebinds its own name to 127.0.0.1 (DNS rebinding) still sends its own
+name as Host, and gets a 400. The
 token is for serving beyond loopback: every request carries it, as ``Authorization: Bearer``, or as the
 cookie a browser is given when it first opens a page with ``?token=`` (then sent on without the token in
 its address bar).
@@ -15,7 +16,9 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
+from starlette._utils import parse_host_header  # the parser TrustedHostMiddleware itself uses
 from starlette.datastructures import URL, Headers, QueryParams
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -82,3 +85,22 @@ class TokenGate:
             response = PlainTextResponse("需要访问令牌 (a read token is needed): open this page with ?token=…",
                                          status_code=401, headers={"WWW-Authenticate": "Bearer"})
         await response(scope, receive, send)
+
+
+class HostGate(TrustedHostMiddleware):
+    """Starlette's Host allow-list, letting any IP literal through as well (``http://192.168.1.5:8000``,
+    ``http://[::1]:8000``): DNS rebinding needs a name the attacker controls, and a browser that was sent to
+    an address by number sends that number as Host, so only names need to be on the list."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            parsed = parse_host_header(Headers(scope=scope).get("host"))
+            if parsed is not None:
+                try:
+                    ipaddress.ip_address(parsed.host.strip("[]"))
+                except ValueError:
+                    pass
+                else:
+                    await self.app(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)

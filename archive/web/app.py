@@ -19,12 +19,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from archive import Archive
 from archive.errors import ArchiveError, CatalogError, NotFound
 from archive.web import api, pages
-from archive.web.access import LOOPBACK_NAMES, TokenGate
+from archive.web.access import LOOPBACK_NAMES, HostGate, TokenGate
 from archive.web.deps import PAGE_CSP
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = N
     app.add_middleware(SecurityHeaders)
     if token is not None:
         app.add_middleware(TokenGate, token=token)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)  # outermost
+    app.add_middleware(HostGate, allowed_hosts=list(allowed_hosts), www_redirect=False)  # outermost
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from archive.errors import ArchiveError, CatalogError
 from crawler.cli.archive import export, ingest, parse, reparse, reports, show, stats, verify
 from crawler.cli.base import err
 from crawler.cli.crawl import crawl, demo, portals
@@ -34,6 +35,9 @@ for command in (stats, reports, show, export, verify, ingest, reparse, parse, cr
 def main() -> None:
     try:
         cli.main(prog_name="nianbao", standalone_mode=True)
+    except (ArchiveError, CatalogError) as e:  # said in words by the archive; no traceback
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
