@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from archive.catalog import EXPORT_FORMATS  # noqa: F401  (the CLI offers these)
 from archive.catalog.db import Catalog
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, CatalogError
 from archive.store.blobs import BlobStore
 
 if TYPE_CHECKING:
@@ -52,6 +52,10 @@ class Archive:
                                f"create one with `nianbao ingest` or a crawl, or pass --archive")
         if not readonly:
             self.path.mkdir(parents=True, exist_ok=True)
+            if not (self.path / "catalog.db").exists() and any((self.path / "warc").glob("*.warc.gz")):
+                # a new catalog here would take the WARC files for a crash's leftovers and remove them
+                raise CatalogError(f"the archive at {self.path} holds WARC files but no catalog.db: rebuild the "
+                                   f"catalog from them with `nianbao recover --archive {self.path}`")
         self.catalog = Catalog(self.path / "catalog.db", readonly=readonly)
         self.store = BlobStore(self.path / "blobs", readonly=readonly)
         self.warc_dir = self.path / "warc"

@@ -21,8 +21,26 @@ class CatalogError(Exception):
     """The catalog cannot be opened or is from an incompatible version."""
 
 
+class CatalogDamaged(CatalogError):
+    """SQLite cannot read the catalog file (cut short, overwritten); the message says how to recover."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        super().__init__(f"the catalog {path} is damaged ({detail}). Nothing is lost: the WARC files and blobs "
+                         f"hold every capture. Rebuild it with `nianbao recover --archive {path.parent}` "
+                         f"(the damaged file is kept beside it).")
+
+
 class BlobError(Exception):
     """A blob could not be stored or read."""
+
+
+class BlobMissing(BlobError):
+    """The catalog names an original the store does not hold (``nianbao verify`` lists them all)."""
+
+
+class BlobCorrupt(BlobError):
+    """An original whose bytes no longer match its SHA-256: never served or parsed as if they did."""
 
 
 class NotFound(LookupError):
@@ -59,5 +77,6 @@ class TornRecord(ValueError):
     """A record whose block ends before its Content-Length: the file was cut (a copy stopped half-way)."""
 
 
-__all__ = ["ArchiveError", "BlobError", "CaptureError", "CatalogError", "ExtractionError", "LockHeld", "NotFound",
+__all__ = ["ArchiveError", "BlobCorrupt", "BlobError", "BlobMissing", "CaptureError", "CatalogDamaged",
+           "CatalogError", "ExtractionError", "LockHeld", "NotFound",
            "ParserUnavailable", "QueryError", "SharedError", "TornRecord"]

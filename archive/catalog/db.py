@@ -15,7 +15,7 @@ import sqlite_utils
 
 from archive.capture import iso, utcnow
 from archive.catalog.migrations import LATEST, MIGRATIONS
-from archive.errors import CatalogError
+from archive.errors import CatalogDamaged, CatalogError
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -26,9 +26,17 @@ class Catalog:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        if readonly and not self.path.exists():
+            raise CatalogError(f"no catalog at {self.path}")
+        try:
+            self._connect(readonly)
+        except sqlite3.DatabaseError as e:  # not a database, cut short, a page overwritten
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            raise CatalogDamaged(self.path, str(e)) from e
+
+    def _connect(self, readonly: bool) -> None:
         if readonly:
-            if not self.path.exists():
-                raise CatalogError(f"no catalog at {self.path}")
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                    check_same_thread=False)
         else:
@@ -45,6 +53,15 @@ class Catalog:
             self.migrate()
         elif self.version() > LATEST:
             raise CatalogError(self._too_new())
+
+    def problems(self, *, quick: bool = False) -> list[str]:
+        """What SQLite's own check finds wrong with the file (``quick_check`` skips the index contents);
+        empty when it is sound."""
+        try:
+            found = [r[0] for r in self.conn.execute("PRAGMA quick_check" if quick else "PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as e:
+            return [str(e)]
+        return [] if found == ["ok"] else found
 
     def _too_new(self) -> str:
         return (f"the catalog {self.path} has schema version {self.version()}, newer than this nianbao "

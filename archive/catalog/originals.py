@@ -26,10 +26,11 @@ class Original:
 
 
 def original(archive: Archive, sha256: str) -> Original:
-    """The original with this digest; :class:`NotFound` when the archive holds none."""
+    """The original with this digest, its bytes checked against it; :class:`NotFound` when the archive holds
+    none, :class:`~archive.errors.BlobMissing` or :class:`~archive.errors.BlobCorrupt` when the store lost it."""
     row = archive.catalog.one("SELECT kind FROM blobs WHERE sha256 = ?", (sha256,))
     if row is None:
         raise NotFound(f"no original with SHA-256 {sha256}")
     content_type = archive.catalog.scalar(
         "SELECT content_type FROM captures WHERE sha256 = ? AND content_type IS NOT NULL", (sha256,))
-    return Original(sha256, row["kind"], content_type, archive.store.read(sha256))
+    return Original(sha256, row["kind"], content_type, archive.store.read_verified(sha256))

@@ -13,12 +13,13 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from pathlib import Path
 
 from pebble import ProcessExpired
 
 from archive.catalog.db import Catalog
-from archive.errors import ParserUnavailable
+from archive.errors import BlobError, ParserUnavailable
 from archive.examine import context
 from archive.examine.placement import Placed, Placer, Progress
 from archive.examine.workers import ParseLimits, ParserPool, shared_pool
@@ -44,9 +45,18 @@ def hints(catalog: Catalog, sha256: str) -> dict:
             **context.linked_context(catalog, sha256)}
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """An original the store cannot give back as archived (missing, or its bytes no longer match its
+    SHA-256): nothing is parsed or changed for it, and the caller lists it."""
+
+    why: str
+
+
 def parse_blob(store_root: str, sha256: str, hint: dict) -> ParseResult:
-    """Read one original and parse it (a top-level function, so worker processes can run it)."""
-    return parse_blob_bytes(BlobStore(Path(store_root), readonly=True).read(sha256), hint)
+    """Read one original, checked against its SHA-256, and parse it (a top-level function, so worker
+    processes can run it). A lost or damaged original raises BlobError: it is not the document's parse."""
+    return parse_blob_bytes(BlobStore(Path(store_root), readonly=True).read_verified(sha256), hint)
 
 
 def parse_blob_bytes(data: bytes, hint: dict) -> ParseResult:
@@ -60,10 +70,16 @@ OFFICE_BATCH = 20
 def convert_office(store: BlobStore, items: list[tuple[str, dict]]) -> None:
     """Convert the DOC and WPS originals among ``items`` to DOCX, OFFICE_BATCH per LibreOffice call
     (its start-up is most of its cost), and hand each result to the parser through its hint."""
-    office = [(sha, hint) for sha, hint in items if hint.get("kind") in ("doc", "wps")]
+    office = []
+    for sha, hint in items:
+        if hint.get("kind") in ("doc", "wps"):
+            try:
+                office.append((sha, hint, store.read_verified(sha)))
+            except BlobError as e:
+                hint["unreadable"] = str(e)
     for start in range(0, len(office), OFFICE_BATCH):
-        chunk = office[start:start + OFFICE_BATCH]
-        results = to_docx([(store.read(sha), hint["kind"]) for sha, hint in chunk])
+        chunk = [(sha, hint) for sha, hint, _ in office[start:start + OFFICE_BATCH]]
+        results = to_docx([(data, hint["kind"]) for _, hint, data in office[start:start + OFFICE_BATCH]])
         for (_, hint), res in zip(chunk, results, strict=True):
             if isinstance(res, bytes):
                 hint["docx"] = res
@@ -77,11 +93,13 @@ def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int,
     document (the pool broke under it, an idle pool's time ran out) is left out: it stays to be parsed."""
     convert_office(store, items)
     pool = pool or shared_pool(max(1, jobs))
-    futures = [pool.submit(parse_blob, str(store.root), sha, hint, size=hint.get("size")) for sha, hint in items]
+    futures = [None if "unreadable" in hint else pool.submit(parse_blob, str(store.root), sha, hint,
+                                                              size=hint.get("size")) for sha, hint in items]
     judged, unjudged = 0, 0
     try:
         for (sha, hint), future in zip(items, futures, strict=True):
-            res = outcome(future, hint, pool.limits, idle=pool.idle)
+            res = Unreadable(hint["unreadable"]) if future is None else outcome(future, hint, pool.limits,
+                                                                                 idle=pool.idle)
             if res is None:
                 unjudged += 1
                 continue
@@ -89,7 +107,8 @@ def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int,
             yield sha, hint, res
     finally:
         for future in futures:  # a caller that stopped reading (an error, Ctrl-C) leaves no work queued
-            future.cancel()
+            if future is not None:
+                future.cancel()
     if unjudged:
         log.warning("%d of %d documents were not parsed this time and stay queued (the parser processes "
                     "stopped under them, or an idle pool ran out of time)", unjudged, len(items))
@@ -99,7 +118,7 @@ def parse_many(store: BlobStore, items: list[tuple[str, dict]], jobs: int,
             f"{pool.limits.memory_mb} MB a parse may use too little to load the parser? (NIANBAO_PARSE_MEMORY_MB)")
 
 
-def outcome(future: Future, hint: dict, limits: ParseLimits, idle: bool = False) -> ParseResult | None:
+def outcome(future: Future, hint: dict, limits: ParseLimits, idle: bool = False) -> ParseResult | Unreadable | None:
     """The parse's result, a failed one saying in words what stopped it, or None when what stopped it says
     nothing of the document: the pool broke (a worker died with no task), the parse was cancelled, or the
     time ran out in an idle pool (it runs on CPU time nobody else wants, so its clock is not the document's)."""
@@ -117,6 +136,8 @@ def outcome(future: Future, hint: dict, limits: ParseLimits, idle: bool = False)
                f"{limits.memory_mb} MB a parse may use (NIANBAO_PARSE_MEMORY_MB)")
     except (BrokenExecutor, CancelledError):
         return None
+    except BlobError as e:  # the store's fault, not the document's: nothing about it changes
+        return Unreadable(str(e))
     except Exception as e:  # the parser's own errors are results; this is a worker that could not run it
         why = f"the parser failed: {type(e).__name__}: {e}"
     return ParseResult(kind=hint.get("kind") or "other", report={"warnings": [why]}, is_report=False, error=why)
@@ -143,7 +164,7 @@ def pending(catalog: Catalog, *, all_blobs: bool = False, retry: bool = True, fa
     return shas
 
 
-ParseStep = Callable[[list[tuple[str, dict]]], Iterable[tuple[str, dict, ParseResult]]]
+ParseStep = Callable[[list[tuple[str, dict]]], Iterable[tuple[str, dict, ParseResult | Unreadable]]]
 
 
 def examine(catalog: Catalog, store: BlobStore, shas: Iterable[str], *, jobs: int | None = None,
@@ -168,7 +189,10 @@ def examine(catalog: Catalog, store: BlobStore, shas: Iterable[str], *, jobs: in
         chunk.clear()
 
     for i, item in enumerate(parse_items(items), 1):
-        chunk.append(item)
+        if isinstance(item[2], Unreadable):
+            placed.append(Placed(item[0], note=item[2].why, unreadable=True))
+        else:
+            chunk.append(item)
         if len(chunk) >= batch:
             flush()
         if progress:

@@ -38,6 +38,7 @@ class Placed:
     revision_id: int | None = None
     new_document: bool = False
     new_report: bool = False
+    unreadable: bool = False  # the store could not give the original back: nothing was changed for it
     new_revision: bool = False
     note: str | None = None
 

@@ -22,6 +22,8 @@ class ReparseResult:
     reports: int
     unassigned: int = 0  # documents still in no report (``Archive.unassigned`` says why)
     failed: list[dict] = field(default_factory=list)  # originals parsed now that could not be read, and why
+    # originals the store could not give back (missing, damaged): skipped, their documents left as they were
+    unreadable: list[dict] = field(default_factory=list)
 
 
 def reparse(archive: Archive, *, everything: bool = False, failed: bool = False, jobs: int | None = None,
@@ -40,7 +42,8 @@ def reparse(archive: Archive, *, everything: bool = False, failed: bool = False,
         shas = [r["sha256"] for r in archive.catalog.rows("SELECT sha256 FROM blobs ORDER BY first_seen, rowid")]
     else:
         shas = pending(archive.catalog, failed_only=True) if failed else pending(archive.catalog, all_blobs=True)
-    examine(archive.catalog, archive.store, shas, jobs=jobs, assign=False, progress=progress, parse_with=parse_with)
+    placed = examine(archive.catalog, archive.store, shas, jobs=jobs, assign=False, progress=progress,
+                     parse_with=parse_with)
     with archive.catalog.transaction():
         Placer(archive.catalog).reassign_all(progress=assign_progress)
     count = archive.catalog.scalar
@@ -48,6 +51,7 @@ def reparse(archive: Archive, *, everything: bool = False, failed: bool = False,
     failed = [r for r in archive.catalog.rows(
         "SELECT sha256, kind, examine_note AS reason, parse_failures AS failures FROM blobs WHERE role = 'failed' "
         "ORDER BY first_seen, rowid") if r["sha256"] in asked]
+    unreadable = [{"sha256": p.sha256, "reason": p.note} for p in placed if p.unreadable]
     return ReparseResult(PARSER_VERSION, len(shas), count("SELECT count(*) FROM documents"),
                          count("SELECT count(*) FROM reports"),
-                         count("SELECT count(*) FROM documents WHERE report_id IS NULL"), failed)
+                         count("SELECT count(*) FROM documents WHERE report_id IS NULL"), failed, unreadable)

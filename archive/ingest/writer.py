@@ -24,6 +24,7 @@ from archive.examine.pipeline import examine, pending
 from archive.examine.placement import Placed
 from archive.extract.formats import MEDIA_TYPES, sniff
 from archive.store.durability import pid_alive
+from archive.warc.records import META_TYPE
 from archive.warc.writer import (
     PROFILE_NOT_MODIFIED,
     Revisit,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 
 THREADED_STAGE_MIN = 256 * 1024
+CONTEXT_FORMAT = "nianbao-capture-context/1"
 
 
 @dataclass
@@ -156,12 +158,26 @@ class ArchiveWriter:
             ref = self.warc.write_response(cap, http, digests, Revisit(*earlier) if earlier else None)
         if ref.record_type != "revisit":
             self._digests.setdefault(digest, (cap.final_url or cap.url, fetched))
+        self._write_context(cap, ref, fetched)
         size = cap.body.size
         self._captures.append(self._capture_row(cap, sha, size, kind, ref, digest))
         self.stats.pages += 1
         self.stats.bytes += size
         self._maybe_commit()
         return Added(sha, kind, new, ref.record_type)
+
+    def _write_context(self, cap: Capture, ref, fetched: str) -> None:
+        """What the crawl knew of a capture and the WARC records do not say (the link's text, the portal's
+        agency, a local file's name and that a user gave it), as a metadata record beside it: with the
+        blobs, the WARC files then hold everything ``recover`` needs to rebuild the catalog."""
+        local = cap.source in ("ingest", "resource")  # a resource record: no HTTP headers of its own
+        context = {k: v for k, v in (("link_text", cap.link_text), ("portal_agency", cap.portal_agency),
+                                     ("source", cap.source if cap.source != "crawl" else None),
+                                     ("filename", cap.filename if local else None),
+                                     ("headers", cap.headers if local else None)) if v}
+        if context:
+            block = json.dumps({"format": CONTEXT_FORMAT, **context}, ensure_ascii=False).encode("utf-8")
+            self.warc.write_metadata(cap.final_url or cap.url, ref.record_id, block, META_TYPE, fetched)
 
     def _stage(self, sha: str, cap: Capture, kind: str, fetched: str) -> bool:
         """Queue the body for the blob store (written on worker threads while the WARC record is

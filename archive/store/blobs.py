@@ -25,7 +25,7 @@ from typing import BinaryIO, Literal
 
 import zstandard
 
-from archive.errors import BlobError
+from archive.errors import BlobCorrupt, BlobError, BlobMissing
 from archive.store.body import CHUNK, Body
 from archive.store.durability import fsync_path, pid_alive, sync_all, sync_filesystem
 
@@ -300,7 +300,7 @@ class BlobStore:
         """A reader of the original bytes."""
         found = self.locate(sha256)
         if not found:
-            raise BlobError(f"blob {sha256} is missing from the store")
+            raise BlobMissing(f"the original {sha256} is missing from the blob store")
         path, enc = found
         fh = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
         if enc == "zstd":
@@ -310,6 +310,17 @@ class BlobStore:
     def read(self, sha256: str) -> bytes:
         with self.open(sha256) as fh:
             return fh.read()
+
+    def read_verified(self, sha256: str) -> bytes:
+        """The original's bytes, checked against its name: what is served or parsed is what was archived."""
+        try:
+            data = self.read(sha256)
+        except zstandard.ZstdError as e:
+            raise BlobCorrupt(f"the original {sha256} is damaged in the blob store ({e})") from e
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise BlobCorrupt(f"the original {sha256} is damaged in the blob store: its bytes no longer match "
+                              f"its SHA-256")
+        return data
 
     def check(self, sha256: str) -> Literal["ok", "missing", "corrupt"]:
         """Re-hash a blob against its name."""

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from archive import Archive
-from archive.errors import ArchiveError, CatalogError, NotFound
+from archive.errors import ArchiveError, BlobError, BlobMissing, CatalogError, NotFound
 from archive.web import api, pages
 from archive.web.access import LOOPBACK_NAMES, HostGate, TokenGate
 from archive.web.deps import PAGE_CSP
@@ -87,5 +87,18 @@ def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = N
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": detail}, status_code=404)
         return app.state.templates.TemplateResponse(request, "error.html", {"message": detail}, status_code=404)
+
+    @app.exception_handler(BlobError)  # an original the store lost or damaged: said, never served
+    async def lost_original(request: Request, exc: BlobError) -> HTMLResponse | JSONResponse:
+        gone = isinstance(exc, BlobMissing)
+        status = 410 if gone else 500
+        words = ("原件已从存储中丢失" if gone else "原件已损坏，内容与其 SHA-256 不符，因此不予提供") + \
+            "。请运行 nianbao verify 检查存档。"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc), "说明": words}, status_code=status)
+        heading = "原件缺失" if gone else "原件已损坏"
+        return app.state.templates.TemplateResponse(request, "error.html",
+                                                    {"message": f"{words} ({exc})", "heading": heading},
+                                                    status_code=status)
 
     return app

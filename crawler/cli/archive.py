@@ -136,26 +136,40 @@ def export(archive_dir: Path | None, fmt: str, output: Path | None, year: int | 
 
 @click.command()
 @archive_option
-@click.option("--warc-records", is_flag=True, help="Also re-check the digests of every WARC record.")
+@click.option("--quick", is_flag=True, help="SQLite's quick_check, and WARC files by size only (no record read).")
+@click.option("--warc-records", is_flag=True, hidden=True, help="Kept for scripts: records are read unless --quick.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def verify(archive_dir: Path | None, warc_records: bool, as_json: bool) -> None:
-    """Re-hash every blob; exit 1 if any is missing or corrupt, or a WARC file is damaged."""
-    with open_archive(archive_dir, readonly=True) as a, progress_bar("verifying blobs", quiet=as_json) as bar:
-        res = a.verify(warc_records=warc_records, progress=bar)
+def verify(archive_dir: Path | None, quick: bool, warc_records: bool, as_json: bool) -> None:
+    """Check everything: the catalog file, every blob's hash, every WARC file and record digest, and that each
+    capture's record is where the catalog says. Exit 1 on any damage; `nianbao recover` rebuilds a lost catalog."""
+    with open_archive(archive_dir, readonly=True) as a, progress_bar("verifying blobs", quiet=as_json) as bar, \
+            progress_bar("verifying WARC files", quiet=as_json) as bar2:
+        res = a.verify(quick=quick, warc_records=True if warc_records else None, progress=bar, warc_progress=bar2)
     if as_json:
         emit_json(res.as_dict())
     else:
-        out.print(f"checked {res.blobs_checked:,} blobs"
-                  + (f" and {res.warc_records_checked:,} WARC records" if warc_records else ""))
+        out.print(f"checked the catalog ({'quick_check' if quick else 'integrity_check'}), {res.blobs_checked:,} "
+                  f"blobs and {res.warc_records_checked:,} WARC records")
+        for p in res.catalog_problems:
+            out.print(f"[red]catalog[/red] {p}", highlight=False)
         for sha in res.missing:
-            out.print(f"[red]missing[/red] {sha}")
+            out.print(f"[red]missing[/red] {sha} (the catalog names it; the blob store does not hold it)")
         for sha in res.corrupt:
             out.print(f"[red]corrupt[/red] {sha} (its bytes no longer match its SHA-256)")
         for p in res.warc_problems:
-            out.print(f"[red]WARC[/red] {p}")
+            out.print(f"[red]WARC[/red] {p}", highlight=False)
+        for p in res.capture_problems[:20]:
+            out.print(f"[red]capture[/red] {p}", highlight=False)
+        if len(res.capture_problems) > 20:
+            out.print(f"… and {len(res.capture_problems) - 20} more capture(s) whose record is not where they say")
+        for p in res.unnamed_warcs:
+            out.print(f"[yellow]unnamed WARC[/yellow] {p}", highlight=False)
         if res.orphans:
             out.print(f"{len(res.orphans)} blob(s) on disk belong to no capture (left by an interrupted run; "
                       f"harmless, reused if fetched again)")
+        if res.catalog_problems:
+            out.print("The catalog is damaged; the WARC files and blobs hold every capture: rebuild it with "
+                      "`nianbao recover --force` (the damaged file is kept).")
         out.print("[green]archive OK[/green]" if res.ok else "[red]archive has problems[/red]")
     if not res.ok:
         sys.exit(1)
@@ -218,7 +232,7 @@ def reparse(archive_dir: Path | None, everything: bool, failed: bool, jobs: int 
         except RuntimeError as e:  # the broker or the shared location, in words
             raise click.ClickException(str(e)) from e
     data = {"parser_version": res.parser_version, "parsed": res.parsed, "documents": res.documents,
-            "reports": res.reports, "unassigned": res.unassigned, "failed": res.failed}
+            "reports": res.reports, "unassigned": res.unassigned, "failed": res.failed, "unreadable": res.unreadable}
     if as_json:
         emit_json(data)
     else:
@@ -228,6 +242,11 @@ def reparse(archive_dir: Path | None, everything: bool, failed: bool, jobs: int 
                      if res.unassigned else ""))
         for f in res.failed:
             out.print(f"  could not read {f['sha256'][:12]} ({f['kind']}, failed {f['failures']}x): {f['reason']}")
+        if res.unreadable:
+            out.print(f"[yellow]{len(res.unreadable)} original(s) skipped[/yellow]: the blob store could not give them "
+                      f"back; their documents are left as they were (nianbao verify lists the damage)")
+            for u in res.unreadable:
+                out.print(f"  skipped {u['sha256'][:12]}: {u['reason']}", highlight=False)
 
 
 @click.command()

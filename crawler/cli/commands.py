@@ -8,6 +8,7 @@ Errors are printed in plain words; the exit status is 1 for a failed check, 2 fo
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
@@ -37,6 +38,10 @@ def main() -> None:
         cli.main(prog_name="nianbao", standalone_mode=True)
     except (ArchiveError, CatalogError) as e:  # said in words by the archive; no traceback
         err.print(f"[red]error:[/red] {e}", highlight=False)
+        sys.exit(1)
+    except sqlite3.DatabaseError as e:  # a catalog damaged where this command first read it
+        err.print(f"[red]error:[/red] the catalog is damaged ({e}). Nothing is lost: the WARC files and blobs "
+                  f"hold every capture. Check with `nianbao verify`, rebuild with `nianbao recover`.", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
