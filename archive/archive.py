@@ -1,7 +1,7 @@
 """The archive as one object: a directory holding ``catalog.db``, ``blobs/`` and ``warc/``.
 
 The Python API the CLI and the web app use, name for name: ``stats``, ``reports``, ``show``, ``export``,
-``verify``, ``ingest``, ``import_warcs`` (``nianbao import``),
+``verify``, ``recover``, ``ingest``, ``import_warcs`` (``nianbao import``),
 ``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``; for the web app and the exports also
 ``count_reports``, ``report``, ``cells``/``count_cells``, ``iter_cells``, ``iter_reports``, ``agencies``,
 ``agency``, ``original``, ``texts``, ``pending_index`` and ``hosts``; ``unassigned`` and
@@ -96,6 +96,17 @@ class Archive:
 
         res = import_warcs(self, sources, **kwargs)
         self.reindex(only_pending=True)
+        return res
+
+    @staticmethod
+    def recover(path: Path | str, **kwargs):
+        """Rebuild a lost or damaged catalog from the WARC files and blobs (see :mod:`archive.ingest.recover`),
+        then the search index; a static method, since such an archive cannot be opened."""
+        from archive.ingest.recover import recover
+
+        res = recover(path, **kwargs)
+        with Archive.open(path) as a:
+            a.reindex()
         return res
 
     def reparse(self, **kwargs):

@@ -87,9 +87,8 @@ def test_verify_finds_missing_and_corrupt_blobs_and_damaged_warc_files(arch):
 
 def test_verify_finds_a_warc_cut_short_rows_that_point_at_no_record_and_unnamed_files(arch):
     f = facts(arch)
-    with Archive.open(arch) as a:
-        with a.catalog.transaction():
-            a.catalog.conn.execute("UPDATE captures SET warc_offset = warc_offset + 7 WHERE id = 2")
+    with Archive.open(arch) as a, a.catalog.transaction():
+        a.catalog.conn.execute("UPDATE captures SET warc_offset = warc_offset + 7 WHERE id = 2")
     shutil.copy(arch / "warc" / f["warc"][0], arch / "warc" / "stray.warc.gz")
     with Archive.open(arch, readonly=True) as a:
         res = a.verify()

@@ -138,7 +138,7 @@ class ArchiveWriter:
             return self._add_not_modified(cap)
         fetched = iso(cap.fetched_at)
         head = cap.body.head()
-        kind = _kind(cap, head)
+        kind = capture_kind(cap, head)
         if cap.source in ("ingest", "resource"):
             sha = _sha256(cap)
             digest = hex_to_digest(sha)
@@ -168,13 +168,14 @@ class ArchiveWriter:
 
     def _write_context(self, cap: Capture, ref, fetched: str) -> None:
         """What the crawl knew of a capture and the WARC records do not say (the link's text, the portal's
-        agency, a local file's name and that a user gave it), as a metadata record beside it: with the
-        blobs, the WARC files then hold everything ``recover`` needs to rebuild the catalog."""
+        agency, a local file's name and that a user gave it, the foreign record it was imported from), as a
+        metadata record beside it: with the blobs, the WARC files then hold what ``recover`` needs."""
         local = cap.source in ("ingest", "resource")  # a resource record: no HTTP headers of its own
         context = {k: v for k, v in (("link_text", cap.link_text), ("portal_agency", cap.portal_agency),
                                      ("source", cap.source if cap.source != "crawl" else None),
                                      ("filename", cap.filename if local else None),
-                                     ("headers", cap.headers if local else None)) if v}
+                                     ("headers", cap.headers if local else None),
+                                     ("source_record_id", cap.source_record_id)) if v}
         if context:
             block = json.dumps({"format": CONTEXT_FORMAT, **context}, ensure_ascii=False).encode("utf-8")
             self.warc.write_metadata(cap.final_url or cap.url, ref.record_id, block, META_TYPE, fetched)
@@ -220,6 +221,7 @@ class ArchiveWriter:
         http = response_http_headers(cap)
         revisit = Revisit(prev["final_url"], prev["fetched_at"], PROFILE_NOT_MODIFIED) if prev else None
         ref = self.warc.write_not_modified(cap, http, revisit)
+        self._write_context(cap, ref, iso(cap.fetched_at))
         self._captures.append(self._capture_row(cap, prev["sha256"] if prev else None, prev["size"] if prev else 0,
                                                 prev["kind"] if prev else None, ref,
                                                 prev["payload_digest"] if prev else None))
@@ -230,21 +232,7 @@ class ArchiveWriter:
                      ref.record_type)
 
     def _capture_row(self, cap: Capture, sha: str | None, size: int, kind: str | None, ref, digest) -> dict:
-        return {
-            "run_id": self.run_id, "source": cap.source, "url": cap.url, "final_url": cap.final_url,
-            "fetched_at": iso(cap.fetched_at), "status": cap.status if cap.source not in ("ingest", "resource")
-            else None, "method": cap.method if cap.source not in ("ingest", "resource") else None,
-            "headers": json.dumps(cap.headers, ensure_ascii=False), "content_type": cap.content_type,
-            "etag": cap.etag, "last_modified": cap.last_modified, "sha256": sha, "size": size, "kind": kind,
-            "filename": cap.filename, "referrer": cap.referrer, "link_text": cap.link_text,
-            "redirects": json.dumps([{"url": h.url, "status": h.status} for h in cap.redirects], ensure_ascii=False)
-            if cap.redirects else None,
-            "ip_address": cap.ip_address, "host": cap.host or None, "site_id": cap.site_id,
-            "portal_agency": cap.portal_agency,
-            "warc_file": ref.file, "warc_offset": ref.offset,
-            "warc_length": ref.length, "warc_record_id": ref.record_id, "warc_type": ref.record_type,
-            "payload_digest": digest, "source_record_id": cap.source_record_id,
-        }
+        return capture_row(cap, self.run_id, sha, size, kind, ref, digest)
 
     def _maybe_commit(self) -> None:
         if len(self._captures) >= self.batch_size or time.monotonic() - self._last_commit >= self.batch_seconds:
@@ -325,13 +313,33 @@ class ArchiveWriter:
             self.close(status="failed", error=f"{exc_type.__name__}: {exc}")
 
 
-def _kind(cap: Capture, head: bytes) -> str:
+def capture_kind(cap: Capture, head: bytes) -> str:
     """The kind, decided once here with the whole content at hand (a ZIP is opened to tell a DOCX,
     from disk if the body is spooled); the parser is handed it and does not sniff again."""
     if not head.startswith(b"PK"):
         return sniff(head, content_type=cap.content_type, filename=cap.filename or cap.final_url)
     with cap.body.open() as fh:
         return sniff(head, content_type=cap.content_type, filename=cap.filename or cap.final_url, data=fh)
+
+
+def capture_row(cap: Capture, run_id: int | None, sha: str | None, size: int, kind: str | None, ref,
+                digest: str | None) -> dict:
+    """The catalog row of one capture whose records are at ``ref`` (a writer's, or one ``recover`` read back)."""
+    return {
+        "run_id": run_id, "source": cap.source, "url": cap.url, "final_url": cap.final_url,
+        "fetched_at": iso(cap.fetched_at), "status": cap.status if cap.source not in ("ingest", "resource")
+        else None, "method": cap.method if cap.source not in ("ingest", "resource") else None,
+        "headers": json.dumps(cap.headers, ensure_ascii=False), "content_type": cap.content_type,
+        "etag": cap.etag, "last_modified": cap.last_modified, "sha256": sha, "size": size, "kind": kind,
+        "filename": cap.filename, "referrer": cap.referrer, "link_text": cap.link_text,
+        "redirects": json.dumps([{"url": h.url, "status": h.status} for h in cap.redirects], ensure_ascii=False)
+        if cap.redirects else None,
+        "ip_address": cap.ip_address, "host": cap.host or None, "site_id": cap.site_id,
+        "portal_agency": cap.portal_agency,
+        "warc_file": ref.file, "warc_offset": ref.offset,
+        "warc_length": ref.length, "warc_record_id": ref.record_id, "warc_type": ref.record_type,
+        "payload_digest": digest, "source_record_id": cap.source_record_id,
+    }
 
 
 def _done(value) -> Future:

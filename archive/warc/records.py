@@ -273,7 +273,8 @@ class ExchangeReader:
         scheme = urlsplit(uri).scheme.lower()
         if rtype == "resource":
             return self._resource(rec, uri, rid, scheme)
-        if scheme not in HTTP_SCHEMES or (not rec.http_headers and rtype == "response"):
+        local_revisit = rtype == "revisit" and scheme in ("file", "ftp")  # a local file archived again
+        if (scheme not in HTTP_SCHEMES and not local_revisit) or (not rec.http_headers and rtype == "response"):
             self.tally.other += 1  # dns:, whois:, a response without HTTP headers
             return None
         status = int(rec.http_headers.get_statuscode() or 0) if rec.http_headers else 0

@@ -334,8 +334,11 @@ class WarcWriter:
         return ref
 
     def write_not_modified(self, cap: Capture, http: StatusAndHeaders, revisit: Revisit | None) -> WarcRef:
-        """A 304 answer: a server-not-modified revisit of the last capture (or the bare 304 if none)."""
+        """A 304 answer: a server-not-modified revisit of the last capture (or the bare 304 if none), after
+        the redirects that led to it."""
         self._ensure_file()
+        for hop in cap.redirects:
+            self._hop(hop, cap)
         uri = cap.final_url or cap.url
         hb = headers_bytes(http)
         block = ("WARC-Block-Digest", digest_str(hashlib.sha256(hb).digest()))

@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from archive.archive import EXPORT_FORMATS, default_path
-from archive.errors import NotFound
+from archive.errors import ArchiveError, LockHeld, NotFound
 from crawler.cli.base import archive_option, emit_json, err, open_archive, out
 from crawler.cli.distributed import broker_option, shared_option
 from crawler.progress import progress_bar
@@ -173,6 +173,34 @@ def verify(archive_dir: Path | None, quick: bool, warc_records: bool, as_json: b
         out.print("[green]archive OK[/green]" if res.ok else "[red]archive has problems[/red]")
     if not res.ok:
         sys.exit(1)
+
+
+@click.command()
+@archive_option
+@click.option("--force", is_flag=True, help="Rebuild even a catalog SQLite finds sound.")
+@click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: up to 2).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def recover(archive_dir: Path | None, force: bool, jobs: int | None, as_json: bool) -> None:
+    """Rebuild a lost or damaged catalog from the WARC files and blobs; the damaged file is kept beside it."""
+    from archive.archive import Archive
+
+    where = archive_dir or default_path()
+    try:
+        with progress_bar("reading WARC files", quiet=as_json) as bar, progress_bar("parsing", quiet=as_json) as bar2:
+            res = Archive.recover(where, force=force, jobs=jobs, progress=bar, parse_progress=bar2)
+    except (ArchiveError, LockHeld) as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        emit_json(res.as_dict())
+        return
+    out.print(f"rebuilt the catalog of {where} from {res.warc_files} WARC file(s): {res.captures:,} captures, "
+              f"{res.blobs:,} originals ({res.blobs_restored} written back to the blob store from their WARC "
+              f"records), {res.documents:,} documents in {res.reports:,} reports")
+    if res.set_aside:
+        out.print(f"the damaged catalog is kept as {', '.join(res.set_aside)}", highlight=False)
+    for where_, what in res.notes:
+        out.print(f"[yellow]not recovered[/yellow] {where_}: {what}", highlight=False)
+    out.print("Run and harvest history is not in the WARC files: one 'recover' run now holds every capture.")
 
 
 @click.command()

@@ -14,7 +14,7 @@ import sys
 import click
 
 from archive.errors import ArchiveError, CatalogError
-from crawler.cli.archive import export, ingest, parse, reparse, reports, show, stats, verify
+from crawler.cli.archive import export, ingest, parse, recover, reparse, reports, show, stats, verify
 from crawler.cli.base import err
 from crawler.cli.crawl import crawl, demo, portals
 from crawler.cli.distributed import import_, worker
@@ -28,7 +28,7 @@ def cli() -> None:
     """nianbao (年报): harvest, archive and parse government information-disclosure annual reports."""
 
 
-for command in (stats, reports, show, export, verify, ingest, reparse, parse, crawl, portals, demo,
+for command in (stats, reports, show, export, verify, recover, ingest, reparse, parse, crawl, portals, demo,
                 schedule, import_, worker, coverage, search, reindex, serve):
     cli.add_command(command)
 
