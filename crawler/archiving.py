@@ -21,6 +21,7 @@ from twisted.internet import task
 from archive import Capture, RedirectHop
 from archive.capture import content_disposition_name, site_id_of
 from archive.ingest.write_service import WriteService
+from crawler.middlewares.browser_scope import FOLLOWED, kept_out
 from crawler.middlewares.lookup import NOT_RECHECKED
 from crawler.throttle import throttled_hosts
 
@@ -167,6 +168,8 @@ class ArchiveExtension:
             "resumed_from_archive": self.stats.get_value(RESUMED, 0), "reason": reason,
             "not_rechecked": self.stats.get_value(NOT_RECHECKED_STAT, 0),
             "throttled": throttled_hosts(self.stats.get_stats()),
+            "browser_kept_out": kept_out(self.stats.get_stats()),
+            "browser_redirected_out": kept_out(self.stats.get_stats(), FOLLOWED),
             "seconds": round(time.monotonic() - self.started, 1),
             "fetch_seconds": round(self.last_response - self.first_response, 3)}, on_progress=drain)
         if drain is not None:

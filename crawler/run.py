@@ -40,6 +40,8 @@ class PortalResult:
     failed: list[dict] = field(default_factory=list)  # no response, or an HTTP error status
     skipped: list[dict] = field(default_factory=list)  # robots.txt, off-site, trap and budget limits
     challenges_passed: int = 0  # pages behind an anti-bot challenge the browser got through
+    browser_kept_out: dict[str, int] = field(default_factory=dict)  # other host -> requests the browser was kept from
+    browser_redirected_out: dict[str, int] = field(default_factory=dict)  # other host -> server redirects it followed
     lists: list[dict] = field(default_factory=list)  # report lists not read in full, or short of their total
     years_without: list[int] = field(default_factory=list)  # due years, from the first found, with no report
 
@@ -77,6 +79,9 @@ class CrawlSummary:
     portals: list[PortalResult]
     fetch_seconds: float = 0.0  # first response to last: the crawl's own pace, without start-up and close
     not_rechecked: int = 0  # attachments without validators kept from the archive (page unchanged, capture young)
+    # other host -> requests of the crawl's pages in Chromium aborted for leaving their portal's scope
+    browser_kept_out: dict[str, int] = field(default_factory=dict)
+    browser_redirected_out: dict[str, int] = field(default_factory=dict)  # a server's redirect there, followed
     # Resource use of the crawl process and its parse workers, when it ran in a subprocess (KiB, seconds).
     peak_rss_kb: dict | None = None
     cpu_s: dict | None = None
@@ -165,6 +170,8 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         if years:
             res.years_without = [y for y in range(min(map(int, years)), last_due_year() + 1) if str(y) not in years]
         res.challenges_passed = len({x["url"] for x in stats.get("passed", []) if x.get("portal") == p.name})
+        res.browser_kept_out = _hosts(x for x in stats.get("browser_kept_out", []) if x["portal"] == p.name)
+        res.browser_redirected_out = _hosts(x for x in stats.get("browser_redirected_out", []) if x["portal"] == p.name)
         res.lists = [x for x in stats.get("lists", []) if x.get("portal") == p.name and shortfall(x)]
         results.append(res)
     status = run["status"] if run else "not started"
@@ -176,7 +183,17 @@ def summarize(archive: Archive, run_id: int | None, portals: list[PortalProfile]
         new_documents=run["new_documents"] if run else 0, new_reports=run["new_reports"] if run else 0,
         not_modified=run["not_modified"] if run else 0, seconds=stats.get("seconds", 0.0),
         fetch_seconds=stats.get("fetch_seconds", 0.0), resumed_from_archive=stats.get("resumed_from_archive", 0),
-        not_rechecked=stats.get("not_rechecked", 0), portals=results)
+        not_rechecked=stats.get("not_rechecked", 0), portals=results,
+        browser_kept_out=_hosts(stats.get("browser_kept_out", [])),
+        browser_redirected_out=_hosts(stats.get("browser_redirected_out", [])))
+
+
+def _hosts(rows) -> dict[str, int]:
+    """Requests per host, most first, from ``{host, requests}`` rows (crawler/middlewares/browser_scope.py)."""
+    out: Counter[str] = Counter()
+    for r in rows:
+        out[r["host"]] += r["requests"]
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def last_due_year(today: date | None = None) -> int:
@@ -196,6 +213,8 @@ def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]
                   "resumed_from_archive", "not_rechecked"):
             setattr(total, k, getattr(total, k) + getattr(s, k))
         total.portals += s.portals
+        for k in ("browser_kept_out", "browser_redirected_out"):
+            setattr(total, k, _hosts({"host": h, "requests": n} for x in (total, s) for h, n in getattr(x, k).items()))
         total.fetch_seconds = max(total.fetch_seconds, s.fetch_seconds)
     if total.status == "ok" and any(r.left_behind for r in total.portals):
         total.status = "incomplete"

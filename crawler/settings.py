@@ -73,6 +73,7 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "crawler.middlewares.scope.OffsiteBySet": 50,  # the same policy, quicker
             "crawler.middlewares.scope.ScopeMiddleware": 60,
+            "crawler.middlewares.browser_scope.BrowserScopeMiddleware": 70,  # Chromium kept in the same scope
             "crawler.middlewares.challenge.ChallengeMiddleware": 540,
             # after decompression (590), before MetaRefresh (580) reads the text
             "crawler.middlewares.encoding.EncodingMiddleware": 585,
@@ -104,8 +105,9 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
             "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 60_000,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
-            # the page's own requests (scripts fetching a list) name us too, not only the navigation
-            "PLAYWRIGHT_CONTEXTS": {"default": {"user_agent": settings["USER_AGENT"]}},
+            # the page's own requests (scripts fetching a list) name us too, not only the navigation; no
+            # service worker, whose requests no route sees (the browser's scope: crawler/middlewares/browser_scope.py)
+            "PLAYWRIGHT_CONTEXTS": {"default": {"user_agent": settings["USER_AGENT"], "service_workers": "block"}},
         })
     settings.update(overrides or {})
     return settings

@@ -90,6 +90,9 @@ def print_crawl_summary(console: Console, summary) -> None:
                   + (f"; {summary.not_rechecked} attachments without ETag/Last-Modified kept from the archive "
                      "(their page was unchanged and their copy younger than recheck_days)"
                      if summary.not_rechecked else ""))
+    for said in (kept_out_line(summary.browser_kept_out), redirected_out_line(summary.browser_redirected_out)):
+        if said:
+            console.print(said)
     behind = [(p.name, p.left_behind) for p in summary.portals if p.left_behind]
     for name, what in behind:
         console.print(f"[yellow]{name} left reports behind:[/yellow] {'; '.join(what)}")
@@ -116,6 +119,10 @@ def print_crawl_summary(console: Console, summary) -> None:
         if p.challenges_passed:
             t.add_row("challenges", f"{p.challenges_passed} page{'s' if p.challenges_passed > 1 else ''} behind an "
                       "anti-bot challenge, passed in Chromium")
+        if p.browser_kept_out:
+            t.add_row("kept in scope", kept_out_line(p.browser_kept_out))
+        if p.browser_redirected_out:
+            t.add_row("[yellow]left scope[/yellow]", redirected_out_line(p.browser_redirected_out))
         for b in p.blocked[:10]:
             t.add_row("[red]blocked[/red]", f"{b['url']}  {b['reason']}")
         for f in p.failed[:10]:
@@ -152,3 +159,23 @@ def throttled_line(h: dict) -> str:
             said.append(f"delay raised to {_s(floor)}")
     whose = "'s" if h.get("crawl_delay") else ""  # "127.0.0.60's robots.txt asks …"
     return f"{h['host']}{whose} {'; '.join(said)}"
+
+
+def _hosts_said(hosts: dict[str, int]) -> str:
+    return ", ".join(f"{h} ({k})" for h, k in list(hosts.items())[:8]) + (" …" if len(hosts) > 8 else "")
+
+
+def redirected_out_line(hosts: dict[str, int]) -> str:
+    """Server redirects to other hosts Chromium followed (no route sees a redirect), in words; empty when none."""
+    if not (n := sum(hosts.values())):
+        return ""
+    return (f"the browser followed {n} server redirect{'s' if n > 1 else ''} to other hosts (a redirect passes "
+            f"the browser's route; what it fetched there was dropped): {_hosts_said(hosts)}")
+
+
+def kept_out_line(hosts: dict[str, int]) -> str:
+    """What Chromium was kept from, in words (``the browser was kept from 3 requests to other hosts:
+    127.0.0.93 (2), cdn.example.com (1)``); empty when nothing."""
+    if not (n := sum(hosts.values())):
+        return ""
+    return f"the browser was kept from {n} request{'s' if n > 1 else ''} to other hosts: {_hosts_said(hosts)}"

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from functools import lru_cache
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
 import parsel
 import scrapy
@@ -26,6 +26,7 @@ from spiders.listapis import ApiCall, Record, list_plans, read_api
 from spiders.listing import ListLedger, list_items, list_key, page_announced, script_list, script_pager
 from spiders.pagination import hanweb_list, hanweb_records, record_hrefs, trs_pages
 from spiders.profiles import PortalProfile
+from spiders.profiles import url_host as _hostname
 
 MAX_HOPS = 4  # front page -> hub -> column -> list; pagination and report links do not count
 FOLLOW_SCORE = 25  # a navigation link must say at least this much about disclosure to be followed
@@ -41,11 +42,6 @@ EVIDENCE_JS = ("() => document.body && (document.body.innerText.replace(/\\s+/g,
 # memory stays flat however many portals a crawl holds).
 _clean = lru_cache(maxsize=65536)(L.clean_url)
 _classify = lru_cache(maxsize=65536)(L.classify)
-
-
-@lru_cache(maxsize=65536)
-def _hostname(url: str) -> str:
-    return urlsplit(url).hostname or ""
 
 
 def page_selector(html: str) -> parsel.Selector:
@@ -251,8 +247,8 @@ class DisclosureSpider(scrapy.Spider):
             yield link
 
     def in_scope(self, url: str, portal: PortalProfile) -> bool:
-        """The agency's own hosts only: copies of government pages elsewhere are spam mirrors."""
-        return _hostname(url) in portal.allowed_hosts
+        """The agency's own hosts only (:meth:`PortalProfile.covers`, the rule the browser follows too)."""
+        return portal.covers(url)
 
     def _hanweb(self, html: str, response: Response, portal: PortalProfile, hops: int, base: str):
         """A Hanweb datastore column: its records, and POSTs for the rest. Returns (report links, whether

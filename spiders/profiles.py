@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +38,12 @@ import tomli_w
 BUNDLED = Path(__file__).parent / "portals"
 RENDER_MODES = ("auto", "browser", "never")
 HINTS = ("list_selector", "url_patterns")
+
+
+@lru_cache(maxsize=65536)
+def url_host(url: str) -> str:
+    """The URL's host, lower-cased (``""`` for none); the same navigation links recur on every page, so cached."""
+    return urlsplit(url).hostname or ""
 
 
 class ProfileError(ValueError):
@@ -75,6 +82,11 @@ class PortalProfile:
             self.allowed_hosts = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
         self._check_hints()
         self._check_schedule()
+
+    def covers(self, url: str) -> bool:
+        """The portal's scope, for the spider's links, Scrapy's requests and the browser's alike: the agency's
+        own hosts only (copies of government pages elsewhere are spam mirrors)."""
+        return url_host(url) in self.allowed_hosts
 
     def _check_schedule(self) -> None:
         from datetime import date

@@ -47,7 +47,7 @@ class ScopeMiddleware:
         portal = spider.portals.get(request.meta.get("portal")) if spider is not None else None
         parts = urlsplit(request.url)
         host = parts.hostname or ""
-        if portal is not None and host not in portal.allowed_hosts and not request.url.endswith("/robots.txt"):
+        if portal is not None and not portal.covers(request.url) and not request.url.endswith("/robots.txt"):
             self._drop("off-site")
         if request.url.endswith("/robots.txt"):
             return None
