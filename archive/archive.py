@@ -269,7 +269,8 @@ class Archive:
         return sync(self.catalog, progress) if only_pending else rebuild(self.catalog, progress)
 
     def read_blob(self, sha256: str) -> bytes:
-        return self.store.read(sha256)
+        """The original's bytes, checked against its SHA-256 (BlobMissing, BlobCorrupt)."""
+        return self.store.read_verified(sha256)
 
     def has_blob(self, sha256: str) -> bool:
         """Whether the original is in the blob store (a catalog row alone does not say it is whole)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archive.warc.writer import locked
+from archive.warc.writer import UNCOMMITTED, locked
 
 if TYPE_CHECKING:
     from archive.archive import Archive
@@ -84,12 +84,15 @@ def verify(archive: Archive, *, quick: bool = False, warc_records: bool | None =
             _check_captures(cat, f["name"], records, res)
         if warc_progress:
             warc_progress(i, len(files))
+    for path in sorted((archive.warc_dir / UNCOMMITTED).glob("*.warc.gz")):
+        res.unnamed_warcs.append(f"{UNCOMMITTED}/{path.name}: set aside by a writer after a crash, as holding "
+                                 f"nothing the catalog committed (kept in case it does; delete it if not wanted)")
     if archive.warc_dir.is_dir():
         for path in sorted(archive.warc_dir.glob("*.warc.gz")):
             if path.name not in names:
                 res.unnamed_warcs.append(f"{path.name}: " + ("being written now" if locked(path) else
                                          "no catalog row names it (a writer that crashed before its first "
-                                         "commit; the next write removes it)"))
+                                         "commit; the next write sets it aside)"))
     return res
 
 
@@ -104,24 +107,23 @@ def _foreign_keys(cat) -> list[str]:
 def _check_records(path: Path, committed: int, res: VerifyResult) -> dict[int, str]:
     """Read every committed record, checking its digests; return record ids by offset."""
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
 
     res.warc_problems += _gzip_problems(path, committed)
     records: dict[int, str] = {}
     # warcio prints a gzip CRC error to stdout and reads on (the check above is what reports it)
     with open(path, "rb") as fh, contextlib.redirect_stdout(io.StringIO()):
         try:
-            it = ArchiveIterator(fh, check_digests=True)
+            # only what the catalog committed: a live writer's tail is no damage
+            it = ArchiveIterator(io.BufferedReader(_Committed(fh, committed), 1 << 20), check_digests=True)
             for record in it:
-                if it.offset >= committed:
-                    break
                 records[it.offset] = record.rec_headers.get_header("WARC-Record-ID")
                 record.raw_stream.read()
                 res.warc_records_checked += 1
                 for p in record.digest_checker.problems:
                     res.warc_problems.append(f"{path.name} @{it.offset}: {p}")
-        except (ArchiveLoadFailed, OSError, EOFError, ValueError) as e:
-            res.warc_problems.append(f"{path.name}: unreadable after {len(records)} record(s) ({e})")
+        except Exception as e:  # warcio fails on damaged headers in many ways (ArchiveLoadFailed, AttributeError)
+            res.warc_problems.append(f"{path.name}: unreadable after {len(records)} record(s) "
+                                     f"({type(e).__name__}: {e})")
     return records
 
 

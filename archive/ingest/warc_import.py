@@ -27,9 +27,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from archive.capture import Capture, iso, utcnow
+from archive.ingest.writer import CONTEXT_FORMAT
 from archive.parser import PARSER_VERSION, ParseResult
 from archive.store.body import Body
-from archive.warc.records import Exchange, ExchangeReader, Spool, first_record_id, open_source, source_size, warc_date
+from archive.warc.records import (
+    META_TYPE,
+    Exchange,
+    ExchangeReader,
+    Spool,
+    first_record_id,
+    open_source,
+    source_size,
+    warc_date,
+)
 
 if TYPE_CHECKING:
     from archive.archive import Archive
@@ -151,7 +161,7 @@ class Importer:
                 self.result.notes.append((cap.final_url or cap.url, "a revisit of a record this archive does not "
                                           "hold: not imported (import the WARC holding the original first)"))
                 return
-            cap.body = Body(data=self.archive.store.read(orig["sha256"]))
+            cap.body = Body(data=self.archive.store.read_verified(orig["sha256"]))
             cap.raw_body = None
             if not cap.status:  # no HTTP headers of its own
                 cap.status, cap.headers = orig["status"] or 200, json.loads(orig["headers"] or "[]")
@@ -177,9 +187,20 @@ class Importer:
         from archive.examine.placement import Placer
 
         placer = Placer(self.catalog)
+        rows = {rid: self.catalog.one("SELECT id, sha256, warc_record_id, final_url, url, fetched_at FROM captures "
+                                      "WHERE source_record_id = ?", (rid,)) for rid in meta}
+        # the context the crawl found goes into our WARC first (for `nianbao recover`), made durable before
+        # the catalog says it
+        for rid, m in meta.items():
+            context = {col: m[col] for col in ("link_text", "portal_agency") if m.get(col)}
+            if context and (row := rows[rid]) and row["warc_record_id"]:
+                block = json.dumps({"format": CONTEXT_FORMAT, **context}, ensure_ascii=False).encode("utf-8")
+                self.writer.warc.write_metadata(row["final_url"] or row["url"], row["warc_record_id"], block,
+                                                META_TYPE, row["fetched_at"])
+        self.writer.commit()
         with self.catalog.transaction():
             for rid, m in meta.items():
-                row = self.catalog.one("SELECT id, sha256 FROM captures WHERE source_record_id = ?", (rid,))
+                row = rows[rid]
                 if row is None:
                     continue
                 for col in ("link_text", "portal_agency"):  # the context the crawl found, kept as it was

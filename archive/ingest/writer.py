@@ -24,6 +24,7 @@ from archive.examine.pipeline import examine, pending
 from archive.examine.placement import Placed
 from archive.extract.formats import MEDIA_TYPES, sniff
 from archive.store.durability import pid_alive
+from archive.store.locks import FileLock
 from archive.warc.records import META_TYPE
 from archive.warc.writer import (
     PROFILE_NOT_MODIFIED,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 
 THREADED_STAGE_MIN = 256 * 1024
+WRITERS_LOCK = "writers.lock"
 CONTEXT_FORMAT = "nianbao-capture-context/1"
 
 
@@ -103,6 +105,9 @@ class ArchiveWriter:
         self.batch_seconds = batch_seconds
         self.examine_after = examine
         self.jobs = jobs
+        # many writers at once, but none while `nianbao recover` swaps the catalog (it takes this exclusively)
+        self._lock = FileLock(archive.path / "locks" / WRITERS_LOCK, "writing to the archive", shared=True).acquire(
+            what="writer", kind=kind)
         self.recovered = recover_archive(archive)
         self.stats = RunStats()
         with self.catalog.transaction() as db:
@@ -178,7 +183,7 @@ class ArchiveWriter:
                                      ("source_record_id", cap.source_record_id)) if v}
         if context:
             block = json.dumps({"format": CONTEXT_FORMAT, **context}, ensure_ascii=False).encode("utf-8")
-            self.warc.write_metadata(cap.final_url or cap.url, ref.record_id, block, META_TYPE, fetched)
+            self.warc.write_metadata(cap.final_url or cap.url, ref.record_id, block, META_TYPE, fetched, follow=True)
 
     def _stage(self, sha: str, cap: Capture, kind: str, fetched: str) -> bool:
         """Queue the body for the blob store (written on worker threads while the WARC record is
@@ -299,6 +304,7 @@ class ArchiveWriter:
                                          "records": st.records, "closed": int(st.closed)}, pk="name")
             self._write_run(db, status=status, ended_at=iso(utcnow()), error=error)
         self.closed = True
+        self._lock.release()
         return self.stats
 
     def __enter__(self) -> ArchiveWriter:

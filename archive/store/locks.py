@@ -20,18 +20,20 @@ from archive.errors import LockHeld
 
 
 class FileLock:
-    """A non-blocking exclusive ``flock`` on ``path``; :meth:`acquire` raises :class:`LockHeld`."""
+    """A non-blocking exclusive ``flock`` on ``path`` (``shared``: one of many holders, which keeps out an
+    exclusive one); :meth:`acquire` raises :class:`LockHeld`."""
 
-    def __init__(self, path: Path | str, what: str) -> None:
+    def __init__(self, path: Path | str, what: str, *, shared: bool = False) -> None:
         self.path = Path(path)
         self.what = what
+        self.shared = shared
         self.fd: int | None = None
 
     def acquire(self, **info) -> FileLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise LockHeld(self.path, read_holder(self.path), self.what) from None

@@ -230,6 +230,10 @@ class ExchangeReader:
             yield done
         yield from self._dead_ends()
 
+    def flush(self) -> Exchange | None:
+        """The exchange read last, complete as far as it got (a reading that stopped early keeps it)."""
+        return self._complete()
+
     def _complete(self) -> Exchange | None:
         """The pending exchange with its request, if it is one to import; nothing pending any more."""
         pending, self.pending = self.pending, None

@@ -40,6 +40,7 @@ DEFAULT_MAX_SIZE = 1_000_000_000  # WARC/1.1 Annex C recommends about 1 GB per f
 # setting up a deflate stream costs more than the bytes it would save.
 DEFLATE_LEVEL = 1
 ORIG_PREFIX = "X-Archive-Orig-"  # pywb's convention for a header kept but no longer true of the body
+UNCOMMITTED = "uncommitted"  # warc/uncommitted/: files a crashed writer left before the catalog named them
 
 
 def digest_str(raw: bytes) -> str:
@@ -361,9 +362,12 @@ class WarcWriter:
             *self._common(cap), ("WARC-Profile", PROFILE_IDENTICAL), ("WARC-Refers-To-Target-URI", revisit.uri),
             ("WARC-Refers-To-Date", revisit.date), ("WARC-Payload-Digest", digest)], b"", None, None, level=0)
 
-    def write_metadata(self, uri: str, refers_to: str, block: bytes, content_type: str, date: str) -> WarcRef:
-        """A ``metadata`` record about an earlier record (what a worker parsed from a response)."""
-        self._ensure_file()
+    def write_metadata(self, uri: str, refers_to: str, block: bytes, content_type: str, date: str, *,
+                       follow: bool = False) -> WarcRef:
+        """A ``metadata`` record about an earlier record (what a worker parsed from a response); ``follow``
+        keeps it in the file of the record just written, even when that file is full."""
+        if not (follow and self._fh is not None):
+            self._ensure_file()
         return self._record("metadata", uri, [
             ("WARC-Date", date), ("WARC-Refers-To", refers_to),
             ("WARC-Block-Digest", digest_str(hashlib.sha256(block).digest()))], block, None, content_type)
@@ -416,10 +420,13 @@ def recover(directory: Path, open_files: dict[str, int], known: set[str]) -> dic
         if locked(path):
             continue
         if path.name not in known:
-            # Created, but the crash came before the catalog named it: it holds nothing committed.
+            # Created, but the crash came before the catalog named it: it holds nothing committed (unless the
+            # catalog was replaced meanwhile), so it is moved aside, not deleted, and `nianbao verify` lists it.
+            aside = Path(directory) / UNCOMMITTED
+            aside.mkdir(exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            actions[path.name] = "removed (never committed)"
+                os.replace(path, aside / path.name)
+            actions[path.name] = f"moved to {UNCOMMITTED}/ (never committed)"
             continue
         size, want = path.stat().st_size, open_files[path.name]
         if size > want:
