@@ -81,6 +81,23 @@ def test_a_record_damaged_mid_file_costs_only_that_record(tmp_path):
     assert len(res.notes) == 1 and "damaged" in res.notes[0][1]
 
 
+def test_an_address_with_a_fragment_and_its_304_come_back(tmp_path):
+    """gkmlpt columns are addressed by fragment (/gkmlpt/index#2629); the server is asked without it, so the
+    records do not say it: the context record does, and the later 304 finds what it repeats."""
+    where = tmp_path / "arch"
+    with Archive.open(where) as a:
+        with a.writer(examine=False) as w:
+            w.add(Capture(url="http://g.example/gkmlpt/index#2629", final_url="http://g.example/gkmlpt/index",
+                          body=page(3), headers=[("Content-Type", "text/html")]))
+        with a.writer(examine=False) as w:
+            w.add(Capture(url="http://g.example/gkmlpt/index#2629", body=b"", status=304))
+    want = rows(where)
+    assert want[1][COLUMNS.index("sha256")]  # the 304 repeats the page
+    lose_catalog(where)
+    Archive.recover(where)
+    assert rows(where) == want
+
+
 def test_a_damaged_blob_is_written_back_from_its_record(tmp_path):
     where = tmp_path / "arch"
     with Archive.open(where) as a, a.writer(examine=False) as w:

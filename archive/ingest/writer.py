@@ -176,7 +176,10 @@ class ArchiveWriter:
         agency, a local file's name and that a user gave it, the foreign record it was imported from), as a
         metadata record beside it: with the blobs, the WARC files then hold what ``recover`` needs."""
         local = cap.source in ("ingest", "resource")  # a resource record: no HTTP headers of its own
-        context = {k: v for k, v in (("link_text", cap.link_text), ("portal_agency", cap.portal_agency),
+        # the address asked for, where the records do not give it back (a fragment: gkmlpt's #2629 columns)
+        asked = cap.redirects[0].url if cap.redirects else (cap.final_url or cap.url)
+        context = {k: v for k, v in (("url", cap.url if cap.url != asked else None),
+                                     ("link_text", cap.link_text), ("portal_agency", cap.portal_agency),
                                      ("source", cap.source if cap.source != "crawl" else None),
                                      ("filename", cap.filename if local else None),
                                      ("headers", cap.headers if local else None),
