@@ -5,15 +5,14 @@ pointing at the record it names; files no row names are listed too."""
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import sqlite3
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archive.warc import members
 from archive.warc.writer import UNCOMMITTED, locked
 
 if TYPE_CHECKING:
@@ -105,55 +104,31 @@ def _foreign_keys(cat) -> list[str]:
 
 
 def _check_records(path: Path, committed: int, res: VerifyResult) -> dict[int, str]:
-    """Read every committed record, checking its digests; return record ids by offset."""
+    """Every committed record: its gzip member's CRC and length (warcio prints a CRC error and reads on, and
+    no WARC digest covers a record's headers), then its digests; return record ids by offset."""
     from warcio.archiveiterator import ArchiveIterator
 
-    res.warc_problems += _gzip_problems(path, committed)
-    records: dict[int, str] = {}
-    # warcio prints a gzip CRC error to stdout and reads on (the check above is what reports it)
-    with open(path, "rb") as fh, contextlib.redirect_stdout(io.StringIO()):
+    scanned = members.scan(path, end=committed)  # only what the catalog committed: a live writer's tail is no damage
+    for start, end in scanned.damaged:
+        res.warc_problems.append(f"{path.name}: damaged compressed data in bytes {start}-{end}")
+    at_file = {}  # where each whole member starts in the stream of them, against where it is in the file
+    at = 0
+    for m in scanned.members:
+        at_file[at] = m.offset
+        at += m.length
+    read = 0
+    with members.GoodMembers(path, scanned.members) as good, contextlib.redirect_stdout(io.StringIO()):
         try:
-            # only what the catalog committed: a live writer's tail is no damage
-            it = ArchiveIterator(io.BufferedReader(_Committed(fh, committed), 1 << 20), check_digests=True)
+            it = ArchiveIterator(io.BufferedReader(good, 1 << 20), check_digests=True)
             for record in it:
-                records[it.offset] = record.rec_headers.get_header("WARC-Record-ID")
                 record.raw_stream.read()
+                read += 1
                 res.warc_records_checked += 1
                 for p in record.digest_checker.problems:
-                    res.warc_problems.append(f"{path.name} @{it.offset}: {p}")
+                    res.warc_problems.append(f"{path.name} @{at_file.get(it.offset, it.offset)}: {p}")
         except Exception as e:  # warcio fails on damaged headers in many ways (ArchiveLoadFailed, AttributeError)
-            res.warc_problems.append(f"{path.name}: unreadable after {len(records)} record(s) "
-                                     f"({type(e).__name__}: {e})")
-    return records
-
-
-class _Committed(io.RawIOBase):
-    """The first ``size`` bytes of a file: what the catalog committed (a writer may be appending)."""
-
-    def __init__(self, fh, size: int) -> None:
-        self.fh, self.left = fh, size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        n = self.fh.readinto(memoryview(b)[:max(0, min(len(b), self.left))])
-        self.left -= n or 0
-        return n or 0
-
-
-def _gzip_problems(path: Path, committed: int) -> list[str]:
-    """Every gzip member's CRC and length (the standard library checks them; warcio does not), so a flipped
-    byte in a record's headers, which no WARC digest covers, is found too."""
-    with open(path, "rb") as fh:
-        raw = io.BufferedReader(_Committed(fh, committed), 1 << 20)
-        try:
-            with gzip.GzipFile(fileobj=raw) as gz:
-                while gz.read(1 << 20):
-                    pass
-        except (OSError, EOFError, zlib.error) as e:
-            return [f"{path.name}: damaged compressed data before byte {fh.tell()} ({e})"]
-    return []
+            res.warc_problems.append(f"{path.name}: unreadable after {read} record(s) ({type(e).__name__}: {e})")
+    return {m.offset: m.record_id for m in scanned.members}
 
 
 def _check_captures(cat, name: str, records: dict[int, str], res: VerifyResult) -> None:

@@ -78,9 +78,9 @@ def convert_office(store: BlobStore, items: list[tuple[str, dict]]) -> None:
             except BlobError as e:
                 hint["unreadable"] = str(e)
     for start in range(0, len(office), OFFICE_BATCH):
-        chunk = [(sha, hint) for sha, hint, _ in office[start:start + OFFICE_BATCH]]
-        results = to_docx([(data, hint["kind"]) for _, hint, data in office[start:start + OFFICE_BATCH]])
-        for (_, hint), res in zip(chunk, results, strict=True):
+        chunk = office[start:start + OFFICE_BATCH]
+        results = to_docx([(data, hint["kind"]) for _, hint, data in chunk])
+        for (_, hint, _), res in zip(chunk, results, strict=True):
             if isinstance(res, bytes):
                 hint["docx"] = res
 

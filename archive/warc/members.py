@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from archive.warc.records import META_TYPE
+
 GZIP_MAGIC = b"\x1f\x8b\x08"
 CHUNK = 1 << 20
 HEAD = 64 * 1024  # a record's WARC headers are in its first bytes; more is read only for metadata records
@@ -119,8 +121,8 @@ def _next_header(fh: BinaryIO, start: int, size: int) -> int:
 
 
 def context_of(member: Member) -> dict | None:
-    """A metadata record's JSON block (ours: what a capture's context was), or None."""
-    if member.payload is None:
+    """Our metadata record's JSON block (what a capture's context was), or None for any other record."""
+    if member.payload is None or (member.content_type or "").split(";")[0].strip() != META_TYPE:
         return None
     try:
         value = json.loads(member.payload)
