@@ -86,8 +86,8 @@ def build_portals(n: int, filler: int) -> list[Portal]:
     return out
 
 
-def profiles_for(portals: list[Portal], servers: list[PortalServer]) -> list[PortalProfile]:
-    return [PortalProfile(name=p.name, agency=p.agency, start_urls=[s.url + "/"], delay=0.0, render="never")
+def profiles_for(portals: list[Portal], servers: list[PortalServer], delay: float = 0.0) -> list[PortalProfile]:
+    return [PortalProfile(name=p.name, agency=p.agency, start_urls=[s.url + "/"], delay=delay, render="never")
             for p, s in zip(portals, servers, strict=True)]
 
 
@@ -95,11 +95,12 @@ NO_FLOOR = ("politeness floor set to 0 s for this benchmark only (every portal's
             "AUTOTHROTTLE_START_DELAY, in the full crawl and the replay alike); real crawls keep each host's delay")
 
 
-def check_politeness(settings: dict) -> None:
-    """The bench's promise: no delay floor anywhere, and the same throttle on both sides."""
+def check_politeness(settings: dict, delay: float = 0.0) -> None:
+    """The bench's promise: the same delay floor for every host (0 unless --delay), and the same throttle
+    on both sides."""
     delays = {c["delay"] for c in settings["DOWNLOAD_SLOTS"].values()}
-    assert delays <= {0.0}, delays
-    assert float(settings.get("DOWNLOAD_DELAY", 0.0)) == 0.0 and float(settings["AUTOTHROTTLE_START_DELAY"]) == 0.0
+    assert delays <= {delay}, delays
+    assert float(settings.get("DOWNLOAD_DELAY", 0.0)) == 0.0 and float(settings["AUTOTHROTTLE_START_DELAY"]) == delay
     assert settings["EXTENSIONS"].get("crawler.throttle.PoliteThrottle") is not None
 
 
@@ -129,7 +130,7 @@ def fetch_only(job_path: str, result_path: str) -> None:
     # the same throttle as the full crawl (PoliteThrottle, not Scrapy's AutoThrottle); the archive and display go
     settings["EXTENSIONS"] = {k: v for k, v in settings["EXTENSIONS"].items()
                               if k not in ("crawler.archiving.ArchiveExtension", "crawler.live.LiveProgress")}
-    check_politeness(settings)
+    check_politeness(settings, job["delay"])
     settings.update({"REDIRECT_ENABLED": False, "HTTPERROR_ALLOW_ALL": True, "RETRY_ENABLED": False})
     counts = {"responses": 0, "bytes": 0, "opened": 0.0, "closed": 0.0, "first": 0.0, "last": 0.0}
 
@@ -169,31 +170,33 @@ def fetch_only(job_path: str, result_path: str) -> None:
                                              "peak_rss_kb": me.ru_maxrss, "cpu_s": me.ru_utime + me.ru_stime}))
 
 
-def run_floor(archive: Path, profiles: list[PortalProfile], requests: list[dict]) -> dict:
+def run_floor(archive: Path, profiles: list[PortalProfile], requests: list[dict], delay: float = 0.0) -> dict:
     from dataclasses import asdict
 
     with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp:
         job, result = Path(tmp, "job.json"), Path(tmp, "result.json")
         job.write_text(json.dumps({"archive": str(archive), "profiles": [asdict(p) for p in profiles],
-                                   "requests": requests}))
+                                   "requests": requests, "delay": delay}))
         subprocess.run([sys.executable, __file__, "--fetch-only", str(job), str(result)], check=True)
         return json.loads(result.read_text())
 
 
-def measure(n: int, portals: list[Portal], servers: list[PortalServer], root: Path, round_: int) -> dict:
+def measure(n: int, portals: list[Portal], servers: list[PortalServer], root: Path, round_: int,
+            delay: float = 0.0) -> dict:
     mine, sv = portals[:n], servers[:n]
     for p in mine:
         p.site.hits.clear()
-    profiles = profiles_for(mine, sv)
+    profiles = profiles_for(mine, sv, delay)
     archive = root / f"archive-{n}-{round_}"
-    check_politeness(crawl_settings.build(archive, profiles, browser=False, resume_runs=[]))  # what crawl() builds
+    # what crawl() builds
+    check_politeness(crawl_settings.build(archive, profiles, browser=False, resume_runs=[]), delay)
     t0 = time.monotonic()
     full = crawl_in_subprocess(archive, profiles, browser="never", progress=False)
     wall = time.monotonic() - t0
     requests = replay_requests(mine, sv)
     attachments = sum(1 for p in mine for h in p.site.hits if h.path.endswith(".pdf") or "/attach/" in h.path)
     reports = sum(len(ys) for r in full["portals"] for ys in r["reports"].values())
-    floor = run_floor(root / "unused", profiles, requests)
+    floor = run_floor(root / "unused", profiles, requests, delay)
     return {"portals": n, "responses": full["responses"], "attachments": attachments, "reports_found": reports,
             "reports_published": sum(len(p.reports) for p in mine), "full_s": full["fetch_seconds"],
             "full_wall_s": wall,
@@ -211,6 +214,9 @@ def main() -> None:
     ap.add_argument("--portals", default="25,50,100", help="portal counts to measure (comma-separated)")
     ap.add_argument("--filler", type=int, default=40, help="extra column entries per static portal")
     ap.add_argument("--rounds", type=int, default=1, help="repeat each count; the median is reported")
+    ap.add_argument("--delay", type=float, default=0.0,
+                    help="per-host politeness floor in seconds for both sides (default 0: the crawl bound by CPU; "
+                         "1-2 s is what real crawls keep)")
     ap.add_argument("--fetch-only", nargs=2, metavar=("JOB", "RESULT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.fetch_only:
@@ -224,13 +230,15 @@ def main() -> None:
           flush=True)
     portals = build_portals(counts[-1], args.filler)
     print(f"  built in {time.monotonic() - t0:.0f} s", flush=True)
-    print(NO_FLOOR, flush=True)
+    print(NO_FLOOR if args.delay == 0 else
+          f"politeness floor {args.delay:g} s per host on both sides (profiles' delay and AUTOTHROTTLE_START_DELAY)",
+          flush=True)
     servers = [PortalServer(p.site, host=f"127.0.0.{2 + i}", port=0).start() for i, p in enumerate(portals)]
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="nianbao-bench-crawl-") as tmp:
             for n in counts:
-                runs = [measure(n, portals, servers, Path(tmp), r) for r in range(args.rounds)]
+                runs = [measure(n, portals, servers, Path(tmp), r, args.delay) for r in range(args.rounds)]
                 row = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 rows.append(row)
                 print(f"{n:>4} portals: {row['responses']:.0f} responses ({row['attachments']:.0f} attachments), "

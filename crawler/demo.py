@@ -26,6 +26,9 @@ from spiders.demo.scripted import build_pager
 from spiders.demo.server import PortalServer
 from spiders.profiles import PortalProfile
 
+DEMO_DIR = Path("nianbao-demo")
+# The demo writes only an archive it made itself: this file marks one (a user's real archive has none).
+DEMO_MARK = "NIANBAO-DEMO"
 DEMO_PORT = 8802  # fixed, so a second `nianbao demo` revisits the same URLs
 PORTALS = (("static", 1, [2019, 2020, 2021, 2022, 2023], {"scanned": True}),
            ("trs", 2, [2020, 2021, 2022, 2023], {}), ("hanweb", 3, [2021, 2022, 2023], {}),
@@ -60,9 +63,48 @@ def summary_from(data: dict) -> CrawlSummary:
     return CrawlSummary(**{**data, "portals": [PortalResult(**p) for p in data["portals"]]})
 
 
-def run_demo(archive_dir: Path, *, console: Console | None = None, browser: str = "auto",
+class NotDemoArchive(Exception):
+    """The directory given to the demo holds something else (a real archive, other files): left untouched."""
+
+
+def claim(archive_dir: Path) -> None:
+    """Make ``archive_dir`` the demo's own, or refuse: the demo crawls simulated portals, and their
+    reports must never land in a user's real archive (``$NIANBAO_ARCHIVE`` is not read for the demo)."""
+    mark = archive_dir / DEMO_MARK
+    if archive_dir.exists() and not archive_dir.is_dir():
+        raise NotDemoArchive(f"{archive_dir} is a file, not a directory the demo can use")
+    if archive_dir.is_dir() and any(archive_dir.iterdir()) and not mark.exists() and not _demo_made(archive_dir):
+        raise NotDemoArchive(f"{archive_dir} is not empty and was not made by `nianbao demo` (it has no "
+                             f"{DEMO_MARK} file); the demo writes only its own archive: give it a new directory "
+                             f"with --archive, or leave --archive out to use ./{DEMO_DIR}")
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    mark.write_text("An archive made by `nianbao demo` from simulated portals: its reports are not real.\n",
+                    encoding="utf-8")
+
+
+def _demo_made(archive_dir: Path) -> bool:
+    """An archive an earlier demo made before it marked its archives: its captures are all from loopback
+    hosts, with at least one."""
+    try:
+        with Archive.open(archive_dir, readonly=True) as a:
+            hosts = a.hosts()
+    except Exception:  # not an archive at all (or not one we can read): not the demo's
+        return False
+    return bool(hosts) and all(h.split(":")[0].startswith("127.") for h in hosts)
+
+
+def example_report(archive_dir: Path) -> str:
+    """A report the archive holds, as `nianbao show` takes it (机关/年度), for the hints printed after the demo."""
+    with Archive.open(archive_dir, readonly=True) as a:
+        rows = a.reports()
+    best = max(rows, key=lambda r: (r["year"] or 0, r["agency"] or ""), default=None)
+    return f"{best['agency']}/{best['year']}" if best and best["agency"] and best["year"] else "1"
+
+
+def run_demo(archive_dir: Path = DEMO_DIR, *, console: Console | None = None, browser: str = "auto",
              small: bool = False, progress: bool = True) -> dict:
     console = console or Console()
+    claim(archive_dir)
     console.print("building the simulated portals (the first time, LibreOffice makes their PDF and DOC files; "
                   "they are cached afterwards)…")
     portals = demo_portals(small)
@@ -95,10 +137,10 @@ def run_demo(archive_dir: Path, *, console: Console | None = None, browser: str 
         counts = Counter(v.status for v in verdicts)
         console.print("compliance (was each year's report published by its deadline?): "
                       + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-        where = archive_dir
+        where, example = archive_dir, example_report(archive_dir)
         console.print("next:\n"
                       f"  nianbao reports --archive {where}          # one line per report\n"
-                      f"  nianbao show 1 --archive {where}           # a report's tables, checks, documents\n"
+                      f"  nianbao show {example} --archive {where}   # a report's tables, checks, documents\n"
                       f"  nianbao export --format csv --archive {where} -o cells.csv\n"
                       f"  nianbao portals add URL --archive {where}  # then `nianbao schedule start` harvests it\n"
                       f"  datasette serve {where}/catalog.db         # browse and query it in a web page")

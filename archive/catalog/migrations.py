@@ -243,6 +243,12 @@ def m011_old_failures_settled(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE blobs SET parse_failures = 3 WHERE role = 'failed' AND parse_failures = 0")
 
 
+def m012_own_record_ids(db: sqlite_utils.Database) -> None:
+    """An index on ``captures.warc_record_id``: an import asks of every record whether it is one of the
+    archive's own (its ``export --format warc`` read back), which adds nothing twice (issue 15)."""
+    db["captures"].create_index(["warc_record_id"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -255,5 +261,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (9, "the portal profile's agency on captures", m009_portal_agency),
     (10, "failed parses counted", m010_parse_failures),
     (11, "failures from before counting left to reparse --failed", m011_old_failures_settled),
+    (12, "the archive's own WARC record ids indexed", m012_own_record_ids),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from archive.capture import Capture, display_name, http_date
 from archive.errors import CaptureError
+from archive.extract.formats import sniff, suffix
 from archive.store.body import Body
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class IngestResult:
     new_documents: int = 0
     new_reports: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # files not archived
+    not_documents: list[tuple[str, str]] = field(default_factory=list)  # left out on purpose: (file, what it is)
     notes: list[tuple[str, str]] = field(default_factory=list)  # archived, but not (fully) understood
     run_id: int | None = None
 
@@ -40,9 +42,42 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+# A report arrives as a page, a PDF, a Word or WPS file, a scan, or plain text: what each needs its name to say
+# besides its bytes (a .py or .json file is text too, and a .js page fragment may look like HTML).
+TEXT_SUFFIXES = frozenset({"", ".txt", ".text"})
+PAGE_SUFFIXES = frozenset({"", ".htm", ".html", ".shtml", ".xhtml", ".mht", ".jsp", ".asp", ".aspx", ".php",
+                           ".txt"})
+# a name that says document is taken at its word even when the bytes do not (a cut-short or damaged download
+# is the user's to keep; its parse fails in words)
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".doc", ".docx", ".wps", ".rtf", ".odt", ".ofd", ".htm", ".html", ".shtml",
+                               ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".gif", ".bmp", ".webp"})
+SNIFF_BYTES = 8192
+
+
+def not_a_document(path: Path) -> str | None:
+    """Why ``path`` is not a document a report could be (in words), or None when it may be one: decided by
+    its bytes (:func:`archive.extract.formats.sniff`), with its name breaking the ties text leaves."""
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+    if not head:
+        return "an empty file"
+    kind = sniff(head, filename=path.name)
+    ext = suffix(path.name)
+    if ext in DOCUMENT_SUFFIXES or kind in ("pdf", "docx", "doc", "wps", "image"):
+        return None
+    if kind == "html":
+        return None if ext in PAGE_SUFFIXES else f"a {ext} file, not a page or document"
+    if kind == "text":
+        return None if ext in TEXT_SUFFIXES else f"a {ext} text file (source code, data or notes), not a report"
+    if kind == "zip":
+        return "a ZIP archive (unpack it and ingest the files inside)"
+    return f"not a document format ({kind}{', ' + ext if ext else ''})"
+
+
 def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[[int, int, str], None] | None = None,
            parse_progress: Callable[[int, int], None] | None = None, jobs: int | None = None) -> IngestResult:
-    """Ingest files; a file already archived unchanged (same path, size and mtime) is skipped."""
+    """Ingest the documents among ``paths`` (pages, PDF, Word/WPS, scans, text; other files are listed in
+    ``not_documents``, not archived); a file already archived unchanged (same path, size and mtime) is skipped."""
     files = expand(paths)
     result = IngestResult()
     with archive.writer(kind="ingest", jobs=jobs) as w:
@@ -55,6 +90,9 @@ def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[
                 st = path.stat()
                 if not path.is_file():
                     raise OSError("not a regular file")
+                if (why := not_a_document(path)) is not None:
+                    result.not_documents.append((shown, why))
+                    continue
             except OSError as e:
                 result.errors.append((shown, f"cannot read: {e.strerror or e}"))
                 continue

@@ -19,6 +19,7 @@ An import cut off half-way and run again gives the same archive.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -53,6 +54,7 @@ class ImportResult:
     records: int = 0
     captures: int = 0
     known: int = 0  # records imported before
+    already_held: int = 0  # captures the archive held under other record ids (same URL, time and payload)
     other: int = 0  # warcinfo, foreign metadata, dns:, urn: and the like
     bytes: int = 0
     new_blobs: int = 0
@@ -124,7 +126,24 @@ class Importer:
         self.result.files += 1
 
     def _known(self, rid: str) -> bool:
-        return bool(rid) and self.catalog.one("SELECT 1 FROM captures WHERE source_record_id = ?", (rid,)) is not None
+        """A record imported before, or one of the archive's own (its WARC export read back)."""
+        return bool(rid) and self.catalog.one("SELECT 1 FROM captures WHERE source_record_id = :r OR "
+                                              "warc_record_id = :r", {"r": rid}) is not None
+
+    def _held(self, cap: Capture) -> bool:
+        """The archive holds this capture already under another record id: the same URL, fetch time and
+        payload (a WARC another tool rewrote from ours, say). The payload is hashed only when URL and time
+        match."""
+        url, when = cap.final_url or cap.url, iso(cap.fetched_at)
+        shas = {r["sha256"] for r in self.catalog.rows(
+            "SELECT sha256 FROM captures WHERE (url = :u OR final_url = :u) AND fetched_at = :t AND sha256 IS NOT NULL",
+            {"u": url, "t": when})}
+        if not shas:
+            return False
+        digest = hashlib.sha256()
+        for chunk in cap.body.chunks():
+            digest.update(chunk)
+        return digest.hexdigest() in shas
 
     def _resolve(self, ref: dict) -> dict | None:
         """The capture (sha256, status, headers) whose payload a revisit repeats, or None when the
@@ -165,6 +184,9 @@ class Importer:
             cap.raw_body = None
             if not cap.status:  # no HTTP headers of its own
                 cap.status, cap.headers = orig["status"] or 200, json.loads(orig["headers"] or "[]")
+        if self._held(cap):
+            self.result.already_held += 1
+            return
         self._add(cap, exchange.digest)
 
     def _add(self, cap: Capture, digest: str | None = None) -> None:

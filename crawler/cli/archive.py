@@ -216,12 +216,19 @@ def ingest(archive_dir: Path | None, files: tuple[Path, ...], jobs: int | None, 
     data = {"files": res.files, "new_blobs": res.new_blobs, "skipped_unchanged": res.skipped,
             "new_documents": res.new_documents, "new_reports": res.new_reports,
             "errors": [{"file": f, "error": e} for f, e in res.errors],
+            "not_documents": [{"file": f, "what": w} for f, w in res.not_documents],
             "notes": [{"file": f, "note": n} for f, n in res.notes], "run": res.run_id}
     if as_json:
         emit_json(data)
     else:
         out.print(f"archived {res.files} file(s): {res.new_blobs} new original(s), {res.new_documents} new "
                   f"document(s), {res.new_reports} new report(s); {res.skipped} unchanged file(s) skipped")
+        if res.not_documents:
+            out.print(f"left out {len(res.not_documents)} file(s) that are not documents:", highlight=False)
+            for f, w in res.not_documents[:20]:
+                out.print(f"  {f}: {w}", highlight=False, soft_wrap=True)  # a path is not broken
+            if len(res.not_documents) > 20:
+                out.print(f"  … and {len(res.not_documents) - 20} more (--json lists them all)", highlight=False)
         for f, n in res.notes:
             out.print(f"[yellow]{f}[/yellow]: {n}")
         for f, e in res.errors:

@@ -120,11 +120,17 @@ def portals_list(archive_dir: Path | None, as_json: bool) -> None:
 
 
 @click.command()
-@archive_option
+# not archive_option: $NIANBAO_ARCHIVE names the user's real archive, which the demo must never write into
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path), default="nianbao-demo",
+              show_default=True, help="The demo's own archive: a new directory, or one an earlier demo made.")
 @click.option("--browser", type=click.Choice(["auto", "never"]), default="auto", show_default=True,
               help="Crawl the script-rendered and challenge portals through Chromium.")
-def demo(archive_dir: Path | None, browser: str) -> None:
-    """Serve simulated portals on 127.0.0.2 and up, crawl them into a fresh archive, show the result."""
-    from crawler.demo import run_demo
+def demo(archive_dir: Path, browser: str) -> None:
+    """Serve simulated portals on 127.0.0.2 and up, crawl them into an archive of the demo's own, show the
+    result. It never reads $NIANBAO_ARCHIVE, and refuses a directory it did not make."""
+    from crawler.demo import NotDemoArchive, run_demo
 
-    run_demo(archive_dir or Path("nianbao-demo"), console=out, browser=browser)
+    try:
+        run_demo(archive_dir, console=out, browser=browser)
+    except NotDemoArchive as e:
+        raise click.ClickException(str(e)) from e

@@ -63,8 +63,9 @@ def import_(archive_dir: Path | None, sources: tuple[str, ...], shared: str | No
     else:
         out.print(f"imported {res.files} file(s), {res.records:,} record(s): {res.captures:,} new capture(s), "
                   f"{res.new_blobs} new original(s), {res.new_documents} new document(s), {res.new_reports} new "
-                  f"report(s); {res.known:,} record(s) imported before, {res.skipped_files} file(s) imported whole "
-                  f"before, {res.other:,} record(s) that are not HTTP exchanges skipped")
+                  f"report(s); {res.known:,} record(s) this archive held already (imported before, or its own), "
+                  f"{res.already_held:,} capture(s) it held under other record ids, {res.skipped_files} file(s) "
+                  f"imported whole before, {res.other:,} record(s) that are not HTTP exchanges skipped")
         if res.parse_results_used:
             out.print(f"{res.parse_results_used} parse result(s) taken from the files, {res.parsed_here} parsed here")
         for u, n in res.notes[:20]:
