@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from archive.errors import NotFound
 from archive.parser import agency_key
+from archive.parser.explain import explain
 from archive.parser.layout import APPLICATION_COLUMNS
 
 if TYPE_CHECKING:
@@ -160,7 +161,8 @@ def cross_year(archive: Archive, rep: dict) -> list[dict]:
 
 def show(archive: Archive, report: int | str) -> dict:
     """The parsed structure (shared/spec/report-structure.md) of the report's current revision,
-    plus ``report_id``, ``documents`` (each with its captures) and ``revisions``."""
+    plus ``report_id``, ``documents`` (each with its captures), ``revisions``, ``cross_year_checks``
+    (against the agency's previous report) and each check's ``explanation`` in Chinese."""
     c = archive.catalog
     rid = find_report(archive, report)
     rep = c.one("SELECT * FROM reports WHERE id = ?", (rid,))
@@ -187,7 +189,10 @@ def show(archive: Archive, report: int | str) -> dict:
                                               warc_file, warc_offset, warc_type
                                        FROM captures WHERE sha256 = ? ORDER BY fetched_at, id""", (d["sha256"],)))
         docs.append(d)
-    out["checks"] = [*out.get("checks", []), *cross_year(archive, rep)]
+    # The report's own checks, as the list, the facet, the checks table and the CSV count them; the
+    # cross-year ones need another report and are not stored with it, so they are listed apart, named so.
+    out["checks"] = [{**c, "explanation": explain(c)} for c in out.get("checks", [])]
+    out["cross_year_checks"] = [{**c, "explanation": explain(c)} for c in cross_year(archive, rep)]
     out["documents"] = docs
     out["revisions"] = [
         {**v, "documents": [d["sha256"] for d in docs if d["revision"] == v["number"]]}

@@ -57,13 +57,15 @@ SNIFF_BYTES = 8192
 def not_a_document(path: Path) -> str | None:
     """Why ``path`` is not a document a report could be (in words), or None when it may be one: decided by
     its bytes (:func:`archive.extract.formats.sniff`), with its name breaking the ties text leaves."""
+    ext = suffix(path.name)
+    if ext in DOCUMENT_SUFFIXES:
+        return None
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
     if not head:
         return "an empty file"
     kind = sniff(head, filename=path.name)
-    ext = suffix(path.name)
-    if ext in DOCUMENT_SUFFIXES or kind in ("pdf", "docx", "doc", "wps", "image"):
+    if kind in ("pdf", "docx", "doc", "wps", "image"):
         return None
     if kind == "html":
         return None if ext in PAGE_SUFFIXES else f"a {ext} file, not a page or document"

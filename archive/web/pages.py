@@ -60,7 +60,9 @@ def report_page(request: Request, a: ArchiveDep, report_id: Annotated[int, Path(
     for old, new in itertools.pairwise(numbers):
         diffs.append({"old": old, "new": new, "lines": text_diff(texts[old], texts[new])[:400]})
     primary = next((d for d in rep["documents"] if d["sha256"] == rep["source_sha256"]), None)
-    return render(request, "report.html", rep=rep, grids=grids(rep), failed=failed, diffs=diffs, primary=primary,
+    cross = rep.get("cross_year_checks", [])
+    return render(request, "report.html", rep=rep, grids=grids(rep), failed=failed, cross=cross, diffs=diffs,
+                  primary=primary,
                   agency_key=a.report(report_id)["agency_key"])
 
 

@@ -17,7 +17,9 @@ class Grid:
 
     title: str
     header: list[list[tuple[str, int, int]]]  # rows of (text, colspan, rowspan)
-    rows: list[tuple[str, int, list[dict]]] = field(default_factory=list)  # (label, indent, cells)
+    # (label, indent, cells); a group row (三、本年度办理结果, （三）不予公开 …) has cells None: a label over its items
+    rows: list[tuple[str, int, list[dict] | None]] = field(default_factory=list)
+    width: int = 0  # columns in all, label column included (a group row spans them)
 
 
 def _cell(cells: dict, key: tuple, bad: set) -> dict:
@@ -52,6 +54,43 @@ def failed_cells(report: dict) -> set[tuple[str, str, str]]:
     return out
 
 
+# The template's group rows of table 三, each drawn above the row it heads (the same in 2019 and 2021, but
+# for （六）, a group over three rows in 2021 and a row of its own in 2019).
+APPLICATION_GROUPS = {"3.1": ("三、本年度办理结果", 0), "3.3.1": ("（三）不予公开", 1), "3.4.1": ("（四）无法提供", 1),
+                      "3.5.1": ("（五）不予处理", 1), "3.6.1": ("（六）其他处理", 1)}
+
+
+def other_rows(report: dict, rows: set[str]) -> tuple:
+    """Table 三's （六） as the report has it: the 2019 single row, or the 2021 three; by the cells the report
+    holds, and by its template when it holds neither."""
+    single = "3.6" in rows
+    split = any(r.startswith("3.6.") for r in rows)
+    if single != split:
+        return (L.APPLICATION_ROW_2019_OTHER,) if single else L.APPLICATION_ROWS_2021_OTHER
+    return (L.APPLICATION_ROW_2019_OTHER,) if report.get("template") == "2019" else L.APPLICATION_ROWS_2021_OTHER
+
+
+def application_rows(report: dict, cells: dict, bad: set) -> list[tuple[str, int, list[dict] | None]]:
+    """Table 三 as the template lays it out, group rows included; a row the report holds that the layout has
+    no place for (both forms of （六）, say) follows, under its id, so no value the data has goes unshown."""
+    held = {k[1] for k in cells if k[0] == "applications"}
+    specs = (*L.APPLICATION_ROWS_HEAD, *other_rows(report, held), *L.APPLICATION_ROWS_TAIL)
+    out: list[tuple[str, int, list[dict] | None]] = []
+    for spec in specs:
+        if spec.id in APPLICATION_GROUPS:
+            out.append((*APPLICATION_GROUPS[spec.id], None))
+        indent = spec.id.count(".") if spec.id.startswith("3.") else 0
+        out.append((spec.label, indent, [_cell(cells, ("applications", spec.id, c), bad)
+                                         for c in L.APPLICATION_COLUMNS]))
+    placed = {s.id for s in specs}
+    labels = {s.id: ("（六）其他处理 " if s.id.startswith("3.6.") else "") + s.label
+              for s in (L.APPLICATION_ROW_2019_OTHER, *L.APPLICATION_ROWS_2021_OTHER)}
+    for row in sorted(held - placed):
+        out.append((labels.get(row, row), 1, [_cell(cells, ("applications", row, c), bad)
+                                              for c in L.APPLICATION_COLUMNS]))
+    return out
+
+
 def grids(report: dict) -> list[Grid]:
     """Tables 二, 三 and 四 of the report, in the template's layout (only the tables it has)."""
     cells = {(c["table"], c["row"], c["column"]): c for c in report.get("cells", [])}
@@ -68,12 +107,8 @@ def grids(report: dict) -> list[Grid]:
         head = [[("", 1, 3), ("申请人情况", 7, 1)],
                 [("自然人", 1, 2), ("法人或其他组织", 5, 1), ("总计", 1, 2)],
                 [(COLUMN_NAMES[c], 1, 1) for c in L.APPLICANT_COLUMNS[1:]]]
-        g = Grid("三、收到和处理政府信息公开申请情况", head)
-        other = (L.APPLICATION_ROW_2019_OTHER,) if template == "2019" else L.APPLICATION_ROWS_2021_OTHER
-        for spec in (*L.APPLICATION_ROWS_HEAD, *other, *L.APPLICATION_ROWS_TAIL):
-            indent = spec.id.count(".") if spec.id.startswith("3.") else 0
-            g.rows.append((spec.label, indent, [_cell(cells, ("applications", spec.id, c), bad)
-                                                for c in L.APPLICATION_COLUMNS]))
+        g = Grid("三、收到和处理政府信息公开申请情况", head, width=1 + len(L.APPLICATION_COLUMNS))
+        g.rows = application_rows(report, cells, bad)
         out.append(g)
     if any(k[0] == "review_litigation" for k in cells):
         names = [COLUMN_NAMES.get(c, c) for c in L.REVIEW_COLUMNS]

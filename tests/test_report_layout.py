@@ -1,0 +1,110 @@
+"""Table 三 on the report page as the template lays it out (issue 15): its group rows, the 2019 single
+（六）其他处理 row against the 2021 three, and every cell the data has shown with its value."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from archive import Archive
+from archive.parser import parse
+from archive.web import create_app
+from archive.web.report_view import grids
+from helpers.captures import http_capture
+from spiders.demo.generator import generate, to_html
+
+GROUPS = ["三、本年度办理结果", "（三）不予公开", "（四）无法提供", "（五）不予处理"]
+
+
+def table3(report: dict):
+    return next(g for g in grids(report) if g.title.startswith("三"))
+
+
+@pytest.mark.parametrize("template", ["2019", "2021"])
+def test_table_three_has_its_group_rows_and_every_cell(template):
+    report = parse(to_html(generate(9100 + int(template), template=template)), kind="html").report
+    assert report["template"] == template
+    g = table3(report)
+    groups = [label for label, _, cells in g.rows if cells is None]
+    assert groups == GROUPS + (["（六）其他处理"] if template == "2021" else [])
+    labels = [label for label, _, cells in g.rows if cells is not None]
+    if template == "2019":
+        assert "（六）其他处理" in labels and not any(x.startswith("1.申请人无正当理由") for x in labels)
+    else:
+        assert "（六）其他处理" not in labels
+        assert sum(x.startswith(("1.申请人", "2.申请人", "3.其他")) for x in labels) == 3
+    # the group row sits right above the first row it heads
+    at = {label: i for i, (label, _, _) in enumerate(g.rows)}
+    assert at["（三）不予公开"] + 1 == at["1.属于国家秘密"] and at["三、本年度办理结果"] + 1 == at["（一）予以公开"]
+    # every applications cell the report holds is shown, with its value
+    shown = [c["text"] for _, _, cells in g.rows if cells for c in cells]
+    held = [c for c in report["cells"] if c["table"] == "applications"]
+    assert len(shown) == len(held) == len([c for _, _, cells in g.rows if cells for c in cells if not c["missing"]])
+    assert sorted(shown) == sorted(str(c["value"]) if c["value"] is not None else c["raw"] for c in held)
+
+
+def test_a_report_holding_the_other_form_of_six_shows_it_too():
+    report = parse(to_html(generate(9300, template="2021")), kind="html").report
+    extra = {**next(c for c in report["cells"] if c["table"] == "applications" and c["row"] == "3.6.3"),
+             "row": "3.6", "value": 77, "raw": "77"}
+    report["cells"].append(extra)  # both forms: the 2021 layout, the 2019 row after it
+    g = table3(report)
+    row = next(cells for label, _, cells in g.rows if label == "（六）其他处理" and cells is not None)
+    assert any(c["text"] == "77" for c in row)
+
+
+def test_the_report_page_draws_the_group_rows(tmp_path):
+    with Archive.open(tmp_path / "a") as a, a.writer() as w:
+        w.add(http_capture("http://127.0.0.92/r/2019.html", to_html(generate(9400, template="2019", year=2020))))
+        w.add(http_capture("http://127.0.0.92/r/2021.html", to_html(generate(9400, template="2021", year=2022))))
+    client = TestClient(create_app(tmp_path / "a"), base_url="http://127.0.0.1")
+    pages = []
+    for rid in (1, 2):
+        res = client.get(f"/report/{rid}")
+        assert res.status_code == 200
+        pages.append(res.text)
+    for page in pages:
+        for group in GROUPS:
+            assert re.search(rf'<tr class="group"><th class="label group indent\d" colspan="8">{group}</th>', page)
+    by_six = sorted(p.count('colspan="8">（六）其他处理<') for p in pages)
+    assert by_six == [0, 1]  # a group in the 2021 report; a row with its values in the 2019 one
+
+
+def test_failed_checks_are_one_count_and_cross_year_is_apart(tmp_path):
+    agency = "东东市测试局"
+    with Archive.open(tmp_path / "a") as a:
+        with a.writer() as w:
+            for seed, year in ((9500, 2020), (9501, 2021)):
+                page = to_html(generate(seed, year=year, agency=agency))
+                w.add(http_capture(f"http://127.0.0.93/r/{year}.html", page))
+        a.reindex(only_pending=True)
+        shown = a.show(f"{agency}/2021")
+        listed = {r["year"]: r["failed_checks"] for r in a.reports()}
+    assert shown["cross_year_checks"]  # both years hold table 三: row 2 of 2021 is checked against row 4 of 2020
+    own_failed = [c for c in shown["checks"] if not c["ok"]]
+    assert len(own_failed) == listed[2021]  # the page, the list and the stored checks say the same
+    client = TestClient(create_app(tmp_path / "a"), base_url="http://127.0.0.1")
+    page = client.get(f"/report/{shown['report_id']}").text
+    said = f"勾稽校验未通过（{len(own_failed)} 项）" if own_failed else f"全部 {len(shown['checks'])} 项勾稽校验通过"
+    assert said in page
+    assert "跨年度核对（与上一年度报告比较，不计入本报告的勾稽校验）" in page
+    cross_bad = [c for c in shown["cross_year_checks"] if not c["ok"]]
+    assert cross_bad and page.count('<li class="bad">✗') == len(cross_bad), page[page.find("跨年度核对"):][:800]
+    api = client.get("/api/search", params={"failed_checks": True}).json()
+    assert {h["year"] for h in api["hits"]} == {y for y, n in listed.items() if n}, api
+    assert {h["year"]: h["failed_checks"] for h in api["hits"]} == {y: n for y, n in listed.items() if n}
+
+
+def test_each_rule_is_explained_in_chinese():
+    from archive.parser.explain import explain
+
+    line = explain({"rule": "applications.outcomes.total", "ok": False,
+                    "detail": "sum of outcomes 1751 ≠ (七)总计 1753"})
+    assert line == "三、（七）总计 应等于 （一）至（六）之和（总计）：（一）至（六）之和 1751 ≠ (七)总计 1753"
+    assert explain({"rule": "review_litigation.total.review", "ok": True, "detail": "1 + 0 + 0 + 0 = 1 = 总计 1"}) \
+        .startswith("四、行政复议：总计 应等于")
+    assert explain({"rule": "structure.table.applications", "ok": False, "detail": "not found in the document"}) \
+        == "报告应包含表格 三、收到和处理政府信息公开申请情况：文中未找到"
+    assert explain({"rule": "something.new", "ok": True, "detail": ""}) == "something.new"
