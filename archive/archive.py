@@ -228,6 +228,13 @@ class Archive:
 
         return export(self, fmt, out, **kwargs)
 
+    def csv_chunks(self, *, year: int | None = None, report_id: int | None = None):
+        """The CSV export in pieces, for a streamed download (the same file ``export("csv", …)`` writes; of one
+        report with ``report_id``)."""
+        from archive.catalog.export import csv_chunks
+
+        return csv_chunks(self, year=year, report_id=report_id)
+
     def verify(self, **kwargs):
         from archive.catalog.verify import verify
 

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from archive import Archive, PortalScope
 from archive.catalog.coverage import STATUSES
-from archive.catalog.export import CSV_COLUMNS
+from archive.catalog.export import CSV_COLUMNS, STORED_COLUMNS
 from archive.errors import NotFound
-from archive.web import api, create_app
+from archive.web import create_app
 from crawler.cli import cli
 from crawler.cli.schedule import STATUS_STYLE
 from crawler.portals import portals_in, scopes
@@ -110,31 +110,58 @@ def test_api_pages_in_sql_with_a_total(archive_dir, a, monkeypatch):
     assert any(re.search(r"LIMIT 3 OFFSET 3$", s) for s in sent)  # the page is cut in SQL
 
 
-def test_both_csv_exports_come_from_the_cell_iterator_as_before(archive_dir, a):
-    # What the two queries gave before there was one iterator (the reference for "unchanged").
-    old_cli = a.catalog.conn.execute(
+def test_both_csv_exports_are_one_file_from_the_cell_iterator(archive_dir, a):
+    # The stored cells, as the view gives them (the reference), then the template's wording beside the ids.
+    stored = a.catalog.conn.execute(
         "SELECT report_id, agency, year, template, table_id, row_id, column_id, value, raw, label, recovered, "
         "sha256, parser_version FROM report_cells ORDER BY year, agency, report_id, table_id, row_id, column_id"
     ).fetchall()
-    old_web = a.catalog.conn.execute(
-        "SELECT report_id, agency, year, template, table_id, row_id, column_id, value, raw, sha256 "
-        "FROM report_cells WHERE year = ? ORDER BY report_id", (2020,)).fetchall()
-    assert list(a.iter_cells(CSV_COLUMNS)) == old_cli
-    assert list(a.iter_cells(api.CSV_COLUMNS, year=2020, order=api.CSV_ORDER)) == old_web
-
+    assert list(a.iter_cells(STORED_COLUMNS)) == stored
     buf = io.StringIO()
-    assert a.export("csv", buf) == len(old_cli)
-    expected = io.StringIO()
-    csv.writer(expected, lineterminator="\n").writerows([CSV_COLUMNS, *old_cli])
-    assert buf.getvalue() == expected.getvalue()
+    assert a.export("csv", buf) == len(stored)
+    assert buf.getvalue().startswith("\ufeff")  # Excel on Chinese Windows needs the BOM to read UTF-8
+    rows = list(csv.DictReader(io.StringIO(buf.getvalue()[1:])))
+    assert list(rows[0]) == CSV_COLUMNS and len(rows) == len(stored)
+    for got, want in zip(rows, stored, strict=True):
+        assert (int(got["report_id"]), got["table"], got["row"], got["column"]) == (want[0], want[4], want[5], want[6])
+    some = next(r for r in rows if (r["table"], r["row"], r["column"]) == ("applications", "3.3.1", "natural_person"))
+    assert (some["table_label"], some["group"], some["row_label"], some["column_label"]) == (
+        "三、收到和处理政府信息公开申请情况", "三、本年度办理结果（三）不予公开", "1.属于国家秘密", "自然人")
+    assert some["region"] and some["agency"].startswith(some["region"])
     cli_out = CliRunner().invoke(cli, ["export", "--format", "csv", "--archive", str(archive_dir)])
-    assert cli_out.exit_code == 0 and cli_out.stdout == expected.getvalue()
+    assert cli_out.exit_code == 0 and cli_out.stdout == buf.getvalue()
+    web = TestClient(create_app(archive_dir), base_url="http://127.0.0.1").get("/api/export/cells.csv")
+    assert web.content.decode("utf-8") == buf.getvalue()  # the same file, byte for byte
+    year = TestClient(create_app(archive_dir), base_url="http://127.0.0.1").get("/api/export/cells.csv",
+                                                                                params={"year": 2020})
+    assert year.text.count("\n") - 1 == sum(1 for r in stored if r[2] == 2020)
 
-    web = TestClient(create_app(archive_dir), base_url="http://127.0.0.1").get("/api/export/cells.csv",
-                                                                               params={"year": 2020}).text
-    expected = io.StringIO()
-    csv.writer(expected).writerows([api.CSV_COLUMNS, *old_web])  # the web's CSV keeps \r\n line ends
-    assert web == expected.getvalue()
+
+def test_xlsx_export_has_a_sheet_per_table_with_the_csvs_rows(archive_dir, a, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "cells.xlsx"
+    res = CliRunner().invoke(cli, ["export", "--format", "xlsx", "--archive", str(archive_dir), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(out, read_only=True)
+    assert wb.sheetnames[:3] == ["二 主动公开", "三 依申请公开", "四 复议诉讼"]
+    rows = {name: list(wb[name].iter_rows(values_only=True)) for name in wb.sheetnames}
+    assert all(list(r[0]) == CSV_COLUMNS for r in rows.values())
+    csv_rows = list(csv.reader(io.StringIO(a_csv(a)[1:])))[1:]
+    assert sum(len(r) - 1 for r in rows.values()) == len(csv_rows)
+    by_table = [r for r in csv_rows if r[5] == "applications"]
+    assert len(rows["三 依申请公开"]) - 1 == len(by_table)
+    first = rows["三 依申请公开"][1]
+    assert isinstance(first[CSV_COLUMNS.index("value")], (int, float))  # numbers, not text, in Excel
+    web = TestClient(create_app(archive_dir), base_url="http://127.0.0.1").get("/api/export/cells.xlsx")
+    assert web.status_code == 200 and web.content[:2] == b"PK"
+    assert CliRunner().invoke(cli, ["export", "--format", "xlsx", "--archive", str(archive_dir)]).exit_code == 2
+
+
+def a_csv(a) -> str:
+    buf = io.StringIO()
+    a.export("csv", buf)
+    return buf.getvalue()
 
 
 def test_both_jsonl_exports_come_from_the_report_iterator_as_before(archive_dir, a):

@@ -108,3 +108,16 @@ def test_each_rule_is_explained_in_chinese():
     assert explain({"rule": "structure.table.applications", "ok": False, "detail": "not found in the document"}) \
         == "报告应包含表格 三、收到和处理政府信息公开申请情况：文中未找到"
     assert explain({"rule": "something.new", "ok": True, "detail": ""}) == "something.new"
+
+
+def test_a_report_page_offers_its_cells_and_the_nav_the_whole_export(tmp_path):
+    with Archive.open(tmp_path / "a") as a, a.writer() as w:
+        w.add(http_capture("http://127.0.0.94/r/1.html", to_html(generate(9600, template="2021", year=2022))))
+    client = TestClient(create_app(tmp_path / "a"), base_url="http://127.0.0.1")
+    page = client.get("/report/1").text
+    assert 'href="/api/reports/1/cells.csv"' in page and 'href="/api/export/cells.xlsx"' in page
+    res = client.get("/api/reports/1/cells.csv")
+    assert res.status_code == 200 and "attachment" in res.headers["content-disposition"]
+    whole = client.get("/api/export/cells.csv").content
+    assert res.content == whole  # the archive's only report: the same file as the whole export
+    assert client.get("/api/reports/99/cells.csv").status_code == 404

@@ -3,4 +3,5 @@
 Imports store, warc, capture, extract, the parser (names, layout) and errors; never examine, ingest, search or web.
 """
 
-EXPORT_FORMATS = ("jsonl", "csv", "warc")  # what ``nianbao export`` writes (export.py); here so the CLI loads it light
+# what ``nianbao export`` writes (export.py); here so the CLI loads it light
+EXPORT_FORMATS = ("jsonl", "csv", "xlsx", "warc")

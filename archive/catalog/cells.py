@@ -22,9 +22,10 @@ EXPORT_ORDER = ("year", "agency", "report_id", "table", "row", "column")
 
 
 def _where(year: int | None = None, agency: str | None = None, table: str | None = None, row: str | None = None,
-           column: str | None = None) -> tuple[str | None, list]:
+           column: str | None = None, report_id: int | None = None) -> tuple[str | None, list]:
     where, params = [], []
-    for col, val in (("year", year), ("table_id", table), ("row_id", row), ("column_id", column)):
+    for col, val in (("year", year), ("table_id", table), ("row_id", row), ("column_id", column),
+                     ("report_id", report_id)):
         if val is not None:
             where.append(f"{col} = ?")
             params.append(val)
@@ -62,10 +63,10 @@ def count_cells(archive: Archive, *, year: int | None = None, agency: str | None
 
 
 def iter_cells(archive: Archive, columns: Sequence[str], *, year: int | None = None,
-               order: Sequence[str] | None = None) -> Iterator[tuple]:
-    """Every cell (of ``year``) as a tuple of ``columns`` (names of :data:`FIELDS`), in ``order`` (default
-    :data:`EXPORT_ORDER`): the rows of the CSV exports, streamed from the database."""
-    where, params = _where(year)
+               order: Sequence[str] | None = None, report_id: int | None = None) -> Iterator[tuple]:
+    """Every cell (of ``year``, of one report) as a tuple of ``columns`` (names of :data:`FIELDS`), in
+    ``order`` (default :data:`EXPORT_ORDER`): the rows of the CSV exports, streamed from the database."""
+    where, params = _where(year, report_id=report_id)
     for r in archive.catalog.db["report_cells"].rows_where(where, params, select=_columns(columns),
                                                             order_by=_columns(order or EXPORT_ORDER)):
         yield tuple(r.values())

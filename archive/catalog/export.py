@@ -1,21 +1,68 @@
-"""Streamed exports: JSONL (one parsed report per line), CSV (one tidy row per cell), WARC (every record)."""
+"""Streamed exports: JSONL (one parsed report per line), CSV (one tidy row per cell), XLSX (the same rows,
+a sheet per table), WARC (every record). The command line and the web downloads write them through the
+same functions here, so a file is the same whichever way it was asked for."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from archive.catalog import EXPORT_FORMATS
 from archive.catalog.cells import iter_cells
 from archive.catalog.views import iter_reports
+from archive.parser import names
+from archive.parser.names import region_of
 
 if TYPE_CHECKING:
     from archive.archive import Archive
 
 FORMATS = EXPORT_FORMATS
-CSV_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "label",
-               "recovered", "sha256", "parser_version"]
+# the cells as stored (names of archive.catalog.cells.FIELDS), then the template's Chinese wording beside each id
+STORED_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "label",
+                  "recovered", "sha256", "parser_version"]
+CSV_COLUMNS = ["report_id", "agency", "region", "year", "template", "table", "table_label", "group", "row",
+               "row_label", "column", "column_label", "value", "raw", "label", "recovered", "sha256",
+               "parser_version"]
+BOM = "\ufeff"  # Excel on Chinese Windows reads a CSV without it as GBK, and the Chinese as mojibake
+XLSX_SHEETS = {"active": "二 主动公开", "applications": "三 依申请公开", "review_litigation": "四 复议诉讼"}
+
+
+@lru_cache(maxsize=4096)
+def _labels(table: str, row: str, column: str) -> tuple[str, str, str, str]:
+    return (names.table_label(table), names.group_label(table, row), names.row_label(table, row),
+            names.column_label(column))
+
+
+def cell_rows(archive: Archive, *, year: int | None = None, report_id: int | None = None) -> Iterator[tuple]:
+    """Every cell of the current reports (of ``year``, or of one report) as a tuple of :data:`CSV_COLUMNS`."""
+    regions: dict[str | None, str | None] = {}
+    for (rid, agency, yr, template, table, row, column, value, raw, label, recovered, sha, pv) in iter_cells(
+            archive, STORED_COLUMNS, year=year, report_id=report_id):
+        if agency not in regions:
+            regions[agency] = region_of(agency) or ""
+        t_label, group, r_label, c_label = _labels(table, row, column)
+        yield (rid, agency, regions[agency], yr, template, table, t_label, group, row, r_label, column, c_label,
+               value, raw, label, recovered, sha, pv)
+
+
+def csv_chunks(archive: Archive, *, year: int | None = None, report_id: int | None = None,
+               every: int = 1000) -> Iterator[str]:
+    """The CSV export in pieces (BOM and header first), for a file or a streamed download alike."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    buf.write(BOM)
+    w.writerow(CSV_COLUMNS)
+    for i, row in enumerate(cell_rows(archive, year=year, report_id=report_id), 1):
+        w.writerow(row)
+        if i % every == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
 
 
 def export(archive: Archive, fmt: str, out: TextIO | BinaryIO, *, year: int | None = None) -> int:
@@ -24,6 +71,8 @@ def export(archive: Archive, fmt: str, out: TextIO | BinaryIO, *, year: int | No
         return _jsonl(archive, out, year)  # type: ignore[arg-type]
     if fmt == "csv":
         return _csv(archive, out, year)  # type: ignore[arg-type]
+    if fmt == "xlsx":
+        return _xlsx(archive, out, year)  # type: ignore[arg-type]
     if fmt == "warc":
         return _warc(archive, out)  # type: ignore[arg-type]
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -38,12 +87,32 @@ def _jsonl(archive: Archive, out: TextIO, year: int | None) -> int:
 
 
 def _csv(archive: Archive, out: TextIO, year: int | None) -> int:
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    n = -1
+    for chunk in csv_chunks(archive, year=year):
+        out.write(chunk)
+        n += chunk.count("\n")
+    return n
+
+
+def _xlsx(archive: Archive, out: BinaryIO, year: int | None) -> int:
+    """The CSV's rows in a workbook, one sheet per table (openpyxl's write-only mode: rows are not kept)."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    sheets = {}
+    for table, title in XLSX_SHEETS.items():
+        sheets[table] = wb.create_sheet(title)
+        sheets[table].append(CSV_COLUMNS)
     n = 0
-    for row in iter_cells(archive, CSV_COLUMNS, year=year):
-        w.writerow(row)
+    at = CSV_COLUMNS.index("table")
+    for row in cell_rows(archive, year=year):
+        sheet = sheets.get(row[at])
+        if sheet is None:
+            sheet = sheets[row[at]] = wb.create_sheet(str(row[at])[:31])
+            sheet.append(CSV_COLUMNS)
+        sheet.append(list(row))
         n += 1
+    wb.save(out)
     return n
 
 

@@ -20,12 +20,12 @@ import re
 import unicodedata
 from operator import add
 
+from archive.parser.names import region_of  # noqa: F401 - where the index and its callers take it
+
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 RUN = re.compile(rf"[{CJK}]+|[0-9a-z]+")
 GAP_IN_CJK = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 BOUNDARY = "zqz"  # between runs: no real text has it, so no phrase spans two runs
-REGION = re.compile(r"^(.{2,8}?(?:自治区|特别行政区|省|自治州|地区|盟|市|州|县|区|旗))")
-CENTRAL = ("国务院", "国家", "中国", "中华人民共和国", "全国", "中央")
 
 
 def normalize(text: str) -> str:
@@ -80,17 +80,6 @@ def contains(text: str, term: str) -> bool:
     """Whether ``text`` contains ``term`` as search defines it (normalised, punctuation-blind between
     runs only where the index is)."""
     return normalize(term) in normalize(text)
-
-
-def region_of(agency: str | None) -> str | None:
-    """The first administrative unit in an agency's name (安康市信访局 → 安康市), or 中央."""
-    if not agency:
-        return None
-    name = unicodedata.normalize("NFKC", agency).strip()
-    if name.startswith(CENTRAL):
-        return "中央"
-    m = REGION.match(name)
-    return m.group(1) if m else None
 
 
 def snippet(text: str, words: list[str], width: int = 60) -> str:

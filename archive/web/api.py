@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -15,9 +15,7 @@ from archive.errors import QueryError
 from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year
 
 router = APIRouter(prefix="/api", tags=["api"])
-# The web CSV (/api/export/cells.csv): fewer columns than `nianbao export --format csv`, by report.
-CSV_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "sha256"]
-CSV_ORDER = ("report_id",)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/reports", summary="Reports, newest year first")
@@ -80,26 +78,36 @@ def blob(a: ArchiveDep, sha256: SHA256) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{orig.kind or "bin"}"'})
 
 
-@router.get("/export/cells.csv", summary="Every cell as CSV, streamed", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get("/export/cells.csv", summary="Every cell as CSV (UTF-8 with a BOM, as Excel wants it), streamed",
+            response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 def export_cells(request: Request, year: Year = None) -> StreamingResponse:
     access = request.app.state.archive
 
-    def rows() -> Iterator[str]:
+    def chunks() -> Iterator[str]:
         for a in access():  # its own connection: the response outlives the request's dependencies
-            buf = io.StringIO()
-            w = csv.writer(buf)
-            w.writerow(CSV_COLUMNS)
-            for i, r in enumerate(a.iter_cells(CSV_COLUMNS, year=year, order=CSV_ORDER), 1):
-                w.writerow(r)
-                if i % 1000 == 0:
-                    yield buf.getvalue()
-                    buf.seek(0)
-                    buf.truncate()
-            yield buf.getvalue()
+            yield from a.csv_chunks(year=year)
 
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="cells.csv"'})
+    name = f"nianbao-cells-{year}.csv" if year else "nianbao-cells.csv"
+    return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/reports/{report_id}/cells.csv", summary="One report's cells as CSV (the export's columns)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def report_cells_csv(a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+    rep = a.report(report_id)  # 404 for a report the archive does not hold
+    name = f"{rep['agency'] or 'report'}_{rep['year'] or ''}_cells.csv"
+    return Response("".join(a.csv_chunks(report_id=report_id)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@router.get("/export/cells.xlsx", summary="Every cell as an Excel workbook, a sheet per table",
+            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def export_cells_xlsx(a: ArchiveDep, year: Year = None) -> Response:
+    buf = io.BytesIO()
+    a.export("xlsx", buf, year=year)
+    name = f"nianbao-cells-{year}.xlsx" if year else "nianbao-cells.xlsx"
+    return Response(buf.getvalue(), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/export/reports.jsonl", summary="Every report's parsed structure, one JSON object per line, streamed",

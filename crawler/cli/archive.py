@@ -117,20 +117,23 @@ def show(archive_dir: Path | None, report: str, as_json: bool) -> None:
 @archive_option
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="Export format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
-@click.option("--year", type=int, help="Only this year (jsonl, csv).")
+@click.option("--year", type=int, help="Only this year (jsonl, csv, xlsx).")
 def export(archive_dir: Path | None, fmt: str, output: Path | None, year: int | None) -> None:
-    """Export reports as JSONL, cells as CSV, or every capture as one WARC stream."""
+    """Export reports as JSONL, cells as CSV (UTF-8 with a BOM, for Excel) or XLSX (a sheet per table), or
+    every capture as one WARC stream."""
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("an XLSX workbook is a file: give it with -o FILE")
     with open_archive(archive_dir, readonly=True) as a:
-        binary = fmt == "warc"
+        binary = fmt in ("warc", "xlsx")
         if output:
             text_mode = {} if binary else {"encoding": "utf-8", "newline": ""}
             with open(output, "wb" if binary else "w", **text_mode) as fh:
-                n = a.export(fmt, fh, year=year) if not binary else a.export(fmt, fh)
+                n = a.export(fmt, fh) if fmt == "warc" else a.export(fmt, fh, year=year)
         else:
             stream = sys.stdout.buffer if binary else sys.stdout
             n = a.export(fmt, stream, year=year) if not binary else a.export(fmt, stream)
             stream.flush()
-    what = {"jsonl": "reports", "csv": "cells", "warc": "WARC files"}[fmt]
+    what = {"jsonl": "reports", "csv": "cells", "xlsx": "cells", "warc": "WARC files"}[fmt]
     err.print(f"exported {n} {what}" + (f" to {output}" if output else ""))
 
 
