@@ -121,3 +121,29 @@ def test_a_report_page_offers_its_cells_and_the_nav_the_whole_export(tmp_path):
     whole = client.get("/api/export/cells.csv").content
     assert res.content == whole  # the archive's only report: the same file as the whole export
     assert client.get("/api/reports/99/cells.csv").status_code == 404
+
+
+def test_report_page_says_when_it_was_published_and_links_its_years(tmp_path):
+    agency = "西东东市测试局"
+    with Archive.open(tmp_path / "a") as a:
+        with a.writer() as w:
+            for seed, year in ((9700, 2020), (9701, 2021), (9702, 2022)):
+                page = to_html(generate(seed, year=year, agency=agency))
+                if year == 2021:  # the page prints its date: before the department's deadline (31 January)
+                    page = page.replace(b"<body>", "<body><div class=\"info\">发布时间：2022-01-20</div>".encode(), 1)
+                w.add(http_capture(f"http://127.0.0.95/r/{year}.html", page))
+        shown = {y: a.show(f"{agency}/{y}") for y in (2020, 2021, 2022)}
+    mid = shown[2021]
+    assert mid["publication"] == {"published": "2022-01-20", "source": mid["publication"]["source"],
+                                  "deadline": "2022-01-31", "status": "on_time"} and mid["publication"]["source"]
+    first = shown[2020]["publication"]  # no date printed: the day it was first captured, said so, and late
+    assert first["status"] == "late" and first["source"].startswith("first captured")
+    assert mid["neighbours"] == {"previous": shown[2020]["report_id"], "next": shown[2022]["report_id"]}
+    assert shown[2020]["neighbours"]["previous"] is None
+    client = TestClient(create_app(tmp_path / "a"), base_url="http://127.0.0.1")
+    by_link = client.get(f"/report/{agency}/2021")
+    assert by_link.status_code == 200 and "按时公开" in by_link.text and "法定公开期限 2022-01-31" in by_link.text
+    assert f'href="/report/{shown[2022]["report_id"]}">2022 年度 →' in by_link.text
+    assert f'href="/report/{shown[2020]["report_id"]}">← 2020 年度' in by_link.text
+    assert "逾期公开" in client.get(f"/report/{shown[2020]['report_id']}").text
+    assert client.get(f"/report/{agency}/2019").status_code == 404

@@ -159,10 +159,42 @@ def cross_year(archive: Archive, rep: dict) -> list[dict]:
     return out
 
 
+def publication(archive: Archive, rep: dict, primary: dict) -> dict:
+    """When the report was published and whether that met the law's deadline: the date its primary
+    document (else another of its documents) printed, as read at examine time, else the day it was first
+    captured, said as such (``source``); ``status`` on_time, late, or unknown when neither is known."""
+    from archive.catalog.coverage import _day, deadline
+
+    due = deadline(rep["agency"], rep["year"]) if rep.get("year") else None
+    day, source = primary.get("published"), primary.get("published_source")
+    if not day:
+        other = archive.catalog.one("SELECT published, published_source FROM documents WHERE report_id = ? AND "
+                                    "published IS NOT NULL ORDER BY published LIMIT 1", (rep["id"],)) or {}
+        day, source = other.get("published"), other.get("published_source")
+    if not day:
+        first = archive.catalog.scalar("SELECT min(k.fetched_at) FROM captures k JOIN documents d ON d.sha256 = "
+                                       "k.sha256 WHERE d.report_id = ?", (rep["id"],))
+        if first:
+            day, source = _day(first).isoformat(), "first captured (no date printed): published by then at the latest"
+    status = "unknown" if not (day and due) else ("on_time" if str(day)[:10] <= due.isoformat() else "late")
+    return {"published": str(day)[:10] if day else None, "source": source,
+            "deadline": due.isoformat() if due else None, "status": status}
+
+
+def neighbours(archive: Archive, rep: dict) -> dict:
+    """The same agency's reports on the year before and after (ids), for going from year to year."""
+    out = {}
+    for key, year in (("previous", (rep["year"] or 0) - 1), ("next", (rep["year"] or 0) + 1)):
+        out[key] = archive.catalog.scalar("SELECT id FROM reports WHERE agency_key = ? AND year = ?",
+                                          (rep["agency_key"], year))
+    return out
+
+
 def show(archive: Archive, report: int | str) -> dict:
     """The parsed structure (shared/spec/report-structure.md) of the report's current revision,
     plus ``report_id``, ``documents`` (each with its captures), ``revisions``, ``cross_year_checks``
-    (against the agency's previous report) and each check's ``explanation`` in Chinese."""
+    (against the agency's previous report), each check's ``explanation`` in Chinese, ``publication``
+    (date, source, deadline, on time or late) and ``neighbours`` (the agency's previous and next years)."""
     c = archive.catalog
     rid = find_report(archive, report)
     rep = c.one("SELECT * FROM reports WHERE id = ?", (rid,))
@@ -193,6 +225,8 @@ def show(archive: Archive, report: int | str) -> dict:
     # cross-year ones need another report and are not stored with it, so they are listed apart, named so.
     out["checks"] = [{**c, "explanation": explain(c)} for c in out.get("checks", [])]
     out["cross_year_checks"] = [{**c, "explanation": explain(c)} for c in cross_year(archive, rep)]
+    out["publication"] = publication(archive, rep, primary)
+    out["neighbours"] = neighbours(archive, rep)
     out["documents"] = docs
     out["revisions"] = [
         {**v, "documents": [d["sha256"] for d in docs if d["revision"] == v["number"]]}

@@ -48,6 +48,13 @@ def search_page(request: Request, a: ArchiveDep, q: Annotated[str, Query(max_len
                   mark=lambda s: Markup(s), pending=pending, stats=a.stats())
 
 
+@router.get("/report/{agency}/{year}", response_class=HTMLResponse)
+def report_permalink(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max_length=100)],
+                     year: Annotated[int, Path(ge=1990, le=2100)]) -> HTMLResponse:
+    """A report by its agency and year: the address to cite, whichever revision is current."""
+    return report_page(request, a, a.report(f"{agency}/{year}")["id"])
+
+
 @router.get("/report/{report_id}", response_class=HTMLResponse)
 def report_page(request: Request, a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**62)]) -> HTMLResponse:
     rep = a.show(report_id)
