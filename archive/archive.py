@@ -159,6 +159,12 @@ class Archive:
 
         return report_row(self, report)
 
+    def revision_cells(self, report: int | str) -> dict:
+        """Each revision's table cells by revision number (for what changed between revisions)."""
+        from archive.catalog.views import revision_cells
+
+        return revision_cells(self, report)
+
     def cells(self, *, year: int | None = None, agency: str | None = None, table: str | None = None,
               row: str | None = None, column: str | None = None, limit: int | None = None,
               offset: int = 0) -> list[dict]:

@@ -147,3 +147,30 @@ def test_report_page_says_when_it_was_published_and_links_its_years(tmp_path):
     assert f'href="/report/{shown[2020]["report_id"]}">← 2020 年度' in by_link.text
     assert "逾期公开" in client.get(f"/report/{shown[2020]['report_id']}").text
     assert client.get(f"/report/{agency}/2019").status_code == 404
+
+
+def test_revision_change_shows_the_numbers_first_and_folds_whitespace(tmp_path):
+    from archive.web.report_view import text_diff
+
+    rep = generate(9800, template="2021", year=2022)
+    first = to_html(rep)
+    rep.applications[("4", "natural_person")] += 5  # the corrected upload changes one number in table 三
+    second = to_html(rep)
+    url = "http://127.0.0.96/r/2022.html"
+    with Archive.open(tmp_path / "a") as a:
+        with a.writer() as w:
+            w.add(http_capture(url, first))
+        with a.writer() as w:
+            w.add(http_capture(url, second))
+        shown = a.show(1)
+        assert shown["revision"] == 2
+    client = TestClient(create_app(tmp_path / "a"), base_url="http://127.0.0.1")
+    page = client.get("/report/1").text
+    assert "第 1 版 → 第 2 版" in page and "数字无变化" not in page
+    row = re.search(r'<table class="list cell-changes">.*?</table>', page, re.S).group(0)
+    assert "applications/4/natural_person" in row and "四、结转下年度继续办理" in row and "自然人" in row
+    # re-spaced and re-wrapped text is no change; a reworded line is
+    old = "一、总体情况\n本机关认真贯彻落实。\n\n共收到申请 12 件。"
+    assert text_diff(old, "一、 总体情况\n本机关认真 贯彻落实。\n共收到申请 12件。") == []
+    changed = text_diff(old, "一、总体情况\n本机关认真贯彻落实。\n共收到申请 13 件。")
+    assert [k for k, _ in changed if k in "+-"] == ["-", "+"]

@@ -236,6 +236,18 @@ def show(archive: Archive, report: int | str) -> dict:
     return out
 
 
+def revision_cells(archive: Archive, report: int | str) -> dict[int, dict[tuple[str, str, str], object]]:
+    """Each revision's table cells (of its primary document), by revision number: what changed between
+    revisions is read from these, not from the originals."""
+    out: dict[int, dict[tuple[str, str, str], object]] = {}
+    for r in archive.catalog.rows("""SELECT v.number, c.table_id, c.row_id, c.column_id, c.value, c.raw
+                                     FROM revisions v JOIN cells c ON c.document_id = v.primary_document_id
+                                     WHERE v.report_id = ?""", (find_report(archive, report),)):
+        out.setdefault(r["number"], {})[(r["table_id"], r["row_id"], r["column_id"])] = (
+            r["value"] if r["value"] is not None else r["raw"])
+    return out
+
+
 def report(archive: Archive, report: int | str) -> dict:
     """The catalog's row for one report (id or ``AGENCY/YEAR``): its ``agency_key``, current revision, …"""
     return archive.catalog.one("SELECT * FROM reports WHERE id = ?", (find_report(archive, report),))

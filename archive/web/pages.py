@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from archive.errors import QueryError
 from archive.web.deps import MEDIA, ORIGINAL_CSP, PDF_CSP, SHA256, ArchiveDep
-from archive.web.report_view import SERIES, chart_svg, grids, text_diff
+from archive.web.report_view import SERIES, cell_changes, chart_svg, grids, text_diff
 
 router = APIRouter(include_in_schema=False)
 FILTERS = ("agency", "region", "year", "template", "kind", "failed_checks")
@@ -64,8 +64,10 @@ def report_page(request: Request, a: ArchiveDep, report_id: Annotated[int, Path(
     texts = {number: found.get(sha, "") for number, sha in primaries.items()}
     diffs = []
     numbers = sorted(texts)
+    by_revision = a.revision_cells(report_id) if len(numbers) > 1 else {}
     for old, new in itertools.pairwise(numbers):
-        diffs.append({"old": old, "new": new, "lines": text_diff(texts[old], texts[new])[:400]})
+        diffs.append({"old": old, "new": new, "lines": text_diff(texts[old], texts[new])[:400],
+                      "cells": cell_changes(by_revision.get(old, {}), by_revision.get(new, {}))})
     primary = next((d for d in rep["documents"] if d["sha256"] == rep["source_sha256"]), None)
     cross = rep.get("cross_year_checks", [])
     return render(request, "report.html", rep=rep, grids=grids(rep), failed=failed, cross=cross, diffs=diffs,

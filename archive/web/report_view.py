@@ -8,6 +8,7 @@ import html
 from dataclasses import dataclass, field
 
 from archive.parser import layout as L
+from archive.parser import names
 from archive.parser.layout import COLUMN_NAMES
 
 
@@ -122,13 +123,41 @@ def grids(report: dict) -> list[Grid]:
     return out
 
 
+def _squeeze(line: str) -> str:
+    return "".join(line.split())
+
+
 def text_diff(old: str, new: str, context: int = 2) -> list[tuple[str, str]]:
-    """Changed lines between two revisions' texts: ("-" | "+" | " " | "@", line)."""
+    """Changed lines between two revisions' texts: ("-" | "+" | " " | "@", line). Lines are compared with
+    their whitespace removed and blank lines left out, so a re-wrapped or re-spaced text (a PDF and its DOCX,
+    a re-export) shows only what was reworded."""
+    a = [ln for ln in old.splitlines() if _squeeze(ln)]
+    b = [ln for ln in new.splitlines() if _squeeze(ln)]
+    out: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, [_squeeze(x) for x in a], [_squeeze(x) for x in b], autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        out.append(("@", f"第 {group[0][1] + 1} 行起"))
+        for op, i1, i2, j1, j2 in group:
+            if op == "equal":
+                out += [(" ", ln) for ln in b[j1:j2]]
+                continue
+            out += [("-", ln) for ln in a[i1:i2]]
+            out += [("+", ln) for ln in b[j1:j2]]
+    return out
+
+
+def cell_changes(old: dict, new: dict) -> list[dict]:
+    """The cells whose value differs between two revisions (one side may lack the cell), in table order,
+    with the template's wording of each."""
     out = []
-    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context):
-        if line.startswith(("---", "+++")):
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) == new.get(key):
             continue
-        out.append((line[:1] if line[:1] in "-+@" else " ", line[1:] if line[:1] in "-+ " else line))
+        table, row, column = key
+        out.append({"table": table, "row": row, "column": column, "old": old.get(key), "new": new.get(key),
+                    "where": " · ".join(x for x in (names.table_label(table)[:2].rstrip("、"),
+                                                     names.group_label(table, row), names.row_label(table, row),
+                                                     names.column_label(column)) if x)})
     return out
 
 
