@@ -159,6 +159,18 @@ class Archive:
 
         return report_row(self, report)
 
+    def compare(self, metric: str, **kwargs) -> dict:
+        """Agencies × years for one cell (``applications/1/total``) or named share; see catalog/compare.py."""
+        from archive.catalog.compare import compare
+
+        return compare(self, metric, **kwargs)
+
+    def compare_metrics(self) -> list[tuple[str, str]]:
+        """The metrics the comparison offers first, with their Chinese labels (any cell may be asked too)."""
+        from archive.catalog.compare import metrics
+
+        return metrics()
+
     def revision_cells(self, report: int | str) -> dict:
         """Each revision's table cells by revision number (for what changed between revisions)."""
         from archive.catalog.views import revision_cells

@@ -78,6 +78,33 @@ def blob(a: ArchiveDep, sha256: SHA256) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{orig.kind or "bin"}"'})
 
 
+@router.get("/compare", summary="One metric for agencies × years: a cell (TABLE/ROW/COLUMN) or a named share")
+def compare(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
+            agency: Annotated[str | None, Query(max_length=100)] = None,
+            region: Annotated[str | None, Query(max_length=50)] = None,
+            year: Annotated[list[int] | None, Query(max_length=30)] = None) -> dict[str, Any]:
+    try:
+        return a.compare(metric, agency=agency, region=region, years=year or [])
+    except QueryError as e:
+        raise HTTPException(422, str(e)) from e
+
+
+@router.get("/compare.csv", summary="The comparison as CSV (agencies × years, UTF-8 with a BOM)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def compare_csv(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
+                agency: Annotated[str | None, Query(max_length=100)] = None,
+                region: Annotated[str | None, Query(max_length=50)] = None,
+                year: Annotated[list[int] | None, Query(max_length=30)] = None) -> Response:
+    from archive.web.compare_view import csv_text
+
+    try:
+        result = a.compare(metric, agency=agency, region=region, years=year or [])
+    except QueryError as e:
+        raise HTTPException(422, str(e)) from e
+    return Response(csv_text(result), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="nianbao-compare.csv"'})
+
+
 @router.get("/export/cells.csv", summary="Every cell as CSV (UTF-8 with a BOM, as Excel wants it), streamed",
             response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 def export_cells(request: Request, year: Year = None) -> StreamingResponse:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from archive.errors import QueryError
+from archive.web.compare_view import pivot, small_multiples
 from archive.web.deps import MEDIA, ORIGINAL_CSP, PDF_CSP, SHA256, ArchiveDep
 from archive.web.report_view import SERIES, cell_changes, chart_svg, grids, text_diff
 
@@ -84,6 +85,25 @@ def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max
     table = [{"year": y, "values": [points[y].get(s[:3]) for s in SERIES]} for y in sorted(points)]
     return render(request, "agency.html", agency=found["agency"], reports=found["reports"],
                   chart=Markup(chart_svg(points)), series=[s[3] for s in SERIES], table=table)
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request, a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
+                 agency: Annotated[str | None, Query(max_length=100)] = None,
+                 region: Annotated[str | None, Query(max_length=50)] = None,
+                 year: Annotated[list[int] | None, Query(max_length=30)] = None,
+                 sort: Annotated[str, Query(max_length=10)] = "agency") -> HTMLResponse:
+    """Agencies × years for one metric, sortable, with links to each report, CSV/XLSX and small multiples."""
+    error = None
+    try:
+        result = a.compare(metric, agency=agency, region=region, years=year or [])
+    except QueryError as e:
+        result, error = {"metric": metric, "label": "", "unit": "", "years": [], "agencies": [], "rows": []}, str(e)
+    query = {k: v for k, v in (("metric", metric), ("agency", agency), ("region", region)) if v}
+    params = urlencode([*query.items(), *(("year", y) for y in year or [])])
+    return render(request, "compare.html", result=result, table=pivot(result, sort), metrics=a.compare_metrics(),
+                  metric=metric, agency=agency or "", region=region or "", years=year or [], sort=sort, error=error,
+                  params=params, charts=[Markup(svg) for svg in small_multiples(result)])
 
 
 @router.get("/coverage", response_class=HTMLResponse)
