@@ -174,3 +174,16 @@ def test_revision_change_shows_the_numbers_first_and_folds_whitespace(tmp_path):
     assert text_diff(old, "一、 总体情况\n本机关认真 贯彻落实。\n共收到申请 12件。") == []
     changed = text_diff(old, "一、总体情况\n本机关认真贯彻落实。\n共收到申请 13 件。")
     assert [k for k, _ in changed if k in "+-"] == ["-", "+"]
+
+
+def test_api_docs_are_served_from_our_own_files(tmp_path):
+    with Archive.open(tmp_path / "a") as a, a.writer() as w:
+        w.add(http_capture("http://127.0.0.99/r/1.html", to_html(generate(9990, year=2022))))
+    client = TestClient(create_app(tmp_path / "a"), base_url="http://127.0.0.1")
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower() and "http" not in docs.text.replace("http-equiv", "")
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/swagger/swagger-ui.css").status_code == 200
+    assert "'unsafe-inline'" in docs.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in client.get("/report/1").headers["content-security-policy"]

@@ -249,6 +249,13 @@ def m012_own_record_ids(db: sqlite_utils.Database) -> None:
     db["captures"].create_index(["warc_record_id"], if_not_exists=True)
 
 
+def m013_current_lookups(db: sqlite_utils.Database) -> None:
+    """Indexes from a document to the revision it is primary of and from a revision to the report it is
+    current for: the comparison reads one cell of every report by starting from the cells (issue 15)."""
+    db["revisions"].create_index(["primary_document_id"], if_not_exists=True)
+    db["reports"].create_index(["current_revision_id"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -262,5 +269,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (10, "failed parses counted", m010_parse_failures),
     (11, "failures from before counting left to reparse --failed", m011_old_failures_settled),
     (12, "the archive's own WARC record ids indexed", m012_own_record_ids),
+    (13, "current revision and primary document indexed", m013_current_lookups),
 ]
 LATEST = MIGRATIONS[-1][0]

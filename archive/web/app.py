@@ -32,6 +32,29 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 
 
+# Swagger UI's start-up is an inline script: allowed on /docs only, everything else from our own origin
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-ancestors 'self'")
+
+
+def _api_docs(app: FastAPI) -> None:
+    """``/docs``: the API's Swagger UI from the swagger-ui-bundle package's own files, no CDN (a machine
+    with no internet, or a strict network, still reads it)."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="nianbao API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
+
 class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):
         response = await call_next(request)
@@ -76,6 +99,7 @@ def create_app(archive_dir: Path | str, *, portals: list[PortalScope] | None = N
     if token is not None:
         app.add_middleware(TokenGate, token=token)
     app.add_middleware(HostGate, allowed_hosts=list(allowed_hosts), www_redirect=False)  # outermost
+    _api_docs(app)  # before /static, which would take /static/swagger/… for its own
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
