@@ -26,6 +26,8 @@ def built(tmp_path_factory):
                 rep = generate(9900 + 10 * i + year % 10, year=year, agency=agency)
                 reps[(agency, year)] = rep
                 w.add(http_capture(f"http://127.0.0.97/{i}/{year}.html", to_html(rep)))
+    with Archive.open(where) as a:
+        a.reindex(only_pending=True)
     return where, reps
 
 
@@ -80,3 +82,8 @@ def test_the_page_shows_the_table_sorted_with_links_and_charts(client, built):
     assert 'href="/api/compare.csv?metric=applications%2F1%2Ftotal"' in page
     bad = client.get("/compare", params={"metric": "x/y"})
     assert bad.status_code == 200 and 'id="compare-error"' in bad.text
+
+
+def test_year_facets_come_in_year_order(client):
+    facets = client.get("/api/search").json()["facets"]
+    assert [f["value"] for f in facets["year"]] == [2022, 2021]

@@ -137,7 +137,7 @@ def test_report_page_says_when_it_was_published_and_links_its_years(tmp_path):
     assert mid["publication"] == {"published": "2022-01-20", "source": mid["publication"]["source"],
                                   "deadline": "2022-01-31", "status": "on_time"} and mid["publication"]["source"]
     first = shown[2020]["publication"]  # no date printed: the day it was first captured, said so, and late
-    assert first["status"] == "late" and first["source"].startswith("first captured")
+    assert first["status"] == "late" and first["source"].startswith("首次抓取之日")
     assert mid["neighbours"] == {"previous": shown[2020]["report_id"], "next": shown[2022]["report_id"]}
     assert shown[2020]["neighbours"]["previous"] is None
     client = TestClient(create_app(tmp_path / "a"), base_url="http://127.0.0.1")

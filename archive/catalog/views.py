@@ -175,7 +175,7 @@ def publication(archive: Archive, rep: dict, primary: dict) -> dict:
         first = archive.catalog.scalar("SELECT min(k.fetched_at) FROM captures k JOIN documents d ON d.sha256 = "
                                        "k.sha256 WHERE d.report_id = ?", (rep["id"],))
         if first:
-            day, source = _day(first).isoformat(), "first captured (no date printed): published by then at the latest"
+            day, source = _day(first).isoformat(), "首次抓取之日（页面未印发布日期）：最迟此日已公开"
     status = "unknown" if not (day and due) else ("on_time" if str(day)[:10] <= due.isoformat() else "late")
     return {"published": str(day)[:10] if day else None, "source": source,
             "deadline": due.isoformat() if due else None, "status": status}

@@ -162,12 +162,17 @@ def _texts(c, ids: list[int]) -> dict[int, str]:
     return out
 
 
+def _ordered(name: str, counts: Counter) -> list[dict]:
+    """A facet's values: years newest first (a list of years read in year order), the others by count."""
+    if name == "year":
+        items = sorted(counts.items(), key=lambda kv: -(kv[0] or 0))
+    else:
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [{"value": v, "count": n} for v, n in items if v is not None]
+
+
 def _facets_of(rows: list[dict]) -> dict[str, list[dict]]:
-    out = {}
-    for facet in COUNTED:
-        counts = Counter(facet.value(r) for r in rows)
-        out[facet.name] = [{"value": v, "count": n} for v, n in counts.most_common() if v is not None]
-    return out
+    return {facet.name: _ordered(facet.name, Counter(facet.value(r) for r in rows)) for facet in COUNTED}
 
 
 _FACET_CACHE: dict[tuple, dict[str, list[dict]]] = {}
@@ -193,5 +198,4 @@ def _count_facets(c, q: CompiledQuery) -> dict[str, list[dict]]:
     for r in c.rows(*q.facet_counts()):
         for f in COUNTED:
             counts[f.name][r[f.name]] += r["n"]
-    return {name: [{"value": v, "count": n} for v, n in sorted(cnt.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                   if v is not None] for name, cnt in counts.items()}
+    return {name: _ordered(name, cnt) for name, cnt in counts.items()}

@@ -38,19 +38,21 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 's
 
 
 def _api_docs(app: FastAPI) -> None:
-    """``/docs``: the API's Swagger UI from the swagger-ui-bundle package's own files, no CDN (a machine
-    with no internet, or a strict network, still reads it)."""
-    import swagger_ui_bundle
+    """``/docs``: the API's Swagger UI from files installed with us, no CDN (a machine with no internet, or
+    a strict network, still reads it). fastapi-offline ships Swagger UI 5, which reads the OpenAPI 3.1 that
+    FastAPI writes (swagger-ui-bundle's 4.15 cannot); only its files are used."""
+    import fastapi_offline
     from fastapi.openapi.docs import get_swagger_ui_html
 
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    files = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/static/swagger", StaticFiles(directory=str(files)), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         page = get_swagger_ui_html(openapi_url="/openapi.json", title="nianbao API",
                                    swagger_js_url="/static/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+                                   swagger_favicon_url="data:,")
         page.headers["Content-Security-Policy"] = DOCS_CSP
         return page
 
