@@ -87,3 +87,13 @@ def test_the_page_shows_the_table_sorted_with_links_and_charts(client, built):
 def test_year_facets_come_in_year_order(client):
     facets = client.get("/api/search").json()["facets"]
     assert [f["value"] for f in facets["year"]] == [2022, 2021]
+
+
+def test_years_out_of_range_are_refused_in_words(client, built):
+    from archive.errors import QueryError
+
+    assert client.get("/api/compare", params={"year": 9223372036854775808}).status_code == 422
+    assert client.get("/api/compare.csv", params={"year": 1200}).status_code == 422
+    assert client.get("/compare", params={"year": 99999}).status_code == 422
+    with Archive.open(built[0], readonly=True) as a, pytest.raises(QueryError, match="from 1990 to 2100"):
+        a.compare("applications/1/total", years=[3000])

@@ -86,6 +86,8 @@ def compare(archive: Archive, metric: str, *, agency: str | None = None, region:
     label = metric_label(metric)
     where, params = "", []
     years = sorted(set(years or []))
+    if bad := [y for y in years if not 1990 <= y <= 2100]:
+        raise QueryError(f"no report year can be {bad[0]}: give years from 1990 to 2100")
     if years:
         where += f" AND r.year IN ({','.join('?' * len(years))})"
         params += years

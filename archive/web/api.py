@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from archive.errors import QueryError
-from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year
+from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year, Years
 
 router = APIRouter(prefix="/api", tags=["api"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,7 +82,7 @@ def blob(a: ArchiveDep, sha256: SHA256) -> Response:
 def compare(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
             agency: Annotated[str | None, Query(max_length=100)] = None,
             region: Annotated[str | None, Query(max_length=50)] = None,
-            year: Annotated[list[int] | None, Query(max_length=30)] = None) -> dict[str, Any]:
+            year: Years = None) -> dict[str, Any]:
     try:
         return a.compare(metric, agency=agency, region=region, years=year or [])
     except QueryError as e:
@@ -94,7 +94,7 @@ def compare(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "appli
 def compare_csv(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
                 agency: Annotated[str | None, Query(max_length=100)] = None,
                 region: Annotated[str | None, Query(max_length=50)] = None,
-                year: Annotated[list[int] | None, Query(max_length=30)] = None) -> Response:
+                year: Years = None) -> Response:
     from archive.web.compare_view import csv_text
 
     try:

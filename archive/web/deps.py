@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import Field
 
 from archive import Archive
 
@@ -14,6 +15,8 @@ SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of 
 PerPage = Annotated[int, Query(ge=1, le=200)]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Year = Annotated[int | None, Query(ge=1990, le=2100)]
+# several years (?year=2022&year=2023), each checked like one
+Years = Annotated[list[Annotated[int, Field(ge=1990, le=2100)]] | None, Query(max_length=30)]
 MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "docx":
          "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "doc": "application/msword",
          "wps": "application/vnd.ms-works", "text": "text/plain; charset=utf-8", "image": "application/octet-stream"}

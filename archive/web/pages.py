@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from archive.errors import QueryError
 from archive.web.compare_view import pivot, small_multiples
-from archive.web.deps import MEDIA, ORIGINAL_CSP, PDF_CSP, SHA256, ArchiveDep
+from archive.web.deps import MEDIA, ORIGINAL_CSP, PDF_CSP, SHA256, ArchiveDep, Years
 from archive.web.report_view import SERIES, cell_changes, chart_svg, grids, text_diff
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +91,7 @@ def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max
 def compare_page(request: Request, a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
                  agency: Annotated[str | None, Query(max_length=100)] = None,
                  region: Annotated[str | None, Query(max_length=50)] = None,
-                 year: Annotated[list[int] | None, Query(max_length=30)] = None,
+                 year: Years = None,
                  sort: Annotated[str, Query(max_length=10)] = "agency") -> HTMLResponse:
     """Agencies × years for one metric, sortable, with links to each report, CSV/XLSX and small multiples."""
     error = None
