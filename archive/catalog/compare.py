@@ -1,8 +1,8 @@
 """Agencies × years for one metric: any table cell (``applications/1/total``, as the CSV names a cell) or a
 named share derived from cells (不予公开 / 总计, 予以公开率, 复议纠错率), with the report behind each value.
 
-Read from the ``report_cells`` view (each report's current primary document) in one query per metric
-part; no original is opened.
+Read from the cells of each report's current primary document, in one query for all the cells a metric
+needs; no original is opened.
 """
 
 from __future__ import annotations
@@ -62,21 +62,26 @@ def _cell(metric: str) -> tuple[str, str, str]:
     return m.group(1), m.group(2), m.group(3)
 
 
-def _values(archive: Archive, cells: Iterable[str], where: str, params: list) -> dict[int, dict[str, float]]:
-    """report_id -> {cell name: value} for the named cells of the current reports matching ``where`` (on
-    ``r``, the reports). From the cells by their key, then to the revision and report they are current
-    for (migration 13 indexes both steps): starting from the reports, SQLite read every document's cell
-    of that key for each report (2.4 s at 1,000 reports in bench/compare.py)."""
-    out: dict[int, dict[str, float]] = {}
+def _values(archive: Archive, cells: Iterable[str], where: str, params: list) -> dict[int, dict]:
+    """report_id -> {"report": its agency, agency_key and year, "cells": {cell name: value}} for the named
+    cells of the current reports matching ``where`` (on ``r``, the reports), in one query (no list of ids
+    sent back, which SQLite's bound on parameters would refuse at national scale). From the cells by their
+    key, then to the revision and report they are current for (migration 13 indexes both steps): starting
+    from the reports, SQLite read every document's cell of that key for each report (2.4 s at 1,000
+    reports in bench/compare.py)."""
+    out: dict[int, dict] = {}
     keys = [_cell(c) for c in cells]
     ors = " OR ".join("(k.table_id = ? AND k.row_id = ? AND k.column_id = ?)" for _ in keys)
     flat = [x for k in keys for x in k]
-    for r in archive.catalog.rows(f"""SELECT r.id AS report_id, k.table_id, k.row_id, k.column_id, k.value
+    for r in archive.catalog.rows(f"""SELECT r.id AS report_id, r.agency, r.agency_key, r.year,
+                                             k.table_id, k.row_id, k.column_id, k.value
                                       FROM cells k CROSS JOIN revisions v CROSS JOIN reports r
                                       WHERE ({ors}) AND v.primary_document_id = k.document_id
                                         AND r.current_revision_id = v.id{where}""", [*flat, *params]):
         if isinstance(r["value"], (int, float)):
-            out.setdefault(r["report_id"], {})[f"{r['table_id']}/{r['row_id']}/{r['column_id']}"] = r["value"]
+            entry = out.setdefault(r["report_id"], {"report": {k: r[k] for k in ("agency", "agency_key", "year")},
+                                                    "cells": {}})
+            entry["cells"][f"{r['table_id']}/{r['row_id']}/{r['column_id']}"] = r["value"]
     return out
 
 
@@ -96,14 +101,9 @@ def compare(archive: Archive, metric: str, *, agency: str | None = None, region:
         params.append(f"%{agency}%")
     share = SHARES.get(metric)
     values = _values(archive, (*share.top, *share.bottom) if share else (metric,), where, params)
-    reports = {r["id"]: r for r in archive.catalog.rows(
-        f"SELECT id, agency, agency_key, year FROM reports WHERE id IN ({','.join('?' * len(values))})",
-        list(values))} if values else {}
     rows = []
-    for rid, got in values.items():
-        rep = reports.get(rid)
-        if rep is None:
-            continue
+    for rid, entry in values.items():
+        rep, got = entry["report"], entry["cells"]
         where_ = region_of(rep["agency"]) or ""
         if region and where_ != region:
             continue
@@ -120,7 +120,6 @@ def compare(archive: Archive, metric: str, *, agency: str | None = None, region:
     return {"metric": metric, "label": label, "unit": unit,
             "years": sorted({r["year"] for r in rows}), "agencies": sorted({r["agency"] for r in rows}),
             "rows": rows}
-
 
 
 def metrics() -> list[tuple[str, str]]:

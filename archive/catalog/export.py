@@ -49,20 +49,29 @@ def cell_rows(archive: Archive, *, year: int | None = None, report_id: int | Non
                value, raw, label, recovered, sha, pv)
 
 
-def csv_chunks(archive: Archive, *, year: int | None = None, report_id: int | None = None,
-               every: int = 1000) -> Iterator[str]:
-    """The CSV export in pieces (BOM and header first), for a file or a streamed download alike."""
+def _csv_parts(archive: Archive, *, year: int | None, report_id: int | None,
+               every: int = 1000) -> Iterator[tuple[str, int]]:
+    """The CSV export in pieces (BOM and header first), each with how many cells it holds (a cell's text
+    may hold a line break, so lines are not cells)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     buf.write(BOM)
     w.writerow(CSV_COLUMNS)
-    for i, row in enumerate(cell_rows(archive, year=year, report_id=report_id), 1):
+    n = 0
+    for row in cell_rows(archive, year=year, report_id=report_id):
         w.writerow(row)
-        if i % every == 0:
-            yield buf.getvalue()
+        n += 1
+        if n == every:
+            yield buf.getvalue(), n
             buf.seek(0)
             buf.truncate()
-    yield buf.getvalue()
+            n = 0
+    yield buf.getvalue(), n
+
+
+def csv_chunks(archive: Archive, *, year: int | None = None, report_id: int | None = None) -> Iterator[str]:
+    """The CSV export in pieces, for a file or a streamed download alike."""
+    return (text for text, _ in _csv_parts(archive, year=year, report_id=report_id))
 
 
 def export(archive: Archive, fmt: str, out: TextIO | BinaryIO, *, year: int | None = None) -> int:
@@ -87,10 +96,10 @@ def _jsonl(archive: Archive, out: TextIO, year: int | None) -> int:
 
 
 def _csv(archive: Archive, out: TextIO, year: int | None) -> int:
-    n = -1
-    for chunk in csv_chunks(archive, year=year):
-        out.write(chunk)
-        n += chunk.count("\n")
+    n = 0
+    for text, cells in _csv_parts(archive, year=year, report_id=None):
+        out.write(text)
+        n += cells
     return n
 
 

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import re
 
-from archive.parser import layout as L
-from archive.parser.layout import COLUMN_NAMES
+from archive.parser import names
 
-TABLES = {"active": "二、主动公开政府信息情况", "applications": "三、收到和处理政府信息公开申请情况",
-          "review_litigation": "四、政府信息公开行政复议、行政诉讼情况"}
-ROW_LABELS = {r.id: r.label for r in (*L.APPLICATION_ROWS_HEAD, L.APPLICATION_ROW_2019_OTHER,
-                                      *L.APPLICATION_ROWS_2021_OTHER, *L.APPLICATION_ROWS_TAIL)}
-# what each rule asks, by its first two parts; {col} the column's name, {row} the row's label
+# what each rule asks, by its first two parts; {col} the column's name, {row} the row's label (in the table the
+# rule's first part names), {table} the table's title
 RULES = {
     "applications.balance": "三、本年新收 + 上年结转 应等于 （七）总计 + 结转下年度继续办理（{col}）",
     "applications.outcomes": "三、（七）总计 应等于 （一）至（六）之和（{col}）",
@@ -46,8 +42,8 @@ def rule_text(rule: str) -> str:
     if template is None:
         return rule
     arg = ".".join(parts[2:])
-    return template.format(col=COLUMN_NAMES.get(arg, arg), row=ROW_LABELS.get(arg) or L.REVIEW_LABELS.get(arg, arg),
-                           table=TABLES.get(arg, arg))
+    return template.format(col=names.column_label(arg), row=names.row_label(parts[0], arg),
+                           table=names.table_label(arg))
 
 
 def detail_text(detail: str) -> str:
