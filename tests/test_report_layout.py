@@ -187,3 +187,12 @@ def test_api_docs_are_served_from_our_own_files(tmp_path):
     assert client.get("/static/swagger/swagger-ui.css").status_code == 200
     assert "'unsafe-inline'" in docs.headers["content-security-policy"]
     assert "'unsafe-inline'" not in client.get("/report/1").headers["content-security-policy"]
+
+
+def test_an_ingested_file_is_not_judged_late_by_the_day_it_was_ingested(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "r.html").write_bytes(to_html(generate(9991, year=2022, agency="北东东市测试局")))
+    with Archive.open(tmp_path / "a") as a:
+        a.ingest([tmp_path / "in"])
+        pub = a.show("北东东市测试局/2022")["publication"]
+    assert pub == {"published": None, "source": None, "deadline": "2023-01-31", "status": "unknown"}

@@ -172,8 +172,9 @@ def publication(archive: Archive, rep: dict, primary: dict) -> dict:
                                     "published IS NOT NULL ORDER BY published LIMIT 1", (rep["id"],)) or {}
         day, source = other.get("published"), other.get("published_source")
     if not day:
+        # a file ingested from disk was captured when the user ingested it, which says nothing of publication
         first = archive.catalog.scalar("SELECT min(k.fetched_at) FROM captures k JOIN documents d ON d.sha256 = "
-                                       "k.sha256 WHERE d.report_id = ?", (rep["id"],))
+                                       "k.sha256 WHERE d.report_id = ? AND k.source != 'ingest'", (rep["id"],))
         if first:
             day, source = _day(first).isoformat(), "首次抓取之日（页面未印发布日期）：最迟此日已公开"
     status = "unknown" if not (day and due) else ("on_time" if str(day)[:10] <= due.isoformat() else "late")
