@@ -258,11 +258,27 @@ class Archive:
 
         return verify(self, **kwargs)
 
-    def coverage(self, portals, **kwargs) -> list:
-        """Per portal, agency and year: on time, late or missing (see :mod:`archive.catalog.coverage`)."""
+    def coverage(self, portals=None, **kwargs) -> list:
+        """Per agency and year, for every report however it arrived and every profile's agency: on time,
+        late or missing (see :mod:`archive.catalog.coverage`)."""
         from archive.catalog.coverage import coverage
 
         return coverage(self, portals, **kwargs)
+
+    def coverage_matrix(self, portals=None, *, verdicts: list | None = None, **kwargs) -> list[dict]:
+        """Region × year: agencies judged and how many of each status, with the on-time share (of
+        ``verdicts`` already judged, else of those ``coverage`` gives)."""
+        from archive.catalog.coverage import coverage, matrix
+
+        return matrix(verdicts if verdicts is not None else coverage(self, portals, **kwargs))
+
+    def coverage_csv(self, portals=None, *, matrix: bool = False, **kwargs) -> str:
+        """The verdicts, or the region × year matrix, as CSV (UTF-8 with a BOM, for Excel)."""
+        from archive.catalog.coverage import MATRIX_COLUMNS, VERDICT_COLUMNS, to_csv
+
+        if matrix:
+            return to_csv(self.coverage_matrix(portals, **kwargs), MATRIX_COLUMNS)
+        return to_csv([v.as_dict() for v in self.coverage(portals, **kwargs)], VERDICT_COLUMNS)
 
     @property
     def harvest_log(self):

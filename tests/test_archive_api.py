@@ -180,9 +180,9 @@ def test_both_jsonl_exports_come_from_the_report_iterator_as_before(archive_dir,
         next(a.iter_cells(["nonsense"]))
 
 
-def test_agency_reads_its_reports_and_cells_in_two_queries(a):
+def test_agency_reads_its_reports_cells_and_documents_in_three_queries(a):
     sent = statements(a, lambda: a.agency(AGENCY))
-    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 3
     got = a.agency(AGENCY)
     assert got["agency"] == AGENCY and [r["year"] for r in got["reports"]] == [2019, 2020, 2021]
     for r in got["reports"]:

@@ -148,3 +148,71 @@ def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive
     assert client.get("/coverage").status_code == 200
     with pytest.raises(AssertionError, match="at request time"):
         archive.read_blob(archive.reports()[0]["primary_sha256"])
+
+
+@pytest.mark.slow
+def test_coverage_judges_every_report_however_it_arrived(archive, tmp_path, monkeypatch):
+    """No profile at all: reports from a URL crawl and from `ingest` are judged, a gap year is unchecked
+    (nobody looked), and the region × year matrix counts agencies, as JSON, CSV, the page and the CLI."""
+    crawled, other, filed = "安康市财政局", "汉中市民政局", "安康市信访局"
+    with archive.writer() as w:
+        w.add(http_capture(f"http://{HOST}/a/2021.html", _page(generate(711, year=2021, agency=crawled),
+                           '<meta name="PubDate" content="2022-01-20 10:00">')))
+        w.add(http_capture(f"http://{HOST}/a/2023.html", _page(generate(712, year=2023, agency=crawled),
+                           info="<div>发布时间：2024-02-15</div>")))
+        w.add(http_capture(f"http://{HOST}/b/2022.html", _page(generate(713, year=2022, agency=other)),
+                           fetched_at=datetime(2023, 1, 10, 2, 0, tzinfo=UTC)))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "r.html").write_bytes(to_html(generate(714, year=2022, agency=filed)))
+    archive.ingest([tmp_path / "in"])
+    _no_original_opened(monkeypatch)
+    today = date(2024, 6, 1)
+
+    got = {(v.agency, v.year): v for v in archive.coverage(today=today)}
+    assert set(got) == {(crawled, 2021), (crawled, 2022), (crawled, 2023), (other, 2022), (other, 2023),
+                        (filed, 2022), (filed, 2023)}
+    assert (got[(crawled, 2021)].status, got[(crawled, 2021)].region) == ("on_time", "安康市")
+    assert (got[(crawled, 2023)].status, got[(crawled, 2023)].days_late) == ("late", 15)
+    assert got[(crawled, 2022)].status == "unchecked" and "no portal profile" in got[(crawled, 2022)].evidence[0]
+    assert (got[(other, 2022)].status, got[(other, 2022)].published) == ("on_time", "2023-01-10")  # first crawled
+    # An ingested file says nothing of when it was published: known to exist, date unknown, never "late".
+    v = got[(filed, 2022)]
+    assert v.report_id and v.status == "undated" and v.published is None and "ingested" in v.evidence[0]
+    assert all(v.portal == "" for v in got.values())
+
+    grid = {(r["region"], r["year"]): r for r in archive.coverage_matrix(today=today)}
+    assert grid[("安康市", 2022)] == {"region": "安康市", "year": 2022, "agencies": 2, "on_time": 0, "late": 0,
+                                     "undated": 1, "missing": 0, "unchecked": 1, "not_due": 0, "on_time_share": 0.0}
+    assert (grid[("汉中市", 2022)]["on_time"], grid[("汉中市", 2022)]["on_time_share"]) == (1, 1.0)
+    assert [v.agency for v in archive.coverage(today=today, region="汉中市")] == [other, other]
+
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from archive.web import create_app
+    from crawler.cli import cli
+
+    res = CliRunner().invoke(cli, ["coverage", "--archive", str(archive.path), "--today", "2024-06-01", "--matrix",
+                                   "--csv"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.lstrip("\ufeff").splitlines()
+    assert lines[0] == "region,year,agencies,on_time,late,undated,missing,unchecked,not_due,on_time_share"
+    assert "安康市,2021,1,1,0,0,0,0,0,1.0" in lines
+    res = CliRunner().invoke(cli, ["coverage", "--archive", str(archive.path), "--today", "2024-06-01", "--year",
+                                   "2023", "--json"])
+    assert {(v["agency"], v["status"]) for v in json.loads(res.output)} == {
+        (crawled, "late"), (other, "unchecked"), (filed, "unchecked")}
+    res = CliRunner().invoke(cli, ["coverage", "--archive", str(archive.path), "--today", "2024-06-01", "--matrix"])
+    assert res.exit_code == 0 and "0/2" in res.output  # 安康市 2022: neither of its two agencies on time
+
+    client = TestClient(create_app(archive.path), base_url="http://127.0.0.1")
+    page = client.get("/coverage", params={"region": "安康市"})
+    assert page.status_code == 200 and 'id="coverage-matrix"' in page.text and crawled in page.text
+    assert other not in page.text  # filtered by region
+    assert client.get("/coverage", params={"status": "late"}).text.count('<tr class="late">') == 1
+    csv_text = client.get("/api/coverage.csv").content.decode("utf-8")
+    assert csv_text.startswith("\ufeffregion,agency,year,status")
+    assert csv_text.count("\n") == 1 + len(archive.coverage())  # the app judges as of today
+    m = client.get("/api/coverage/matrix", params={"year": 2022}).json()
+    assert {(r["region"], r["agencies"]) for r in m} == {("安康市", 2), ("汉中市", 1)}
+    assert client.get("/api/coverage/matrix.csv").headers["content-type"].startswith("text/csv")

@@ -1,11 +1,14 @@
-"""Compliance: for each portal, agency and year, was the annual report published by its deadline?
+"""Compliance: for each agency and year, was the annual report published by its deadline?
 
 The deadline is the law's (条例 2019 第四十九条): a department publishes its report by 31 January of
 the next year, a 县级以上人民政府's government-wide report is due by 31 March; reports on 2018 and
 earlier fell under the 2008 条例 (31 March for all). A profile's ``deadline = "MM-DD"`` overrides it.
 
-What the verdict rests on is kept beside it (``source``): the date the portal printed (the page's meta
-or info line, or the date beside the link on a list page), else the day we first archived it. A report
+Every report in the archive is judged, however it arrived; a portal profile adds its agency (judged even
+with no report found) and its harvests (the proof a report was looked for). What the verdict rests on is
+kept beside it (``source``): the date the portal printed (the page's meta or info line, or the date beside
+the link on a list page, read at examine time), else the day a crawl or an import first met it (a file
+ingested from disk says nothing of publication). A report
 first seen after the deadline is only called late when a finished harvest after the deadline had
 looked for it and not found it; otherwise the verdict is ``undated``. A missing report is only called
 missing when a finished harvest after its deadline looked for it (else ``unchecked``).
@@ -13,13 +16,14 @@ missing when a finished harvest after its deadline looked for it (else ``uncheck
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from archive.extract.published import plausible
 from archive.parser import agency_key
+from archive.parser.names import region_of
 
 STATUSES = ("on_time", "late", "undated", "missing", "unchecked", "not_due")
 GOVERNMENT = re.compile(r"(人民政府|[省市县区州盟旗]政府)$")
@@ -49,20 +53,30 @@ class Verdict:
     days_late: int | None = None
     report_id: int | None = None
     evidence: list[str] = field(default_factory=list)
+    region: str | None = None  # the first administrative unit of the agency's name, for the region x year matrix
+    agency_key: str | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**self.__dict__, "evidence": list(self.evidence)}  # asdict's deep copy is 10× slower
 
 
 def deadline(agency: str | None, year: int, override: str | None = None) -> date:
     """The day by which the report on ``year`` must be public."""
+    return _deadline(government(agency), year, override)
+
+
+def government(agency: str | None) -> bool:
+    """A 县级以上人民政府 (its government-wide report is due later than a department's)."""
+    name = (agency or "").strip()
+    return bool(GOVERNMENT.search(name) and not TOWNSHIP.search(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _deadline(is_government: bool, year: int, override: str | None) -> date:
     if override:
         month, day = (int(x) for x in override.split("-"))
         return date(year + 1, month, day)
-    if year <= 2018:
-        return date(year + 1, 3, 31)
-    name = (agency or "").strip()
-    if GOVERNMENT.search(name) and not TOWNSHIP.search(name):
+    if year <= 2018 or is_government:
         return date(year + 1, 3, 31)
     return date(year + 1, 1, 31)
 
@@ -75,94 +89,126 @@ def _day(iso_text: str) -> date:
     return t.astimezone(ZoneInfo("Asia/Shanghai")).date()
 
 
-def published_evidence(archive, report_id: int, hosts: list[str], year: int, today: date) -> tuple[
-        date | None, str | None, str | None]:
-    """(earliest plausible printed date, where it was read, first-seen time) for one report on these hosts.
-
-    The dates were read when each document was examined (``documents.published_dates``, see
-    :mod:`archive.examine.context`); no original is opened here. A catalog older than migration 7,
-    opened read-only, has no such column: its verdicts rest on first-seen days until it is opened for
-    writing and its pages re-examined (``nianbao reparse`` or the next crawl).
-    """
-    c = archive.catalog
-    marks = ",".join("?" * len(hosts))
-    dates = "d.published_dates" if "published_dates" in c.db["documents"].columns_dict else "NULL AS published_dates"
-    caps = list(c.rows(f"""
-        SELECT k.url, k.final_url, k.referrer, k.fetched_at, d.kind, d.sha256, {dates}
-        FROM documents d JOIN captures k ON k.sha256 = d.sha256
-        WHERE d.report_id = ? AND k.host IN ({marks}) ORDER BY k.fetched_at""", (report_id, *hosts)))
-    if not caps:
-        return None, None, None
-    best: tuple[date, str] | None = None
-    seen: set[tuple] = set()
-    for k in caps:
-        printed = json.loads(k["published_dates"] or "[]")
-        found = None
-        if k["kind"] == "html" and ("page", k["sha256"]) not in seen:
-            seen.add(("page", k["sha256"]))
-            found = next((d for d in printed if not d.get("referrer")), None)
-            where = k["final_url"] or k["url"]
-        elif k["kind"] != "html" and k["referrer"] and ("ref", k["referrer"], k["url"]) not in seen:
-            seen.add(("ref", k["referrer"], k["url"]))
-            found = next((d for d in printed if (d.get("referrer"), d.get("url")) == (k["referrer"], k["url"])), None)
-            where = found["where"] if found else None
-        if found is None:
-            continue
-        day = date.fromisoformat(found["date"])
-        if plausible(day, year, today) and (best is None or day < best[0]):
-            best = (day, f"{found['how']} of {where}")
-    return (best[0] if best else None), (best[1] if best else None), caps[0]["fetched_at"]
-
-
-def finished_crawls(archive, portal: str) -> list[date]:
-    """Days on which a crawl of this portal finished (status ok), oldest first."""
-    days = []
+def _finished_by_portal(archive) -> dict[str, list[date]]:
+    """Every portal's finished-crawl days, from one pass over the run log (not one pass per portal)."""
+    out: dict[str, list[date]] = {}
     for r in archive.catalog.rows("SELECT portals, ended_at FROM runs WHERE kind = 'crawl' AND status = 'ok' "
                                   "AND ended_at IS NOT NULL ORDER BY ended_at"):
-        if portal in json.loads(r["portals"] or "[]"):
-            days.append(_day(r["ended_at"]))
-    return days
-
-
-def coverage(archive, portals: list[PortalScope], *, year: int | None = None,
-             today: date | None = None) -> list[Verdict]:
-    """One verdict per portal, agency and year (``year`` alone, or every year from the first report
-    found on the portal up to the last one whose reporting period has ended)."""
-    today = today or datetime.now(UTC).date()
-    out: list[Verdict] = []
-    for p in portals:
-        if not p.hosts:
-            continue
-        marks = ",".join("?" * len(p.hosts))
-        found = list(archive.catalog.rows(f"""
-            SELECT DISTINCT r.id, r.agency, r.agency_key, r.year FROM reports r
-            JOIN documents d ON d.report_id = r.id JOIN captures k ON k.sha256 = d.sha256
-            WHERE k.host IN ({marks}) AND r.year IS NOT NULL ORDER BY r.year""", tuple(p.hosts)))
-        agencies: dict[str, str] = {}
-        if p.agency:
-            agencies[agency_key(p.agency) or p.agency] = p.agency
-        for r in found:
-            agencies.setdefault(r["agency_key"] or r["agency"] or "?", r["agency"] or "?")
-        if not agencies:
-            agencies["?"] = "(agency unknown: set `agency` in the profile)"
-        crawls = finished_crawls(archive, p.name)
-        first_year = min((r["year"] for r in found), default=today.year - 1)
-        for key, name in agencies.items():
-            mine = {r["year"]: r for r in found if (r["agency_key"] or r["agency"] or "?") == key}
-            years = [year] if year is not None else list(range(min(mine, default=first_year), today.year))
-            others = sorted({r["agency"] for r in found if r["agency"]} - {name}) if not mine and found else []
-            for y in years:
-                v = _verdict(archive, p, name, y, mine.get(y), crawls, today)
-                if others:  # most often the profile spells the agency differently from its reports
-                    v.evidence.append(f"no report on this portal names {name}; they name {'、'.join(others[:5])}")
-                out.append(v)
+        for name in json.loads(r["portals"] or "[]"):
+            out.setdefault(name, []).append(_day(r["ended_at"]))
     return out
 
 
-def _verdict(archive, p: PortalScope, agency: str, year: int, report: dict | None, crawls: list[date],
+def _reports(archive, key: str | None = None, hosts: bool = True) -> list[dict]:
+    """Every dated report with what its verdict rests on, in two queries whatever the archive's size:
+    the earliest printed date of its documents (read at examine time), the first time a crawl or an import
+    met it (a file ingested from disk says nothing of publication), and (``hosts``) the hosts it was met on."""
+    c = archive.catalog
+    mine = "AND r.agency_key = :key" if key else ""
+    # tuples from the connection itself: a dict per row costs more than the query at 10,000 reports
+    cur = c.conn.execute(f"""
+        SELECT r.id, r.agency, r.agency_key, r.year, min(k.fetched_at),
+               {"group_concat(DISTINCT k.host)" if hosts else "NULL"}
+        FROM reports r JOIN documents d ON d.report_id = r.id
+        LEFT JOIN captures k ON k.sha256 = d.sha256 AND k.source != 'ingest'
+        WHERE r.year IS NOT NULL {mine} GROUP BY r.id ORDER BY r.year, r.id""", {"key": key})
+    rows = [{"id": i, "agency": name, "agency_key": k, "year": y, "first_seen": first,
+             "hosts": set(met.split(",")) if met else set()} for i, name, k, y, first, met in cur]
+    printed: dict[int, tuple[str, str]] = {}
+    # A catalog older than migration 7, opened read-only, has no printed dates: first-seen days only.
+    if "published_dates" in c.db["documents"].columns_dict:  # both came with migration 7
+        mine = "AND report_id IN (SELECT id FROM reports WHERE agency_key = :key)" if key else ""
+        # SQLite gives a bare column the values of the row that min() chose: the earliest date's source
+        for rid, day, source in c.conn.execute(
+                f"SELECT report_id, min(published), published_source FROM documents WHERE published IS NOT NULL "
+                f"AND report_id IS NOT NULL {mine} GROUP BY report_id", {"key": key}):
+            printed[rid] = (day, source)
+    for r in rows:
+        r["printed"] = printed.get(r["id"])
+    return rows
+
+
+def coverage(archive, portals: list[PortalScope] | None = None, *, year: int | None = None,
+             today: date | None = None, only_portals: bool = False, region: str | None = None,
+             agency: str | None = None) -> list[Verdict]:
+    """One verdict per agency and year for every report in the archive, however it arrived (a profile or
+    URL crawl, ingest, an import), and for each profile's agency; years run from the agency's first report
+    (``year`` alone if given) up to the last one whose reporting period has ended. A report met on a
+    profile's hosts is judged against that portal's harvests; ``only_portals`` keeps those reports alone;
+    ``agency`` (a name or key) one agency's history."""
+    today = today or datetime.now(UTC).date()
+    portals = [p for p in (portals or []) if p.hosts]
+    by_host = {}
+    for p in portals:
+        for h in p.hosts:
+            by_host.setdefault(h, p)
+    crawls = _finished_by_portal(archive)
+    wanted = (agency_key(agency) or agency) if agency else None
+    agencies: dict[str, dict] = {}  # agency key -> name, portal, {year: report}
+    for r in _reports(archive, wanted, hosts=bool(by_host)):
+        portal = next((by_host[h] for h in sorted(r["hosts"]) if h in by_host), None)
+        if only_portals and portal is None:
+            continue
+        key = r["agency_key"] or r["agency"] or "?"
+        a = agencies.setdefault(key, {"name": r["agency"] or "?", "portal": None, "reports": {}, "hosts": set()})
+        a["reports"][r["year"]] = r
+        a["portal"] = portal or a["portal"]
+        a["hosts"] |= r["hosts"]
+    for p in portals:
+        on_portal = sorted({a["name"] for a in agencies.values() if a["portal"] is p})
+        if not p.agency:
+            if not on_portal and not wanted:
+                agencies.setdefault(f"?{p.name}", {"name": "(agency unknown: set `agency` in the profile)",
+                                                   "portal": p, "reports": {}, "hosts": set()})
+            continue
+        key = agency_key(p.agency) or p.agency
+        if wanted and key != wanted:
+            continue
+        a = agencies.setdefault(key, {"name": p.agency, "portal": p, "reports": {}, "hosts": set()})
+        a["portal"] = a["portal"] or p
+        if not a["reports"] and on_portal:  # most often the profile spells the agency differently from its reports
+            a["others"] = [n for n in on_portal if n != p.agency]
+            a["first"] = min((y for b in agencies.values() if b["portal"] is p for y in b["reports"]),
+                             default=today.year - 1)
+    out: list[Verdict] = []
+    for key, a in agencies.items():
+        p = a["portal"]
+        days = crawls.get(p.name, []) if p else []
+        where = region_of(a["name"])
+        first = min(a["reports"], default=a.get("first", today.year - 1))
+        years = [year] if year is not None else list(range(first, today.year))
+        for y in years:
+            v = _verdict(p, a["name"], y, a["reports"].get(y), days, today)
+            v.agency_key = None if key.startswith("?") else key
+            v.region = where
+            if a.get("others"):
+                v.evidence.append(f"no report on this portal names {a['name']}; they name {'、'.join(a['others'][:5])}")
+            out.append(v)
+    if region:
+        out = [v for v in out if v.region == region]
+    out.sort(key=lambda v: (v.region or "~", v.agency, v.year))
+    return out
+
+
+def matrix(verdicts: list[Verdict]) -> list[dict]:
+    """Region × year: how many agencies were judged, and how many of each status (on-time share of those
+    whose report was due), one row per region and year, for the page and its CSV."""
+    cells: dict[tuple[str, int], dict] = {}
+    for v in verdicts:
+        row = cells.setdefault((v.region or "", v.year), {"region": v.region or "", "year": v.year, "agencies": 0,
+                                                          **{s: 0 for s in STATUSES}})
+        row["agencies"] += 1
+        row[v.status] += 1
+    for row in cells.values():
+        due = row["agencies"] - row["not_due"]
+        row["on_time_share"] = round(row["on_time"] / due, 4) if due else None
+    return [cells[k] for k in sorted(cells, key=lambda k: (k[0] or "~", k[1]))]
+
+
+def _verdict(p: PortalScope | None, agency: str, year: int, report: dict | None, crawls: list[date],
              today: date) -> Verdict:
-    due = deadline(agency, year, p.deadline)
-    v = Verdict(p.name, agency, year, "", due.isoformat())
+    due = deadline(agency, year, p.deadline if p else None)
+    v = Verdict(p.name if p else "", agency, year, "", due.isoformat())
     if report is None:
         looked = [d for d in crawls if d > due]
         if today <= due:
@@ -172,17 +218,23 @@ def _verdict(archive, p: PortalScope, agency: str, year: int, report: dict | Non
             v.evidence.append(f"not found by the harvest of {looked[-1]}")
         else:
             v.status = "unchecked"
-            v.evidence.append("no finished harvest of this portal since the deadline")
+            v.evidence.append("no finished harvest of this portal since the deadline" if p else
+                              "not in the archive, and no portal profile harvests this agency")
         return v
     v.report_id = report["id"]
-    printed, source, first = published_evidence(archive, report["id"], p.hosts, year, today)
-    v.first_seen = first
-    if printed is not None:
-        v.published, v.source = printed.isoformat(), source
+    v.first_seen = report["first_seen"]
+    if report["printed"] is not None:
+        printed = date.fromisoformat(report["printed"][0][:10])
+        v.published, v.source = printed.isoformat(), report["printed"][1]
         v.status = "on_time" if printed <= due else "late"
         v.days_late = max((printed - due).days, 0)
         return v
-    seen = _day(first) if first else today
+    if not report["first_seen"]:
+        v.status = "undated"
+        v.evidence.append("only ingested from a file, with no publication date printed: when it was published "
+                          "is not known")
+        return v
+    seen = _day(report["first_seen"])
     v.published, v.source = seen.isoformat(), "first seen by nianbao (no date printed on the page)"
     if seen <= due:
         v.status = "on_time"
@@ -195,3 +247,23 @@ def _verdict(archive, p: PortalScope, agency: str, year: int, report: dict | Non
             v.status = "undated"
             v.evidence.append("first seen after the deadline, with no earlier harvest to show it was not there")
     return v
+
+
+VERDICT_COLUMNS = ["region", "agency", "year", "status", "deadline", "published", "source", "days_late", "portal",
+                   "report_id", "first_seen", "evidence"]
+MATRIX_COLUMNS = ["region", "year", "agencies", *STATUSES, "on_time_share"]
+
+
+def to_csv(rows: list[dict], columns: list[str]) -> str:
+    """Verdicts or matrix rows as CSV, UTF-8 with a BOM so Excel on Chinese Windows reads it right."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["；".join(r[c]) if isinstance(r.get(c), list) else ("" if r.get(c) is None else r[c])
+                    for c in columns])
+    return buf.getvalue()

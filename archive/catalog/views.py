@@ -263,7 +263,8 @@ def agencies(archive: Archive) -> list[dict]:
 
 
 def agency(archive: Archive, name: str) -> dict:
-    """One agency (by name or key): its reports by year and all their cells, read in two queries."""
+    """One agency (by name or key): its reports by year, all their cells, and every document of them
+    (kind, size, where first captured, which is the current primary), in three queries."""
     key = agency_key(name) or name
     rows = list(archive.catalog.rows("SELECT id, agency, year, template FROM reports WHERE agency_key = ? "
                                      "ORDER BY year", (key,)))
@@ -272,7 +273,15 @@ def agency(archive: Archive, name: str) -> dict:
     cells = list(archive.catalog.rows(
         """SELECT report_id, year, table_id, row_id, column_id, value FROM report_cells
            WHERE report_id IN (SELECT id FROM reports WHERE agency_key = ?)""", (key,)))
-    return {"agency": rows[-1]["agency"], "agency_key": key, "reports": rows, "cells": cells}
+    docs = list(archive.catalog.rows(
+        """SELECT r.year, r.id AS report_id, d.sha256, d.kind, d.title, d.first_seen, b.size,
+                  d.id = v.primary_document_id AS "primary", d.published,
+                  (SELECT coalesce(k.final_url, k.url) FROM captures k WHERE k.sha256 = d.sha256
+                   ORDER BY k.fetched_at LIMIT 1) AS url
+           FROM reports r JOIN documents d ON d.report_id = r.id JOIN blobs b ON b.sha256 = d.sha256
+           LEFT JOIN revisions v ON v.id = r.current_revision_id
+           WHERE r.agency_key = ? ORDER BY r.year, d.first_seen, d.id""", (key,)))
+    return {"agency": rows[-1]["agency"], "agency_key": key, "reports": rows, "cells": cells, "documents": docs}
 
 
 def texts(archive: Archive, sha256s: Iterable[str]) -> dict[str, str]:

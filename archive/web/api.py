@@ -65,9 +65,35 @@ def agencies(a: ArchiveDep) -> list[dict[str, Any]]:
     return a.agencies()
 
 
-@router.get("/coverage", summary="Per portal, agency and year: on time, late or missing")
-def coverage(request: Request, a: ArchiveDep, year: Year = None) -> list[dict[str, Any]]:
-    return [v.as_dict() for v in a.coverage(request.app.state.portals, year=year)]
+Region = Annotated[str | None, Query(max_length=50)]
+
+
+@router.get("/coverage", summary="Per agency and year, every report however it arrived: on time, late, missing")
+def coverage(request: Request, a: ArchiveDep, year: Year = None, region: Region = None) -> list[dict[str, Any]]:
+    return [v.as_dict() for v in a.coverage(request.app.state.portals, year=year, region=region)]
+
+
+@router.get("/coverage.csv", summary="The coverage verdicts as CSV (UTF-8 with a BOM)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def coverage_csv(request: Request, a: ArchiveDep, year: Year = None, region: Region = None) -> Response:
+    return _csv(a.coverage_csv(request.app.state.portals, year=year, region=region), "nianbao-coverage.csv")
+
+
+@router.get("/coverage/matrix", summary="Region × year: agencies judged, how many of each status, on-time share")
+def coverage_matrix(request: Request, a: ArchiveDep, year: Year = None, region: Region = None) -> list[dict[str, Any]]:
+    return a.coverage_matrix(request.app.state.portals, year=year, region=region)
+
+
+@router.get("/coverage/matrix.csv", summary="The region × year matrix as CSV (UTF-8 with a BOM)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def coverage_matrix_csv(request: Request, a: ArchiveDep, year: Year = None, region: Region = None) -> Response:
+    return _csv(a.coverage_csv(request.app.state.portals, matrix=True, year=year, region=region),
+                "nianbao-coverage-matrix.csv")
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/blobs/{sha256}", summary="An original, byte for byte, as a download",

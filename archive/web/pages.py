@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from archive.errors import QueryError
+from archive.parser import layout as L
 from archive.web.compare_view import pivot, small_multiples
 from archive.web.deps import MEDIA, ORIGINAL_CSP, PDF_CSP, SHA256, ArchiveDep, Years
 from archive.web.report_view import SERIES, cell_changes, chart_svg, grids, text_diff
@@ -77,14 +78,27 @@ def report_page(request: Request, a: ArchiveDep, report_id: Annotated[int, Path(
 
 
 @router.get("/agency/{agency}", response_class=HTMLResponse)
-def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max_length=100)]) -> HTMLResponse:
+def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max_length=100)],
+                column: Annotated[str, Query(max_length=20)] = "total") -> HTMLResponse:
+    """An agency's years side by side (tables 二, 三, 四, changes marked), its documents, its compliance."""
+    from archive.web.agency_view import year_grids
+
     found = a.agency(agency)
+    if column not in L.APPLICATION_COLUMNS:
+        column = "total"
     points: dict[int, dict] = {r["year"]: {} for r in found["reports"]}
     for c in found["cells"]:
         points[c["year"]][(c["table_id"], c["row_id"], c["column_id"])] = c["value"]
     table = [{"year": y, "values": [points[y].get(s[:3]) for s in SERIES]} for y in sorted(points)]
+    years = sorted(y for y in points if y is not None)
+    cells = [{"year": c["year"], "table": c["table_id"], "row": c["row_id"], "column": c["column_id"],
+              "value": c["value"]} for c in found["cells"]]
+    verdicts = a.coverage(request.app.state.portals, agency=found["agency_key"])
     return render(request, "agency.html", agency=found["agency"], reports=found["reports"],
-                  chart=Markup(chart_svg(points)), series=[s[3] for s in SERIES], table=table)
+                  chart=Markup(chart_svg(points)), series=[s[3] for s in SERIES], table=table, years=years,
+                  grids=year_grids(years, cells, column), column=column,
+                  columns=[(c, L.COLUMN_NAMES[c]) for c in L.APPLICATION_COLUMNS],
+                  documents=found["documents"], verdicts=verdicts)
 
 
 @router.get("/compare", response_class=HTMLResponse)
@@ -106,11 +120,25 @@ def compare_page(request: Request, a: ArchiveDep, metric: Annotated[str, Query(m
                   params=params, charts=[Markup(svg) for svg in small_multiples(result)])
 
 
+COVERAGE_ROWS = 500  # verdicts listed on the page; the CSV has them all
+
+
 @router.get("/coverage", response_class=HTMLResponse)
 def coverage_page(request: Request, a: ArchiveDep,
-                  year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> HTMLResponse:
-    verdicts = a.coverage(request.app.state.portals, year=year)
-    return render(request, "coverage.html", verdicts=verdicts, year=year, portals=request.app.state.portals)
+                  year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+                  region: Annotated[str | None, Query(max_length=50)] = None,
+                  status: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
+    """The region × year matrix (agencies on time of those due), then the verdicts, filtered."""
+    verdicts = a.coverage(request.app.state.portals, year=year, region=region)
+    grid = a.coverage_matrix(verdicts=verdicts)
+    years = sorted({r["year"] for r in grid})
+    regions = list(dict.fromkeys(r["region"] for r in grid))
+    listed = [v for v in verdicts if not status or v.status == status]
+    params = urlencode([(k, v) for k, v in (("year", year), ("region", region)) if v])
+    return render(request, "coverage.html", verdicts=listed[:COVERAGE_ROWS], shown=min(len(listed), COVERAGE_ROWS),
+                  total=len(listed), judged=len(verdicts), year=year, region=region or "", status=status or "",
+                  years=years, regions=regions, grid={(r["region"], r["year"]): r for r in grid},
+                  portals=request.app.state.portals, params=params)
 
 
 @router.get("/original/{sha256}")

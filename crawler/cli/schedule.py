@@ -156,36 +156,73 @@ def _history_table(rows: list[dict], title: str) -> None:
 @click.command()
 @archive_option
 @click.option("--year", type=int, help="Only reports on this year.")
-@click.option("--portal", "portal_names", multiple=True, help="Only these portals (default: every portal with "
-              "captures in the archive, and every scheduled one).")
+@click.option("--region", help="Only agencies of this region (the first unit of their name, e.g. 安康市).")
+@click.option("--portal", "portal_names", multiple=True, help="Only reports met on these portals and their "
+              "profiles' agencies (default: every report in the archive, however it arrived).")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this day (default: today).")
+@click.option("--matrix", is_flag=True, help="Region × year: agencies judged and how many were on time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def coverage(archive_dir: Path | None, year: int | None, portal_names: tuple[str, ...], today, as_json: bool) -> None:
-    """Per portal, agency and year: published by the deadline, late, or still missing."""
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8 with a BOM, for Excel).")
+def coverage(archive_dir: Path | None, year: int | None, region: str | None, portal_names: tuple[str, ...], today,
+             matrix: bool, as_json: bool, as_csv: bool) -> None:
+    """Per agency and year: published by the deadline, late, missing or not yet due, for every report in
+    the archive; reports met on a portal with a profile are judged against its harvests."""
     from archive.errors import ArchiveError, CatalogError
     from crawler.portals import portals_in, scopes
     from scheduler import ScheduleConfigError
     from spiders.profiles import ProfileError
 
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
     where = archive_dir or default_path()
     try:
         chosen = scopes(portals_in(where, portal_names))
     except (ProfileError, ScheduleConfigError, ArchiveError, CatalogError) as e:
         raise click.ClickException(str(e)) from e
+    judge = dict(year=year, region=region, today=today.date() if today else date.today(),
+                 only_portals=bool(portal_names))
     with open_archive(where, readonly=True) as a:
-        verdicts = a.coverage(chosen, year=year, today=today.date() if today else date.today())
+        if as_csv:
+            sys.stdout.write(a.coverage_csv(chosen, matrix=matrix, **judge))
+            return
+        if matrix:
+            rows = a.coverage_matrix(chosen, **judge)
+        else:
+            verdicts = a.coverage(chosen, **judge)
+            rows = [v.as_dict() for v in verdicts]
     if as_json:
-        emit_json([v.as_dict() for v in verdicts])
+        emit_json(rows)
         return
-    t = Table(title=f"coverage{f' of {year}' if year else ''}: {len(verdicts)} portal-agency-year(s)")
-    for col in ("portal", "agency", "year", "status", "deadline", "published", "on what", "report"):
+    if matrix:
+        _print_matrix(rows)
+        return
+    t = Table(title=f"coverage{f' of {year}' if year else ''}: {len(verdicts)} agency-year(s)")
+    for col in ("region", "agency", "year", "status", "deadline", "published", "on what", "portal", "report"):
         t.add_column(col)
     for v in verdicts:
         style = STATUS_STYLE[v.status]
         status = f"[{style}]{v.status}[/{style}]" + (f" +{v.days_late}d" if v.status == "late" else "")
-        t.add_row(v.portal, v.agency, str(v.year), status, v.deadline, v.published or "",
-                  v.source or "; ".join(v.evidence), str(v.report_id or ""))
+        t.add_row(v.region or "", v.agency, str(v.year), status, v.deadline, v.published or "",
+                  v.source or "; ".join(v.evidence), v.portal, str(v.report_id or ""))
     out.print(t)
     counts = {s: sum(v.status == s for v in verdicts) for s in STATUS_STYLE}
     out.print("  ".join(f"[{STATUS_STYLE[s]}]{s}[/{STATUS_STYLE[s]}] {n}" for s, n in counts.items() if n) or
-              "nothing to judge: no portal has captures in this archive")
+              "nothing to judge: the archive holds no dated report and no portal profile names an agency")
+
+
+def _print_matrix(rows: list[dict]) -> None:
+    """Regions down, years across: on time / agencies whose report was due (not-due ones left out)."""
+    years = sorted({r["year"] for r in rows})
+    t = Table(title="agencies published on time / due, by region and year")
+    t.add_column("region")
+    for y in years:
+        t.add_column(str(y), justify="right")
+    by = {(r["region"], r["year"]): r for r in rows}
+    for reg in dict.fromkeys(r["region"] for r in rows):
+        cells = []
+        for y in years:
+            r = by.get((reg, y))
+            due = r["agencies"] - r["not_due"] if r else 0
+            cells.append(f"{r['on_time']}/{due}" if r and due else ("not due" if r else ""))
+        t.add_row(reg or "(no region in the name)", *cells)
+    out.print(t)
