@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,11 @@ from click.testing import CliRunner
 
 from archive import Archive
 from archive.errors import HintError
+from archive.ingest.handover import import_handover, pack
 from archive.parser import ParseContext, parse
+from archive.store.shared import SharedStore
 from crawler.cli import cli
+from helpers.captures import http_capture
 from spiders.demo.generator import agency_name, generate, to_html
 
 AGENCY = "安康市信访局"
@@ -169,3 +173,30 @@ def test_the_python_api_refuses_the_same_hints(folder, archive):
         with pytest.raises(HintError):
             archive.ingest([folder], **kwargs)
     assert archive.stats()["captures"] == 0
+
+
+def test_a_handover_carries_the_hint_to_the_owner_and_its_recover(tmp_path):
+    """A worker's hand-over brings the hint with its capture; the owner writes it into its own WARC, so its
+    catalog rebuilt from its WARC files keeps it."""
+    cap = http_capture("http://127.0.0.42/nb/scan.html", nameless(814, year=2023, keep_year=False))
+    cap.user_agency, cap.user_year = AGENCY, 2023
+    with Archive.open(tmp_path / "scratch") as scratch:
+        with scratch.writer(portals=["p"]) as w:
+            w.add(cap)
+            run_id = w.run_id
+        shared = SharedStore(f"memory://nianbao-{uuid.uuid4().hex}")
+        pack(scratch, shared, "task-h", portal="p", run_id=run_id)
+    owner = tmp_path / "owner"
+    with Archive.open(owner) as a:
+        _, res = import_handover(a, shared, "task-h")
+        assert res.parse_results_used == 1
+    for where in (owner, None):
+        if where is None:  # the owner's catalog lost and rebuilt
+            for p in owner.glob("catalog.db*"):
+                p.unlink()
+            Archive.recover(owner)
+        (doc,) = documents(owner)
+        assert (doc["report_agency"], doc["report_year"], doc["agency_from"]) == (AGENCY, 2023, "user")
+        with Archive.open(owner, readonly=True) as a:
+            assert a.catalog.one("SELECT user_agency, user_year FROM captures") == {"user_agency": AGENCY,
+                                                                                  "user_year": 2023}
