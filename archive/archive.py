@@ -84,6 +84,8 @@ class Archive:
         return ArchiveWriter(self, **kwargs)
 
     def ingest(self, paths, **kwargs):
+        """Archive files from disk as if fetched (see :mod:`archive.ingest.files`); ``agency=`` and ``year=`` say
+        whose reports they are and for which year, where their text does not."""
         from archive.ingest.files import ingest
 
         res = ingest(self, paths, **kwargs)

@@ -36,7 +36,8 @@ def display_name(name: str) -> str:
 def text_problem(cap: Capture) -> str | None:
     """The first field of a capture that is not storable text, in words (None when all are)."""
     fields = {"url": cap.url, "final_url": cap.final_url, "filename": cap.filename, "link text": cap.link_text,
-              "referrer": cap.referrer, "reason": cap.reason, "portal agency": cap.portal_agency}
+              "referrer": cap.referrer, "reason": cap.reason, "portal agency": cap.portal_agency,
+              "agency given with it": cap.user_agency}
     fields |= {f"header {k!r}": f"{k}: {v}" for k, v in [*cap.headers, *cap.request_headers]}
     for name, value in fields.items():
         if value is None:
@@ -127,6 +128,10 @@ class Capture:
     filename: str | None = None
     site_id: str | None = None  # the portal's SiteIDCode meta (网站标识码), when the page carries one
     portal_agency: str | None = None  # the agency the crawl's portal profile names (a last-resort parse hint)
+    # what a user said of a file when ingesting it (``nianbao ingest --agency/--year``): the parser takes them
+    # where the document's own text names no agency or year
+    user_agency: str | None = None
+    user_year: int | None = None
     # "crawl" for HTTP fetches; "ingest" for local files, which are written as WARC resource records
     # and taken as reports on the user's word (crawled pages must read as reports to become documents)
     source: str = "crawl"

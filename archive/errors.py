@@ -69,6 +69,10 @@ class CaptureError(ValueError):
     """One capture the archive cannot keep as it is (a field that is not text); the others go on."""
 
 
+class HintError(ValueError):
+    """An agency or year given with files to ingest that no report could have (an empty name, year 1899)."""
+
+
 class ExtractionError(Exception):
     """The document cannot be read (broken file, over a safety limit); the message says why."""
 
@@ -78,5 +82,5 @@ class TornRecord(ValueError):
 
 
 __all__ = ["ArchiveError", "BlobCorrupt", "BlobError", "BlobMissing", "CaptureError", "CatalogDamaged",
-           "CatalogError", "ExtractionError", "LockHeld", "NotFound",
+           "CatalogError", "ExtractionError", "HintError", "LockHeld", "NotFound",
            "ParserUnavailable", "QueryError", "SharedError", "TornRecord"]

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.slow  # two crawls and an ingest, then a rebuild
 FAST = {"browser": "never", "progress": False, "overrides": {"AUTOTHROTTLE_START_DELAY": 0.0}}
 CAPTURE_COLUMNS = ("source", "url", "final_url", "fetched_at", "status", "method", "content_type", "etag",
                    "last_modified", "sha256", "size", "kind", "filename", "referrer", "link_text", "redirects",
-                   "ip_address", "host", "site_id", "portal_agency", "warc_file", "warc_offset", "warc_length",
-                   "warc_record_id", "warc_type", "payload_digest", "source_record_id")
+                   "ip_address", "host", "site_id", "portal_agency", "user_agency", "user_year", "warc_file",
+                   "warc_offset", "warc_length", "warc_record_id", "warc_type", "payload_digest", "source_record_id")
 
 
 @pytest.fixture(scope="module")

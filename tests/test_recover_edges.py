@@ -12,7 +12,8 @@ from archive.errors import ArchiveError
 from helpers.damage import flip_byte
 
 COLUMNS = ("source", "url", "final_url", "fetched_at", "status", "sha256", "size", "kind", "filename", "link_text",
-           "portal_agency", "warc_file", "warc_offset", "warc_record_id", "warc_type", "payload_digest")
+           "portal_agency", "user_agency", "user_year", "warc_file", "warc_offset", "warc_record_id", "warc_type",
+           "payload_digest")
 
 
 def page(n: int) -> bytes:
@@ -55,13 +56,14 @@ def test_files_that_roll_after_every_record_keep_each_captures_context(tmp_path)
     with Archive.open(where) as a, a.writer(examine=False, max_warc_size=1) as w:
         for n in range(4):
             w.add(Capture(url=f"file:///home/u/年报{n}.html", body=page(n), status=200, source="ingest",
-                          filename=f"年报{n}.html", headers=[("Last-Modified", "Thu, 01 Jan 2026 00:00:00 GMT")]))
+                          filename=f"年报{n}.html", headers=[("Last-Modified", "Thu, 01 Jan 2026 00:00:00 GMT")],
+                          user_agency="某县信访局" if n % 2 else None, user_year=2023 if n < 2 else None))
         w.add(crawled("http://a.example/y.html", page(9), "2023年年报"))
     want = rows(where)
     assert len(list((where / "warc").glob("*.warc.gz"))) >= 5
     lose_catalog(where)
     Archive.recover(where)
-    assert rows(where) == want  # source 'ingest', file names and the link text came back
+    assert rows(where) == want  # source 'ingest', file names, the user's hints and the link text came back
 
 
 def test_a_record_damaged_mid_file_costs_only_that_record(tmp_path):

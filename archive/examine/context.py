@@ -38,13 +38,15 @@ def referrer_printed(ref: dict, target_url: str) -> tuple[str, str] | None:
 
 def linked_context(catalog: Catalog, sha256: str) -> dict:
     """How a blob was first met: its link text and referrer, the referring page's title and site meta,
-    and the date that page printed for it (the ``ParseContext`` fields, only those known)."""
+    the date that page printed for it, and the agency and year a user gave with it (the ``ParseContext``
+    fields, only those known)."""
     first = catalog.one("SELECT url, referrer, link_text, portal_agency FROM captures WHERE sha256 = ? "
                         "ORDER BY id LIMIT 1", (sha256,)) or {}
     portal = first.get("portal_agency") or catalog.scalar(  # captured before migration 9 first, say
         "SELECT portal_agency FROM captures WHERE sha256 = ? AND portal_agency IS NOT NULL ORDER BY id DESC LIMIT 1",
         (sha256,)) if first else None
-    out = {"link_text": first.get("link_text"), "referrer": first.get("referrer"), "portal_agency": portal}
+    out = {"link_text": first.get("link_text"), "referrer": first.get("referrer"), "portal_agency": portal,
+           **(user_hints(catalog, sha256) if first else {})}
     ref = referring_page(catalog, first["referrer"]) if first.get("referrer") else None
     if ref is not None:
         # the page's meta tags and its labelled fields (发布机构, 主办单位): the attachment's agency if it names none
@@ -53,6 +55,16 @@ def linked_context(catalog: Catalog, sha256: str) -> dict:
         if found := referrer_printed(ref, first["url"]):
             out.update(link_date=found[0], link_date_source=f"{found[1]} of {ref['u']}")
     return {k: v for k, v in out.items() if v}
+
+
+def user_hints(catalog: Catalog, sha256: str) -> dict:
+    """The agency and year a user last gave with the blob's file (``nianbao ingest --agency --year``), each
+    the latest given: a file ingested again with a corrected hint is read with that one."""
+    row = catalog.one("""SELECT (SELECT user_agency FROM captures WHERE sha256 = :s AND user_agency IS NOT NULL
+                                 ORDER BY id DESC LIMIT 1) AS user_agency,
+                                (SELECT user_year FROM captures WHERE sha256 = :s AND user_year IS NOT NULL
+                                 ORDER BY id DESC LIMIT 1) AS user_year""", {"s": sha256}) or {}
+    return {k: v for k, v in row.items() if v is not None}
 
 
 def printed_dates(catalog: Catalog, sha256: str, kind: str, page: dict) -> list[dict]:

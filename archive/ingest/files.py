@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive.capture import Capture, display_name, http_date
-from archive.errors import CaptureError
+from archive.errors import CaptureError, HintError
 from archive.extract.formats import sniff, suffix
 from archive.store.body import Body
 
@@ -76,10 +76,40 @@ def not_a_document(path: Path) -> str | None:
     return f"not a document format ({kind}{', ' + ext if ext else ''})"
 
 
-def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[[int, int, str], None] | None = None,
+YEARS = (1990, 2100)  # the years a user may say files report on (the disclosure regulation dates from 2007)
+
+
+def user_hints(agency: str | None, year: int | None) -> tuple[str | None, int | None]:
+    """The agency and year a user gives with files to ingest, checked: a name that is not empty once its spaces
+    are stripped, a year 1990-2100. Raises HintError in words."""
+    if agency is not None:
+        agency = agency.strip()
+        if not agency:
+            raise HintError("the agency given is empty: give its name, e.g. --agency 安康市信访局")
+        if len(agency) > 100:
+            raise HintError(f"the agency given is {len(agency)} characters long: give the agency's name only")
+        try:
+            agency.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise HintError(f"the agency given is not text ({e.reason})") from e
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not YEARS[0] <= year <= YEARS[1]):
+        raise HintError(f"{year} is not a year a report can be for: give one from {YEARS[0]} to {YEARS[1]}, "
+                        f"e.g. --year 2023")
+    return agency, year
+
+
+def ingest(archive: Archive, paths: Iterable[str | Path], *, agency: str | None = None, year: int | None = None,
+           progress: Callable[[int, int, str], None] | None = None,
            parse_progress: Callable[[int, int], None] | None = None, jobs: int | None = None) -> IngestResult:
     """Ingest the documents among ``paths`` (pages, PDF, Word/WPS, scans, text; other files are listed in
-    ``not_documents``, not archived); a file already archived unchanged (same path, size and mtime) is skipped."""
+    ``not_documents``, not archived); a file already archived unchanged (same path, size and mtime) is skipped,
+    unless it comes with a hint it did not have.
+
+    ``agency`` and ``year`` are what the user says the files are for, kept with each capture: the parser takes
+    them for a document whose own text names no agency or year (a scan; a report titled only
+    ``2024年政府信息公开工作年度报告``); a text that names others keeps its own, with a warning. HintError, and
+    nothing archived, when either is not one a report could have."""
+    agency, year = user_hints(agency, year)
     files = expand(paths)
     result = IngestResult()
     with archive.writer(kind="ingest", jobs=jobs) as w:
@@ -100,13 +130,11 @@ def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[
                 continue
             url = path.resolve().as_uri()
             mtime = http_date(datetime.fromtimestamp(st.st_mtime, UTC))
-            if archive.catalog.scalar(
-                    "SELECT 1 FROM captures WHERE url = ? AND last_modified = ? AND size = ? AND source = 'ingest'",
-                    (url, mtime, st.st_size)):
+            if _held(archive, url, mtime, st.st_size, agency, year):
                 result.skipped += 1
                 continue
             cap = Capture(url=url, body=Body(path=path), status=200, source="ingest",
-                          filename=display_name(path.name),
+                          filename=display_name(path.name), user_agency=agency, user_year=year,
                           headers=[("Content-Length", str(st.st_size)), ("Last-Modified", mtime)])
             try:
                 w.add(cap)
@@ -118,6 +146,10 @@ def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[
                 continue
             result.files += 1
         w.commit()
+        if agency or year:  # a file archived before is read again with the hint it comes with now
+            with archive.catalog.transaction() as db:
+                db.execute("""UPDATE blobs SET examined_by = NULL WHERE examined_by IS NOT NULL AND sha256 IN (
+                                  SELECT sha256 FROM captures WHERE run_id = ?)""", [w.run_id])
         result.new_blobs = w.stats.new_blobs
         w.close(progress=parse_progress)
         result.new_documents = w.stats.new_documents
@@ -130,5 +162,19 @@ def ingest(archive: Archive, paths: Iterable[str | Path], *, progress: Callable[
             result.notes.append((r["filename"], f"archived, but unreadable: {r['examine_note']}"))
         elif r["doc"] is not None and r["report_id"] is None:
             why = r["examine_note"] or "no agency and year could be read"
-            result.notes.append((r["filename"], f"archived without a report: {why}"))
+            tip = "" if agency and year else " (--agency and --year say whose report it is and for which year)"
+            result.notes.append((r["filename"], f"archived without a report: {why}{tip}"))
     return result
+
+
+def _held(archive: Archive, url: str, mtime: str, size: int, agency: str | None, year: int | None) -> bool:
+    """The file is archived already, unchanged, with the hints given now (each the latest it was given)."""
+    row = archive.catalog.one(
+        """SELECT count(*) AS n,
+                  (SELECT user_agency FROM captures WHERE url = :u AND last_modified = :m AND size = :s
+                   AND source = 'ingest' AND user_agency IS NOT NULL ORDER BY id DESC LIMIT 1) AS agency,
+                  (SELECT user_year FROM captures WHERE url = :u AND last_modified = :m AND size = :s
+                   AND source = 'ingest' AND user_year IS NOT NULL ORDER BY id DESC LIMIT 1) AS year
+           FROM captures WHERE url = :u AND last_modified = :m AND size = :s AND source = 'ingest'""",
+        {"u": url, "m": mtime, "s": size})
+    return bool(row and row["n"]) and agency in (None, row["agency"]) and year in (None, row["year"])

@@ -66,7 +66,8 @@ def _metadata_file(scratch: Archive, directory: Path) -> Path | None:
     c = scratch.catalog
     given: set[str] = set()
     writer = WarcWriter(directory, prefix="nianbao-meta", software=f"nianbao {scratch.version}", durable=False)
-    rows = c.rows("""SELECT warc_record_id, final_url, url, fetched_at, sha256, link_text, portal_agency FROM captures
+    rows = c.rows("""SELECT warc_record_id, final_url, url, fetched_at, sha256, link_text, portal_agency,
+                            user_agency, user_year FROM captures
                      WHERE warc_type IN ('response', 'revisit', 'resource') ORDER BY id""")
     wrote = False
     for r in rows:
@@ -74,10 +75,11 @@ def _metadata_file(scratch: Archive, directory: Path) -> Path | None:
         if r["sha256"] and r["sha256"] not in given:
             parse = parse_record(c, r["sha256"])
             given.add(r["sha256"])
-        if parse is None and not r["link_text"]:  # (a portal agency matters where the blob is parsed)
-            continue
+        if parse is None and not (r["link_text"] or r["user_agency"] or r["user_year"]):
+            continue  # (a portal agency matters where the blob is parsed)
         block = json.dumps({"format": FORMAT, "sha256": r["sha256"], "link_text": r["link_text"],
-                            "portal_agency": r["portal_agency"], "parse": parse}, ensure_ascii=False).encode("utf-8")
+                            "portal_agency": r["portal_agency"], "user_agency": r["user_agency"],
+                            "user_year": r["user_year"], "parse": parse}, ensure_ascii=False).encode("utf-8")
         writer.write_metadata(r["final_url"] or r["url"], r["warc_record_id"], block, META_TYPE, r["fetched_at"])
         wrote = True
     path = writer.current_path()

@@ -234,7 +234,8 @@ class Rebuilder:
         cap = exchange.cap
         context = self.context.get(exchange.record_id) or {}
         cap.source_record_id = None  # the reader names the record it read; only an import's foreign one is kept
-        for key in ("url", "link_text", "portal_agency", "source", "filename", "source_record_id"):
+        for key in ("url", "link_text", "portal_agency", "user_agency", "user_year", "source", "filename",
+                    "source_record_id"):
             if context.get(key):
                 setattr(cap, key, context[key])
         if context.get("headers"):

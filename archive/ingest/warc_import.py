@@ -67,6 +67,10 @@ class ImportResult:
     notes: list[tuple[str, str]] = field(default_factory=list)
 
 
+# capture columns a metadata record of ours may carry (a worker's hand-over, the archive's own WARC export)
+CONTEXT_COLUMNS = ("link_text", "portal_agency", "user_agency", "user_year")
+
+
 # -- the importer ---------------------------------------------------------------------------------
 
 class Importer:
@@ -214,7 +218,7 @@ class Importer:
         # the context the crawl found goes into our WARC first (for `nianbao recover`), made durable before
         # the catalog says it
         for rid, m in meta.items():
-            context = {col: m[col] for col in ("link_text", "portal_agency") if m.get(col)}
+            context = {col: m[col] for col in CONTEXT_COLUMNS if m.get(col)}
             if context and (row := rows[rid]) and row["warc_record_id"]:
                 block = json.dumps({"format": CONTEXT_FORMAT, **context}, ensure_ascii=False).encode("utf-8")
                 self.writer.warc.write_metadata(row["final_url"] or row["url"], row["warc_record_id"], block,
@@ -225,7 +229,7 @@ class Importer:
                 row = rows[rid]
                 if row is None:
                     continue
-                for col in ("link_text", "portal_agency"):  # the context the crawl found, kept as it was
+                for col in CONTEXT_COLUMNS:  # the context the crawl (or a user) gave, kept as it was
                     if m.get(col):
                         self.catalog.conn.execute(f"UPDATE captures SET {col} = ? WHERE id = ?", (m[col], row["id"]))
                 parsed = m.get("parse")

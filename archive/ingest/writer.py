@@ -173,13 +173,15 @@ class ArchiveWriter:
 
     def _write_context(self, cap: Capture, ref, fetched: str) -> None:
         """What the crawl knew of a capture and the WARC records do not say (the link's text, the portal's
-        agency, a local file's name and that a user gave it, the foreign record it was imported from), as a
+        agency, a local file's name and that a user gave it, the agency and year the user said it is for, the
+        foreign record it was imported from), as a
         metadata record beside it: with the blobs, the WARC files then hold what ``recover`` needs."""
         local = cap.source in ("ingest", "resource")  # a resource record: no HTTP headers of its own
         # the address asked for, where the records do not give it back (a fragment: gkmlpt's #2629 columns)
         asked = cap.redirects[0].url if cap.redirects else (cap.final_url or cap.url)
         context = {k: v for k, v in (("url", cap.url if cap.url != asked else None),
                                      ("link_text", cap.link_text), ("portal_agency", cap.portal_agency),
+                                     ("user_agency", cap.user_agency), ("user_year", cap.user_year),
                                      ("source", cap.source if cap.source != "crawl" else None),
                                      ("filename", cap.filename if local else None),
                                      ("headers", cap.headers if local else None),
@@ -344,7 +346,7 @@ def capture_row(cap: Capture, run_id: int | None, sha: str | None, size: int, ki
         "redirects": json.dumps([{"url": h.url, "status": h.status} for h in cap.redirects], ensure_ascii=False)
         if cap.redirects else None,
         "ip_address": cap.ip_address, "host": cap.host or None, "site_id": cap.site_id,
-        "portal_agency": cap.portal_agency,
+        "portal_agency": cap.portal_agency, "user_agency": cap.user_agency, "user_year": cap.user_year,
         "warc_file": ref.file, "warc_offset": ref.offset,
         "warc_length": ref.length, "warc_record_id": ref.record_id, "warc_type": ref.record_type,
         "payload_digest": digest, "source_record_id": cap.source_record_id,

@@ -229,7 +229,48 @@ def identify(report: dict, text: str, ext, ctx: ParseContext, this_year: int) ->
         hint = hints.first(hints.year_hints(text, ctx, ext.page or {}, this_year))
         if hint is not None:
             report["year"], provenance["year"] = hint.value, hint.source
+    user_hints(report, provenance, ctx)
     return provenance
+
+
+def user_hints(report: dict, provenance: dict, ctx: ParseContext) -> None:
+    """The agency and year a user gave with the file (``nianbao ingest --agency --year``): they fill what the
+    document's own text leaves open and win over its context (whose files they are, a user knows better than a
+    page's site name or link text), but not over its own title, header, signature or opening; where the two
+    differ, a warning says which was kept."""
+    words = hints.SOURCE_WORDS
+    given = (ctx.user_agency or "").strip() if isinstance(ctx.user_agency, str) else ""
+    if given:
+        have, src = report["agency"], provenance.get("agency")
+        if have and src in hints.OWN_AGENCY_SOURCES:
+            if hints.PLACELESS.match(have) and (agency_key(given) or "").endswith(agency_key(have) or "\0"):
+                report["agency"], provenance["agency"] = given, "user"  # 市人民政府办公室 in the title: whose
+            elif not _same_agency(have, given):
+                report["warnings"].append(f"the agency given with the file ({given}) is not the one "
+                                          f"{words.get(src, src)} names: {have} is kept")
+        else:
+            if have and not _same_agency(have, given):
+                report["warnings"].append(f"the agency given with the file ({given}) is used, not {have} from "
+                                          f"{words.get(src, src)}")
+            report["agency"], provenance["agency"] = given, "user"
+    year = ctx.user_year
+    if isinstance(year, int) and not isinstance(year, bool):
+        have, src = report["year"], provenance.get("year")
+        if have and src in hints.OWN_YEAR_SOURCES:
+            if have != year:
+                report["warnings"].append(f"the year given with the file ({year}) is not the one "
+                                          f"{words.get(src, src)} names: {have} is kept")
+        else:
+            if have and have != year:
+                report["warnings"].append(f"the year given with the file ({year}) is used, not {have} from "
+                                          f"{words.get(src, src)}")
+            report["year"], provenance["year"] = year, "user"
+
+
+def _same_agency(a: str, b: str) -> bool:
+    """One agency named twice (compared width-folded; one name may be the other with its place)."""
+    ka, kb = agency_key(a) or a, agency_key(b) or b
+    return ka == kb or ka in kb or kb in ka
 
 
 def document_kind(text: str) -> str | None:

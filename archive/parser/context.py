@@ -31,6 +31,10 @@ class ParseContext:
     link_date: str | None = None
     link_date_source: str | None = None
     portal_agency: str | None = None  # the agency the crawl's portal profile names (below what the page says)
+    # what the user said of the file when ingesting it (``nianbao ingest --agency --year``): below what the
+    # document's own text says, above what its context (link text, page <title>, site, portal) suggests
+    user_agency: str | None = None
+    user_year: int | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready, only what is known (so a stored context stays small)."""

@@ -36,9 +36,16 @@ SOURCE_WORDS = {"title": "its title", "header": "the saved page's header (发布
                 "referrer_site": "the site name of the page that links it",
                 "statistics_period": "the statistics period",
                 "body": "the years its opening mentions", "url": "the address", "page": "the page's own date",
-                "portal": "the portal profile's agency"}
+                "portal": "the portal profile's agency",
+                "user": "what the user said of the file (ingest --agency/--year)"}
 # Names that are only the site's: a portal publishes other agencies' reports under them.
 SITE_SOURCES = frozenset({"site_name", "site_owner", "page_title", "referrer_site"})
+# The document's own word on its agency and year: a user's hint (ParseContext.user_agency/user_year) does not
+# override these, which name this one file, while the hint was given for a whole folder; it does override
+# everything its context suggests (link text, a page's <title> and site, the portal) and the year its
+# opening merely mentions most.
+OWN_AGENCY_SOURCES = frozenset({"title", "header", "signature", "opening"})
+OWN_YEAR_SOURCES = frozenset({"title", "statistics_period", "opening"})
 
 _NAME = r"[^\s，,。；;：:、“”\"《》（）()\d]{2,40}?"
 # anywhere on a header line: ``索引号: … 发布机构: 漳州市龙文区人民政府 文号:``, ``发布时间：… 来源：…``

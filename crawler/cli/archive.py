@@ -206,16 +206,36 @@ def recover(archive_dir: Path | None, force: bool, jobs: int | None, as_json: bo
     out.print("Run and harvest history is not in the WARC files: one 'recover' run now holds every capture.")
 
 
+def _hint(ctx: click.Context, param: click.Parameter, value):
+    """--agency and --year checked by the archive's own rule before anything is opened or archived."""
+    if value is None:
+        return None
+    from archive.errors import HintError
+    from archive.ingest.files import user_hints
+
+    try:
+        agency, year = user_hints(value, None) if param.name == "agency" else user_hints(None, value)
+    except HintError as e:
+        raise click.BadParameter(str(e), ctx=ctx, param=param) from e
+    return agency if param.name == "agency" else year
+
+
 @click.command()
 @archive_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--agency", callback=_hint, help="Whose reports the files are (e.g. 安康市信访局): for those whose "
+              "text names no agency; a text that names another keeps its own, with a warning.")
+@click.option("--year", type=int, callback=_hint, help="The year the files report on (1990-2100): for those "
+              "whose text names none; a text that names another keeps its own, with a warning.")
 @click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: up to 2).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def ingest(archive_dir: Path | None, files: tuple[Path, ...], jobs: int | None, as_json: bool) -> None:
+def ingest(archive_dir: Path | None, files: tuple[Path, ...], agency: str | None, year: int | None,
+           jobs: int | None, as_json: bool) -> None:
     """Archive local files (or directories of them) as if fetched."""
     with open_archive(archive_dir) as a, progress_bar("archiving", quiet=as_json) as bar, \
             progress_bar("parsing", quiet=as_json) as pbar:
-        res = a.ingest(files, progress=lambda i, n, name: bar(i, n), parse_progress=pbar, jobs=jobs)
+        res = a.ingest(files, agency=agency, year=year, progress=lambda i, n, name: bar(i, n), parse_progress=pbar,
+                       jobs=jobs)
     data = {"files": res.files, "new_blobs": res.new_blobs, "skipped_unchanged": res.skipped,
             "new_documents": res.new_documents, "new_reports": res.new_reports,
             "errors": [{"file": f, "error": e} for f, e in res.errors],
