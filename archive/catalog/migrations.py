@@ -256,7 +256,7 @@ def m013_current_lookups(db: sqlite_utils.Database) -> None:
     db["reports"].create_index(["current_revision_id"], if_not_exists=True)
 
 
-def m015_user_hints(db: sqlite_utils.Database) -> None:
+def m014_user_hints(db: sqlite_utils.Database) -> None:
     """``captures.user_agency`` and ``captures.user_year``: the agency and year a user gave with the files
     ingested (``nianbao ingest --agency --year``), which the parser takes for a document whose own text names
     none (a scan, a report titled only 2024年政府信息公开工作年度报告) (issue 15)."""
@@ -278,6 +278,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (11, "failures from before counting left to reparse --failed", m011_old_failures_settled),
     (12, "the archive's own WARC record ids indexed", m012_own_record_ids),
     (13, "current revision and primary document indexed", m013_current_lookups),
-    (15, "the agency and year a user gave with ingested files", m015_user_hints),
+    (14, "the agency and year a user gave with ingested files", m014_user_hints),
 ]
 LATEST = MIGRATIONS[-1][0]
