@@ -81,7 +81,7 @@ def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max
     found = a.agency(agency)
     points: dict[int, dict] = {r["year"]: {} for r in found["reports"]}
     for c in found["cells"]:
-        points[c["year"]][(c["table_id"], c["row_id"], c["column_id"])] = c["value"]
+        points[c["year"]][(c["table"], c["row"], c["column"])] = c["value"]
     table = [{"year": y, "values": [points[y].get(s[:3]) for s in SERIES]} for y in sorted(points)]
     return render(request, "agency.html", agency=found["agency"], reports=found["reports"],
                   chart=Markup(chart_svg(points)), series=[s[3] for s in SERIES], table=table)
