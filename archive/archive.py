@@ -1,7 +1,8 @@
 """The archive as one object: a directory holding ``catalog.db``, ``blobs/`` and ``warc/``.
 
 The Python API the CLI and the web app use, name for name: ``stats``, ``reports``, ``show``, ``export``,
-``verify``, ``recover``, ``ingest``, ``import_warcs`` (``nianbao import``),
+``verify``, ``recover``, ``ingest``, ``import_warcs`` (``nianbao import``), ``datasette_metadata``
+(``nianbao export --datasette``),
 ``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``; for the web app and the exports also
 ``count_reports``, ``report``, ``cells``/``count_cells``, ``iter_cells``, ``iter_reports``, ``agencies``,
 ``agency``, ``original``, ``texts``, ``pending_index`` and ``hosts``; ``unassigned`` and
@@ -254,6 +255,13 @@ class Archive:
         from archive.catalog.export import csv_chunks
 
         return csv_chunks(self, year=year, report_id=report_id)
+
+    def datasette_metadata(self) -> dict:
+        """Datasette's ``metadata.json`` for ``catalog.db`` (``nianbao export --datasette``): every public table,
+        view and column described in Chinese and English, internal tables hidden, canned queries."""
+        from archive.catalog.descriptions import datasette_metadata
+
+        return datasette_metadata(self)
 
     def verify(self, **kwargs):
         from archive.catalog.verify import verify

@@ -84,7 +84,7 @@ def test_cell_pages_are_slices_and_totals_match(a, filters):
     assert everything and a.count_cells(**filters) == len(everything)
     assert [r for off in range(0, len(everything), 97) for r in a.cells(**filters, limit=97, offset=off)] == everything
     assert a.cells(**filters, offset=5) == everything[5:]  # an offset alone: the rest
-    assert list(everything[0]) == ["report_id", "agency", "year", "template", "table_id", "row_id", "column_id",
+    assert list(everything[0]) == ["report_id", "agency", "year", "template", "table", "row", "column",
                                    "value", "raw", "recovered", "sha256"]
 
 
@@ -113,8 +113,8 @@ def test_api_pages_in_sql_with_a_total(archive_dir, a, monkeypatch):
 def test_both_csv_exports_are_one_file_from_the_cell_iterator(archive_dir, a):
     # The stored cells, as the view gives them (the reference), then the template's wording beside the ids.
     stored = a.catalog.conn.execute(
-        "SELECT report_id, agency, year, template, table_id, row_id, column_id, value, raw, label, recovered, "
-        "sha256, parser_version FROM report_cells ORDER BY year, agency, report_id, table_id, row_id, column_id"
+        '''SELECT report_id, agency, year, template, "table", "row", "column", value, raw, label, recovered, '''
+        '''sha256, parser_version FROM report_cells ORDER BY year, agency, report_id, "table", "row", "column"'''
     ).fetchall()
     assert list(a.iter_cells(STORED_COLUMNS)) == stored
     buf = io.StringIO()
@@ -186,7 +186,7 @@ def test_agency_reads_its_reports_cells_and_documents_in_three_queries(a):
     got = a.agency(AGENCY)
     assert got["agency"] == AGENCY and [r["year"] for r in got["reports"]] == [2019, 2020, 2021]
     for r in got["reports"]:
-        mine = {(c["table_id"], c["row_id"], c["column_id"]): c["value"] for c in got["cells"]
+        mine = {(c["table"], c["row"], c["column"]): c["value"] for c in got["cells"]
                 if c["report_id"] == r["id"]}
         shown = {(c["table"], c["row"], c["column"]): c["value"] for c in a.show(r["id"])["cells"]}
         assert mine and mine == shown

@@ -39,8 +39,8 @@ def test_cells_and_checks_are_rows_and_cross_year_is_checked(archive, tmp_path):
     rows = archive.reports()
     assert len(rows) == 2 and all(r["cells"] > 190 for r in rows)
     value = archive.catalog.scalar(
-        "SELECT value FROM report_cells WHERE year = 2021 AND table_id = 'applications' AND row_id = '1' "
-        "AND column_id = 'total'")
+        """SELECT value FROM report_cells WHERE year = 2021 AND "table" = 'applications' AND "row" = '1' """
+        """AND "column" = 'total'""")
     assert value == cur.applications[("1", "total")]
     shown = archive.show(f"{cur.agency}/2021")
     # the cross-year checks are listed apart (they need the other report, and are not stored with this one)

@@ -85,8 +85,8 @@ def test_filters_facets_and_snippets(filled):
 def test_cell_conditions_match_the_cells(filled):
     with Archive.open(filled) as a:
         totals = {r["report_id"]: r["value"] for r in a.catalog.rows(
-            "SELECT report_id, value FROM report_cells WHERE table_id = 'applications' AND row_id = '1' "
-            "AND column_id = 'total'")}
+            """SELECT report_id, value FROM report_cells WHERE "table" = 'applications' AND "row" = '1' """
+            """AND "column" = 'total'""")}
         cut = sorted(totals.values())[len(totals) // 2]
         want = {rid for rid, v in totals.items() if v > cut}
         got = {h.report_id for h in a.search("", cells=[f"applications.1.total>{cut}"], per_page=200).hits}

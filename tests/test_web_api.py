@@ -69,7 +69,7 @@ def test_search_cells_agencies_coverage(client):
     bad = client.get("/api/search", params={"cell": "nonsense"})
     assert bad.status_code == 422 and "TABLE.ROW.COLUMN" in bad.json()["detail"]
     cells = client.get("/api/cells", params={"table": "applications", "row": "1", "column": "total"}).json()
-    assert cells["total"] == 6 and all(c["row_id"] == "1" for c in cells["cells"])
+    assert cells["total"] == 6 and all(c["row"] == "1" for c in cells["cells"])
     agencies = client.get("/api/agencies").json()
     assert len(agencies) == 6 and all(a["years"] for a in agencies)
     cov = client.get("/api/coverage").json()

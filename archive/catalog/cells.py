@@ -10,24 +10,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from archive.archive import Archive
 
-# Output name -> column of ``report_cells``: the exports call table, row and column by their short names.
-FIELDS = {"report_id": "report_id", "agency": "agency", "year": "year", "template": "template",
-          "table": "table_id", "row": "row_id", "column": "column_id", "value": "value", "raw": "raw",
-          "label": "label", "recovered": "recovered", "sha256": "sha256", "parser_version": "parser_version"}
-COLUMNS = set(FIELDS.values())
-PAGE_COLUMNS = ("report_id", "agency", "year", "template", "table_id", "row_id", "column_id", "value", "raw",
+# The columns of ``report_cells``, named as the CSV export and the parsed JSON name them (migration 15);
+# ``table``, ``row`` and ``column`` are SQL keywords, so every name is quoted where SQL is written.
+COLUMNS = ("report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "label",
+           "recovered", "sha256", "parser_version")
+PAGE_COLUMNS = ("report_id", "agency", "year", "template", "table", "row", "column", "value", "raw",
                 "recovered", "sha256")
-PAGE_ORDER = ("report_id", "table_id", "row_id", "column_id")
+PAGE_ORDER = ("report_id", "table", "row", "column")
 EXPORT_ORDER = ("year", "agency", "report_id", "table", "row", "column")
 
 
 def _where(year: int | None = None, agency: str | None = None, table: str | None = None, row: str | None = None,
            column: str | None = None, report_id: int | None = None) -> tuple[str | None, list]:
     where, params = [], []
-    for col, val in (("year", year), ("table_id", table), ("row_id", row), ("column_id", column),
+    for col, val in (("year", year), ("table", table), ("row", row), ("column", column),
                      ("report_id", report_id)):
         if val is not None:
-            where.append(f"{col} = ?")
+            where.append(f'"{col}" = ?')
             params.append(val)
     if agency:
         where.append("agency LIKE ?")
@@ -36,10 +35,9 @@ def _where(year: int | None = None, agency: str | None = None, table: str | None
 
 
 def _columns(names: Sequence[str]) -> str:
-    cols = [FIELDS.get(n, n) for n in names]
-    if bad := [c for c in cols if c not in COLUMNS]:
+    if bad := [n for n in names if n not in COLUMNS]:
         raise ValueError(f"report_cells has no column {', '.join(bad)}")
-    return ", ".join(cols)
+    return ", ".join(f'"{n}"' for n in names)
 
 
 def cells(archive: Archive, *, year: int | None = None, agency: str | None = None, table: str | None = None,
@@ -64,7 +62,7 @@ def count_cells(archive: Archive, *, year: int | None = None, agency: str | None
 
 def iter_cells(archive: Archive, columns: Sequence[str], *, year: int | None = None,
                order: Sequence[str] | None = None, report_id: int | None = None) -> Iterator[tuple]:
-    """Every cell (of ``year``, of one report) as a tuple of ``columns`` (names of :data:`FIELDS`), in
+    """Every cell (of ``year``, of one report) as a tuple of ``columns`` (names of :data:`COLUMNS`), in
     ``order`` (default :data:`EXPORT_ORDER`): the rows of the CSV exports, streamed from the database."""
     where, params = _where(year, report_id=report_id)
     for r in archive.catalog.db["report_cells"].rows_where(where, params, select=_columns(columns),

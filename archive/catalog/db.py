@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from archive.capture import iso, utcnow
-from archive.catalog.migrations import LATEST, MIGRATIONS
+from archive.catalog.migrations import LATEST, MIGRATIONS, read_only_views
 from archive.errors import CatalogDamaged, CatalogError
 
 BUSY_TIMEOUT_MS = 60_000
@@ -53,6 +53,8 @@ class Catalog:
             self.migrate()
         elif self.version() > LATEST:
             raise CatalogError(self._too_new())
+        else:
+            read_only_views(conn, self.version())
 
     def problems(self, *, quick: bool = False) -> list[str]:
         """What SQLite's own check finds wrong with the file (``quick_check`` skips the index contents);

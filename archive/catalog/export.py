@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from archive.catalog import EXPORT_FORMATS
-from archive.catalog.cells import iter_cells
+from archive.catalog.cells import COLUMNS, iter_cells
 from archive.catalog.views import iter_reports
 from archive.parser import names
 from archive.parser.names import region_of
@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from archive.archive import Archive
 
 FORMATS = EXPORT_FORMATS
-# the cells as stored (names of archive.catalog.cells.FIELDS), then the template's Chinese wording beside each id
-STORED_COLUMNS = ["report_id", "agency", "year", "template", "table", "row", "column", "value", "raw", "label",
-                  "recovered", "sha256", "parser_version"]
+# the columns of the report_cells view, then (the CSV) the same names with the region and the template's Chinese
+# wording beside each id: one set of names for the view, the CSV, the XLSX and the parsed JSON's cells
+STORED_COLUMNS = list(COLUMNS)
 CSV_COLUMNS = ["report_id", "agency", "region", "year", "template", "table", "table_label", "group", "row",
                "row_label", "column", "column_label", "value", "raw", "label", "recovered", "sha256",
                "parser_version"]

@@ -6,6 +6,7 @@ a newer nianbao is refused rather than misread.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
@@ -264,6 +265,41 @@ def m014_user_hints(db: sqlite_utils.Database) -> None:
     db["captures"].add_column("user_year", int)
 
 
+# The views as migration 15 makes them (also made as TEMP views for an older catalog opened read-only).
+VIEWS_15 = {
+    "report_cells": """
+        SELECT r.id AS report_id, r.agency, r.year, d.template, c.table_id AS "table", c.row_id AS "row",
+               c.column_id AS "column", c.value, c.raw, c.label, c.recovered, d.sha256, c.parser_version
+        FROM reports r
+        JOIN revisions v ON v.id = r.current_revision_id
+        JOIN documents d ON d.id = v.primary_document_id
+        JOIN cells c ON c.document_id = d.id""",
+    "report_checks": """
+        SELECT r.id AS report_id, r.agency, r.year, d.template, k.rule, k.ok, k.detail, d.sha256, k.parser_version
+        FROM reports r
+        JOIN revisions v ON v.id = r.current_revision_id
+        JOIN documents d ON d.id = v.primary_document_id
+        JOIN checks k ON k.document_id = d.id""",
+}
+
+
+def m015_view_names(db: sqlite_utils.Database) -> None:
+    """The views name a cell's table, row and column as the CSV and JSON exports do (``table``, ``row``,
+    ``column``; SQL keywords, so quoted in queries), and ``report_checks`` carries the template as
+    ``report_cells`` does; the ``cells`` table keeps its own names (issue 15)."""
+    for name, sql in VIEWS_15.items():
+        db.create_view(name, sql, replace=True)
+
+
+def read_only_views(conn: sqlite3.Connection, version: int) -> None:
+    """A catalog older than migration 15 opened read-only (which never migrates) gets the views' new names as
+    TEMP views of this connection, which shadow its stored ones: the queries that name ``"table"`` would
+    otherwise read the string 'table' (SQLite takes an unknown double-quoted name for a string)."""
+    if 1 <= version < 15:
+        for name, sql in VIEWS_15.items():
+            conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {name} AS {sql}")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -279,5 +315,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (12, "the archive's own WARC record ids indexed", m012_own_record_ids),
     (13, "current revision and primary document indexed", m013_current_lookups),
     (14, "the agency and year a user gave with ingested files", m014_user_hints),
+    (15, "the views name table, row and column as the exports do", m015_view_names),
 ]
 LATEST = MIGRATIONS[-1][0]

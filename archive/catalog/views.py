@@ -137,8 +137,8 @@ def find_report(archive: Archive, report: int | str) -> int:
 
 
 def _primary_cells(archive: Archive, report_id: int, row: str) -> dict[str, object]:
-    return {r["column_id"]: r["value"] for r in archive.catalog.rows(
-        "SELECT column_id, value FROM report_cells WHERE report_id = ? AND table_id = 'applications' AND row_id = ?",
+    return {r["column"]: r["value"] for r in archive.catalog.rows(
+        """SELECT "column", value FROM report_cells WHERE report_id = ? AND "table" = 'applications' AND "row" = ?""",
         (report_id, row))}
 
 
@@ -271,7 +271,7 @@ def agency(archive: Archive, name: str) -> dict:
     if not rows:
         raise NotFound(f"no reports of {name}")
     cells = list(archive.catalog.rows(
-        """SELECT report_id, year, table_id, row_id, column_id, value FROM report_cells
+        """SELECT report_id, year, "table", "row", "column", value FROM report_cells
            WHERE report_id IN (SELECT id FROM reports WHERE agency_key = ?)""", (key,)))
     docs = list(archive.catalog.rows(
         """SELECT r.year, r.id AS report_id, d.sha256, d.kind, d.title, d.first_seen, b.size,

@@ -88,15 +88,13 @@ def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max
         column = "total"
     points: dict[int, dict] = {r["year"]: {} for r in found["reports"]}
     for c in found["cells"]:
-        points[c["year"]][(c["table_id"], c["row_id"], c["column_id"])] = c["value"]
+        points[c["year"]][(c["table"], c["row"], c["column"])] = c["value"]
     table = [{"year": y, "values": [points[y].get(s[:3]) for s in SERIES]} for y in sorted(points)]
     years = sorted(y for y in points if y is not None)
-    cells = [{"year": c["year"], "table": c["table_id"], "row": c["row_id"], "column": c["column_id"],
-              "value": c["value"]} for c in found["cells"]]
     verdicts = a.coverage(request.app.state.portals, agency=found["agency_key"])
     return render(request, "agency.html", agency=found["agency"], reports=found["reports"],
                   chart=Markup(chart_svg(points)), series=[s[3] for s in SERIES], table=table, years=years,
-                  grids=year_grids(years, cells, column), column=column,
+                  grids=year_grids(years, found["cells"], column), column=column,
                   columns=[(c, L.COLUMN_NAMES[c]) for c in L.APPLICATION_COLUMNS],
                   documents=found["documents"], verdicts=verdicts)
 

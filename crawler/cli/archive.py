@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from archive.archive import EXPORT_FORMATS, default_path
-from archive.errors import ArchiveError, LockHeld, NotFound
+from archive.errors import ArchiveError, CatalogError, LockHeld, NotFound
 from crawler.cli.base import archive_option, emit_json, err, open_archive, out
 from crawler.cli.distributed import broker_option, shared_option
 from crawler.progress import progress_bar
@@ -115,12 +115,22 @@ def show(archive_dir: Path | None, report: str, as_json: bool) -> None:
 
 @click.command()
 @archive_option
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="Export format.")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), help="Export format.")
+@click.option("--datasette", is_flag=True,
+              help="Instead of data: Datasette's metadata.json for catalog.db (tables, views and columns described "
+                   "in Chinese and English, internal tables hidden, canned queries).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
 @click.option("--year", type=int, help="Only this year (jsonl, csv, xlsx).")
-def export(archive_dir: Path | None, fmt: str, output: Path | None, year: int | None) -> None:
+def export(archive_dir: Path | None, fmt: str | None, datasette: bool, output: Path | None, year: int | None) -> None:
     """Export reports as JSONL, cells as CSV (UTF-8 with a BOM, for Excel) or XLSX (a sheet per table), or
-    every capture as one WARC stream."""
+    every capture as one WARC stream; or, with --datasette, the metadata that describes catalog.db to Datasette."""
+    if datasette:
+        if fmt or year is not None:
+            raise click.UsageError("--datasette describes the whole catalog: give neither --format nor --year")
+        _datasette_metadata(archive_dir, output)
+        return
+    if fmt is None:
+        raise click.UsageError("give --format (jsonl, csv, xlsx or warc), or --datasette")
     if fmt == "xlsx" and output is None:
         raise click.UsageError("an XLSX workbook is a file: give it with -o FILE")
     with open_archive(archive_dir, readonly=True) as a:
@@ -135,6 +145,25 @@ def export(archive_dir: Path | None, fmt: str, output: Path | None, year: int | 
             stream.flush()
     what = {"jsonl": "reports", "csv": "cells", "xlsx": "cells", "warc": "WARC files"}[fmt]
     err.print(f"exported {n} {what}" + (f" to {output}" if output else ""))
+
+
+def _datasette_metadata(archive_dir: Path | None, output: Path | None) -> None:
+    with open_archive(archive_dir, readonly=True) as a:
+        try:
+            meta = a.datasette_metadata()
+        except CatalogError as e:
+            raise click.ClickException(str(e)) from e
+        catalog = a.path / "catalog.db"
+    text = json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    tables = {k: v for db in meta["databases"].values() for k, v in db["tables"].items()}
+    shown = sum(not t.get("hidden") for t in tables.values())
+    err.print(f"described {shown} tables and views, hid {len(tables) - shown}"
+              + (f", to {output}: datasette {catalog} -m {output}" if output else ""), highlight=False, soft_wrap=True)
 
 
 @click.command()
