@@ -6,13 +6,12 @@ import io
 import json
 from collections.abc import Iterator
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from archive.errors import QueryError
-from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year, Years
+from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year, Years, attachment
 
 router = APIRouter(prefix="/api", tags=["api"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,7 +74,7 @@ def coverage(request: Request, a: ArchiveDep, year: Year = None) -> list[dict[st
 def blob(a: ArchiveDep, sha256: SHA256) -> Response:
     orig = a.original(sha256)
     return Response(orig.data, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{orig.kind or "bin"}"'})
+                    headers={"Content-Disposition": attachment(orig.download_name)})
 
 
 @router.get("/compare", summary="One metric for agencies × years: a cell (TABLE/ROW/COLUMN) or a named share")
@@ -125,7 +124,7 @@ def report_cells_csv(a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**6
     rep = a.report(report_id)  # 404 for a report the archive does not hold
     name = f"{rep['agency'] or 'report'}_{rep['year'] or ''}_cells.csv"
     return Response("".join(a.csv_chunks(report_id=report_id)), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+                    headers={"Content-Disposition": attachment(name)})
 
 
 @router.get("/export/cells.xlsx", summary="Every cell as an Excel workbook, a sheet per table",
