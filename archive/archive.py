@@ -4,7 +4,7 @@ The Python API the CLI and the web app use, name for name: ``stats``, ``reports`
 ``verify``, ``recover``, ``ingest``, ``import_warcs`` (``nianbao import``),
 ``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``; for the web app and the exports also
 ``count_reports``, ``report``, ``cells``/``count_cells``, ``iter_cells``, ``iter_reports``, ``agencies``,
-``agency``, ``original``, ``held``, ``archived_page``, ``texts``, ``pending_index`` and ``hosts``;
+``agency``, ``original``, ``held``, ``archived_page``, ``wacz``, ``texts``, ``pending_index`` and ``hosts``;
 ``unassigned`` and ``unassigned_reasons`` for the documents in no report (``nianbao reports --unassigned``, a
 crawl's summary).
 ``writer()`` is what the crawler's pipeline uses.
@@ -239,6 +239,13 @@ class Archive:
         cap = orig.capture(capture_id) or {}
         return rewrite(orig.data, orig.content_type, cap.get("final_url") or cap.get("url") or "",
                        lambda urls: self.held(urls, near=cap.get("fetched_at")), href_for, img_for=img_for)
+
+    def wacz(self, report: int | str, out) -> dict:
+        """A report's captures as a WACZ 1.1.1 package (for replayweb.page) written to ``out``: a path (written
+        beside it and renamed) or a binary file. See :mod:`archive.catalog.wacz`."""
+        from archive.catalog.wacz import wacz
+
+        return wacz(self, report, out)
 
     def texts(self, sha256s) -> dict[str, str]:
         """The extracted text of the documents with these digests."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year, Years, att
 
 router = APIRouter(prefix="/api", tags=["api"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WACZ = "application/zip"  # a WACZ is a zip; replayweb.page goes by the .wacz name
 
 
 @router.get("/reports", summary="Reports, newest year first")
@@ -125,6 +127,27 @@ def report_cells_csv(a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**6
     name = f"{rep['agency'] or 'report'}_{rep['year'] or ''}_cells.csv"
     return Response("".join(a.csv_chunks(report_id=report_id)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": attachment(name)})
+
+
+@router.get("/reports/{report_id}/captures.wacz",
+            summary="One report's captures as a WACZ (open it in replayweb.page): its WARC records, index and pages",
+            response_class=StreamingResponse, responses={200: {"content": {WACZ: {}}}})
+def report_wacz(a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**62)]) -> StreamingResponse:
+    fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the response has been sent
+    try:
+        res = a.wacz(report_id, fh)  # NotFound (404) for no such report, or one with no WARC record
+    except BaseException:
+        fh.close()
+        raise
+    fh.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with fh:
+            while data := fh.read(1 << 20):
+                yield data
+
+    name = f"{res['agency'] or 'report'}_{res['year'] or ''}_captures.wacz"
+    return StreamingResponse(chunks(), media_type=WACZ, headers={"Content-Disposition": attachment(name)})
 
 
 @router.get("/export/cells.xlsx", summary="Every cell as an Excel workbook, a sheet per table",
