@@ -5,8 +5,9 @@ The Python API the CLI and the web app use, name for name: ``stats``, ``reports`
 (``nianbao export --datasette``),
 ``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``; for the web app and the exports also
 ``count_reports``, ``report``, ``cells``/``count_cells``, ``iter_cells``, ``iter_reports``, ``agencies``,
-``agency``, ``original``, ``texts``, ``pending_index`` and ``hosts``; ``unassigned`` and
-``unassigned_reasons`` for the documents in no report (``nianbao reports --unassigned``, a crawl's summary).
+``agency``, ``original``, ``held``, ``archived_page``, ``wacz``, ``texts``, ``pending_index`` and ``hosts``;
+``unassigned`` and ``unassigned_reasons`` for the documents in no report (``nianbao reports --unassigned``, a
+crawl's summary).
 ``writer()`` is what the crawler's pipeline uses.
 """
 
@@ -225,6 +226,29 @@ class Archive:
         from archive.catalog.originals import original
 
         return original(self, sha256)
+
+    def held(self, urls, *, near: str | None = None) -> dict:
+        """Which of ``urls`` the archive holds a capture of, each with the capture nearest ``near`` (one query)."""
+        from archive.catalog.originals import held
+
+        return held(self, urls, near=near)
+
+    def archived_page(self, orig: Original, *, capture_id: int | None = None, href_for, img_for=None):
+        """An HTML original with its links to what the archive holds pointed at the archived copies
+        (``href_for(Held)``, ``img_for(Held)`` give their addresses); resolved against its capture
+        ``capture_id``'s URL (else its first capture's). See :mod:`archive.catalog.rewrite`."""
+        from archive.catalog.rewrite import rewrite
+
+        cap = orig.capture(capture_id) or {}
+        return rewrite(orig.data, orig.content_type, cap.get("final_url") or cap.get("url") or "",
+                       lambda urls: self.held(urls, near=cap.get("fetched_at")), href_for, img_for=img_for)
+
+    def wacz(self, report: int | str, out) -> dict:
+        """A report's captures as a WACZ 1.1.1 package (for replayweb.page) written to ``out``: a path (written
+        beside it and renamed) or a binary file. See :mod:`archive.catalog.wacz`."""
+        from archive.catalog.wacz import wacz
+
+        return wacz(self, report, out)
 
     def texts(self, sha256s) -> dict[str, str]:
         """The extracted text of the documents with these digests."""

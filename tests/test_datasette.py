@@ -98,7 +98,7 @@ def test_the_command_line_writes_it_and_takes_no_data_format(archive, tmp_path):
     with Archive.open(archive.path, readonly=True) as a:
         assert written == a.datasette_metadata()
     both = runner.invoke(cli, ["export", "--datasette", "--format", "csv", *where])
-    assert both.exit_code == 2 and "neither --format nor --year" in both.output
+    assert both.exit_code == 2 and "neither --format, --year nor --report" in both.output
     neither = runner.invoke(cli, ["export", *where])
     assert neither.exit_code == 2 and "--format" in neither.output and "--datasette" in neither.output
 

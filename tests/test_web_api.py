@@ -86,8 +86,9 @@ def test_originals_by_sha256_are_byte_exact_downloads(client, archive_dir):
     assert client.get("/api/blobs/" + "0" * 64).status_code == 404
     assert client.get("/api/blobs/../../catalog.db").status_code == 404
     assert client.get("/api/blobs/NOTAHASH").status_code == 422
-    shown = client.get(f"/original/{sha}")
+    shown = client.get(f"/original/{sha}/content")  # the bytes; /original/{sha} is the page with the banner
     assert shown.headers["content-security-policy"].startswith("sandbox")
+    assert "存档副本" in client.get(f"/original/{sha}").text
 
 
 def test_exports_stream_every_row(client, archive_dir):

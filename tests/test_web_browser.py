@@ -41,10 +41,15 @@ def server(tmp_path_factory):
         with a.writer() as w:
             for i in range(25):
                 rep = generate(7000 + i, year=2019 + i % 5, breaks=("balance:total",) if i == 4 else ())
-                w.add(http_capture(f"http://{HOST}/nb/{i}.html", evil_page(rep) if i == 7 else to_html(rep)))
+                body = evil_page(rep) if i == 7 else to_html(rep)
+                if i == 0:  # a link to a page the archive holds, and one to a page it does not
+                    body = body.replace(b"</body>", '<a id="held" href="1.html">下一篇</a> '
+                                        '<a id="not-held" href="99.html">另一篇</a></body>'.encode())
+                w.add(http_capture(f"http://{HOST}/nb/{i}.html", body))
         a.reindex(only_pending=True)
         evil_id = a.catalog.scalar("SELECT report_id FROM documents d JOIN captures k ON k.sha256 = d.sha256 "
                                    "WHERE k.url LIKE '%/nb/7.html'")
+        first = a.catalog.scalar(f"SELECT sha256 FROM captures WHERE url = 'http://{HOST}/nb/0.html'")
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
@@ -54,7 +59,7 @@ def server(tmp_path_factory):
     t.start()
     while not srv.started:
         time.sleep(0.05)
-    yield {"url": f"http://{HOST}:{port}", "evil": evil_id}
+    yield {"url": f"http://{HOST}:{port}", "evil": evil_id, "first": first}
     srv.should_exit = True
     t.join(10)
 
@@ -99,6 +104,10 @@ def test_search_page_through_open_a_report_its_failed_check_and_the_original(ser
     page.screenshot(path=str(ARTIFACTS / "report-page.png"), timeout=30_000)
 
     response = page.goto(server["url"] + page.get_attribute("#original-link", "href"))
+    assert response.status == 200 and "存档副本" in page.inner_text("#archived-banner")
+    frame = page.frame_locator("iframe.original")
+    assert "政府信息公开工作年度报告" in frame.locator("body").inner_text()
+    response = page.goto(server["url"] + page.get_attribute("#content-link", "href"))
     assert response.status == 200 and response.headers["content-security-policy"].startswith("sandbox")
     assert "/original/" in page.url and "政府信息公开工作年度报告" in page.content()
     page.close()
@@ -120,9 +129,27 @@ def test_script_in_an_archived_report_never_runs(server, browser):
     assert "<script>window.top.__pwned='escaped'</script>" in (page.text_content("main") or "")
     # Opened directly, the original is a sandboxed document: no script, and it is not our origin.
     page.goto(server["url"] + page.get_attribute("#original-link", "href"))
+    page.goto(server["url"] + page.get_attribute("#content-link", "href"))
     assert page.evaluate("() => window.__pwned") is None
     assert page.evaluate("() => { try { return document.cookie, 'same'; } catch (e) { return 'opaque'; } }") == "opaque"
     assert dialogs == []
+    page.close()
+
+
+def test_a_click_on_an_archived_link_opens_the_archived_copy_with_its_banner(server, browser):
+    """The original is in a sandboxed frame (no script); a user's click on a link the archive holds opens that
+    page's archived copy in the whole tab, banner and all; a link it does not hold points at the live web."""
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{server['url']}/original/{server['first']}")
+    assert f"http://{HOST}/nb/0.html" in page.inner_text("#source-url")
+    frame = page.frame_locator("iframe.original")
+    assert frame.locator("#not-held").get_attribute("href") == f"http://{HOST}/nb/99.html"
+    with page.expect_navigation():
+        frame.locator("#held").click()
+    assert "/original/" in page.url and "?capture=" in page.url
+    assert "存档副本" in page.inner_text("#archived-banner")
+    assert f"http://{HOST}/nb/1.html" in page.inner_text("#source-url")
     page.close()
 
 

@@ -5,4 +5,4 @@ Imports store, warc, capture, extract, the parser (names, layout) and errors; ne
 """
 
 # what ``nianbao export`` writes (export.py); here so the CLI loads it light
-EXPORT_FORMATS = ("jsonl", "csv", "xlsx", "warc")
+EXPORT_FORMATS = ("jsonl", "csv", "xlsx", "warc", "wacz")

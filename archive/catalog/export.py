@@ -1,6 +1,6 @@
 """Streamed exports: JSONL (one parsed report per line), CSV (one tidy row per cell), XLSX (the same rows,
-a sheet per table), WARC (every record). The command line and the web downloads write them through the
-same functions here, so a file is the same whichever way it was asked for."""
+a sheet per table), WARC (every record), WACZ (one report's captures). The command line and the web downloads
+write them through the same functions here, so a file is the same whichever way it was asked for."""
 
 from __future__ import annotations
 
@@ -74,8 +74,16 @@ def csv_chunks(archive: Archive, *, year: int | None = None, report_id: int | No
     return (text for text, _ in _csv_parts(archive, year=year, report_id=report_id))
 
 
-def export(archive: Archive, fmt: str, out: TextIO | BinaryIO, *, year: int | None = None) -> int:
-    """Write the export to ``out`` (text for jsonl/csv, binary for warc); return how many items."""
+def export(archive: Archive, fmt: str, out: TextIO | BinaryIO, *, year: int | None = None,
+           report: int | str | None = None) -> int:
+    """Write the export to ``out`` (text for jsonl/csv, binary for warc, xlsx and wacz); return how many items
+    (WARC records for wacz, which holds one ``report``'s captures: see :mod:`archive.catalog.wacz`)."""
+    if fmt == "wacz":
+        from archive.catalog.wacz import wacz
+
+        if report is None:
+            raise ValueError("a WACZ holds one report's captures: name the report (an id or AGENCY/YEAR)")
+        return wacz(archive, report, out)["records"]  # type: ignore[arg-type]
     if fmt == "jsonl":
         return _jsonl(archive, out, year)  # type: ignore[arg-type]
     if fmt == "csv":

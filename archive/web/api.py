@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from archive.errors import QueryError
-from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year, Years
+from archive.web.deps import SHA256, ArchiveDep, Page, PerPage, Year, Years, attachment
 
 router = APIRouter(prefix="/api", tags=["api"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WACZ = "application/zip"  # a WACZ is a zip; replayweb.page goes by the .wacz name
 
 
 @router.get("/reports", summary="Reports, newest year first")
@@ -101,7 +102,7 @@ def _csv(text: str, name: str) -> Response:
 def blob(a: ArchiveDep, sha256: SHA256) -> Response:
     orig = a.original(sha256)
     return Response(orig.data, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{orig.kind or "bin"}"'})
+                    headers={"Content-Disposition": attachment(orig.download_name)})
 
 
 @router.get("/compare", summary="One metric for agencies × years: a cell (TABLE/ROW/COLUMN) or a named share")
@@ -151,7 +152,28 @@ def report_cells_csv(a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**6
     rep = a.report(report_id)  # 404 for a report the archive does not hold
     name = f"{rep['agency'] or 'report'}_{rep['year'] or ''}_cells.csv"
     return Response("".join(a.csv_chunks(report_id=report_id)), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+                    headers={"Content-Disposition": attachment(name)})
+
+
+@router.get("/reports/{report_id}/captures.wacz",
+            summary="One report's captures as a WACZ (open it in replayweb.page): its WARC records, index and pages",
+            response_class=StreamingResponse, responses={200: {"content": {WACZ: {}}}})
+def report_wacz(a: ArchiveDep, report_id: Annotated[int, Path(ge=1, le=2**62)]) -> StreamingResponse:
+    fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the response has been sent
+    try:
+        res = a.wacz(report_id, fh)  # NotFound (404) for no such report, or one with no WARC record
+    except BaseException:
+        fh.close()
+        raise
+    fh.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with fh:
+            while data := fh.read(1 << 20):
+                yield data
+
+    name = f"{res['agency'] or 'report'}_{res['year'] or ''}_captures.wacz"
+    return StreamingResponse(chunks(), media_type=WACZ, headers={"Content-Disposition": attachment(name)})
 
 
 @router.get("/export/cells.xlsx", summary="Every cell as an Excel workbook, a sheet per table",

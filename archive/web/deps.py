@@ -3,8 +3,10 @@ the media types of originals and the content-security policies they are served w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, Path, Query, Request
 from pydantic import Field
@@ -26,6 +28,23 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-
 # Archived HTML: a unique origin with no script, no forms, no plugins, and nothing fetched but its own images.
 ORIGINAL_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 PDF_CSP = "default-src 'none'; object-src 'self'; frame-ancestors 'self'"
+
+
+def archived_html_csp(origin: str) -> str:
+    """An archived HTML page with its links rewritten: :data:`ORIGINAL_CSP`, plus images from the archived copies
+    on our own origin (``/original/`` only), and a user's click on a link may open it in the whole tab (the
+    links are ``target=_top``); nothing else, and still no script."""
+    return ("sandbox allow-top-navigation-by-user-activation; default-src 'none'; "
+            f"img-src data: {origin}/original/; style-src 'unsafe-inline'")
+
+
+def attachment(name: str) -> str:
+    """``Content-Disposition`` for a download named ``name`` (RFC 6266): UTF-8 in ``filename*`` (RFC 5987) and an
+    ASCII fallback in ``filename`` for clients that read only that."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]+", "", name)
+    if not fallback or fallback.startswith(("_", ".")):
+        fallback = "nianbao" + fallback
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def get_archive(request: Request) -> Iterator[Archive]:

@@ -13,7 +13,16 @@ from markupsafe import Markup
 from archive.errors import QueryError
 from archive.parser import layout as L
 from archive.web.compare_view import pivot, small_multiples
-from archive.web.deps import MEDIA, ORIGINAL_CSP, PDF_CSP, SHA256, ArchiveDep, Years
+from archive.web.deps import (
+    MEDIA,
+    ORIGINAL_CSP,
+    PDF_CSP,
+    SHA256,
+    ArchiveDep,
+    Years,
+    archived_html_csp,
+    attachment,
+)
 from archive.web.report_view import SERIES, cell_changes, chart_svg, grids, text_diff
 
 router = APIRouter(include_in_schema=False)
@@ -139,19 +148,48 @@ def coverage_page(request: Request, a: ArchiveDep,
                   portals=request.app.state.portals, params=params)
 
 
-@router.get("/original/{sha256}")
-def original(a: ArchiveDep, sha256: SHA256) -> Response:
-    """An original shown inline, never as part of our origin: HTML and text get a CSP sandbox (a unique
-    origin, no script); PDFs are shown by the browser's viewer; other formats are downloads."""
+CaptureId = Annotated[int | None, Query(ge=1, le=2**62, description="which capture of these bytes to name")]
+INLINE = ("html", "text", "pdf")
+
+
+def _view_url(held, content: bool = False) -> str:
+    """The archived copy of a link's target: its view page (with its banner), or its bytes for an image."""
+    return f"/original/{held.sha256}" + ("/content" if content else "") + f"?capture={held.capture_id}"
+
+
+@router.get("/original/{sha256}", response_class=HTMLResponse)
+def original(request: Request, a: ArchiveDep, sha256: SHA256, capture: CaptureId = None) -> HTMLResponse:
+    """An original as an archived copy: a banner in our own page (存档副本, its source URL and capture time,
+    SHA-256, its report, a download), and the original below it in a sandboxed frame. The banner is ours, not
+    injected into the archived page, so nothing the page holds (its CSS, a fake banner) can hide or restyle it."""
+    orig = a.original(sha256)
+    cap = orig.capture(capture)
+    others = [c for c in orig.captures if cap is None or c["id"] != cap["id"]]
+    query = f"?capture={cap['id']}" if cap and capture else ""
+    return render(request, "original.html", orig=orig, cap=cap, others=others, query=query,
+                  inline=(orig.kind or "") in INLINE, size=len(orig.data))
+
+
+@router.get("/original/{sha256}/content")
+def original_content(request: Request, a: ArchiveDep, sha256: SHA256, capture: CaptureId = None) -> Response:
+    """The original's bytes, never as part of our origin: HTML (its links to what the archive holds pointed at
+    the archived copies, the stored bytes untouched) and text get a CSP sandbox (a unique origin, no script);
+    PDFs are shown by the browser's viewer; other formats are downloads named ``<机关>_<年度>_<sha8>.<ext>``."""
     orig = a.original(sha256)
     kind, data = orig.kind or "bin", orig.data
     if kind == "pdf":
         return Response(data, media_type=MEDIA["pdf"], headers={"Content-Security-Policy": PDF_CSP})
-    if kind in ("html", "text"):
-        media = "text/html" if kind == "html" else "text/plain"
+    if kind == "html":
+        page = a.archived_page(orig, capture_id=capture, href_for=_view_url,
+                               img_for=lambda held: _view_url(held, content=True))
+        origin = str(request.base_url).rstrip("/")
+        return Response(page.html, media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": archived_html_csp(origin),
+                                 "X-Archived-Links": f"{page.archived} archived, {page.live} live"})
+    if kind == "text":
         charset = orig.charset
-        return Response(data, media_type=f"{media}; charset={charset}" if charset else media,
+        return Response(data, media_type=f"text/plain; charset={charset}" if charset else "text/plain",
                         headers={"Content-Security-Policy": ORIGINAL_CSP})
     return Response(data, media_type=MEDIA.get(kind, "application/octet-stream"),
-                    headers={"Content-Disposition": f'attachment; filename="{sha256[:16]}.{kind}"',
+                    headers={"Content-Disposition": attachment(orig.download_name),
                              "Content-Security-Policy": ORIGINAL_CSP})

@@ -121,18 +121,33 @@ def show(archive_dir: Path | None, report: str, as_json: bool) -> None:
                    "in Chinese and English, internal tables hidden, canned queries).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
 @click.option("--year", type=int, help="Only this year (jsonl, csv, xlsx).")
-def export(archive_dir: Path | None, fmt: str | None, datasette: bool, output: Path | None, year: int | None) -> None:
-    """Export reports as JSONL, cells as CSV (UTF-8 with a BOM, for Excel) or XLSX (a sheet per table), or
-    every capture as one WARC stream; or, with --datasette, the metadata that describes catalog.db to Datasette."""
+@click.option("--report", help="wacz: the report (an id or AGENCY/YEAR) whose captures to package.")
+def export(archive_dir: Path | None, fmt: str | None, datasette: bool, output: Path | None, year: int | None,
+           report: str | None) -> None:
+    """Export reports as JSONL, cells as CSV (UTF-8 with a BOM, for Excel) or XLSX (a sheet per table), every
+    capture as one WARC stream, or one report's captures as a WACZ for replayweb.page; or, with --datasette,
+    the metadata that describes catalog.db to Datasette."""
     if datasette:
-        if fmt or year is not None:
-            raise click.UsageError("--datasette describes the whole catalog: give neither --format nor --year")
+        if fmt or year is not None or report:
+            raise click.UsageError("--datasette describes the whole catalog: give neither --format, --year nor "
+                                   "--report")
         _datasette_metadata(archive_dir, output)
         return
     if fmt is None:
-        raise click.UsageError("give --format (jsonl, csv, xlsx or warc), or --datasette")
-    if fmt == "xlsx" and output is None:
-        raise click.UsageError("an XLSX workbook is a file: give it with -o FILE")
+        raise click.UsageError("give --format (jsonl, csv, xlsx, warc or wacz), or --datasette")
+    if fmt in ("xlsx", "wacz") and output is None:
+        raise click.UsageError(f"an {fmt.upper()} file is a zip: give it with -o FILE")
+    if fmt == "wacz":
+        if not report:
+            raise click.UsageError("a WACZ holds one report's captures: give --report ID or --report AGENCY/YEAR")
+        with open_archive(archive_dir, readonly=True) as a:
+            try:
+                res = a.wacz(report, output)
+            except NotFound as e:
+                raise click.ClickException(str(e)) from e
+        err.print(f"exported {res['records']} WARC records of report {res['report_id']} ({res['agency']} "
+                  f"{res['year']}), {res['pages']} pages, to {output}", soft_wrap=True)
+        return
     with open_archive(archive_dir, readonly=True) as a:
         binary = fmt in ("warc", "xlsx")
         if output:
