@@ -72,6 +72,18 @@ def test_the_csv_is_the_table_excel_opens(client, built):
     assert body == {a: [str(reps[(a, y)].applications[("3.1", "total")]) for y in (2021, 2022)] for a in AGENCIES}
 
 
+def test_the_xlsx_holds_the_same_rows_with_numbers_as_numbers(client, built):
+    from openpyxl import load_workbook
+
+    _, reps = built
+    res = client.get("/api/compare.xlsx", params={"metric": "applications/3.1/total", "year": [2022]})
+    assert res.status_code == 200 and res.headers["content-type"].startswith("application/vnd.openxmlformats")
+    rows = list(load_workbook(io.BytesIO(res.content)).active.iter_rows(values_only=True))
+    assert rows[0][0].startswith("applications/3.1/total") and rows[1] == ("agency", "region", 2022)
+    assert {r[0]: r[2] for r in rows[2:]} == {a: reps[(a, 2022)].applications[("3.1", "total")] for a in AGENCIES}
+    assert client.get("/api/compare.xlsx", params={"metric": "nonsense"}).status_code == 422
+
+
 def test_the_page_shows_the_table_sorted_with_links_and_charts(client, built):
     _, reps = built
     page = client.get("/compare", params={"metric": "applications/1/total", "sort": "2022"}).text

@@ -132,6 +132,22 @@ def compare_csv(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "a
                     headers={"Content-Disposition": 'attachment; filename="nianbao-compare.csv"'})
 
 
+@router.get("/compare.xlsx", summary="The comparison as an Excel workbook (agencies × years, numbers as numbers)",
+            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def compare_xlsx(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
+                 agency: Annotated[str | None, Query(max_length=100)] = None,
+                 region: Annotated[str | None, Query(max_length=50)] = None,
+                 year: Years = None) -> Response:
+    from archive.web.compare_view import xlsx_bytes
+
+    try:
+        result = a.compare(metric, agency=agency, region=region, years=year or [])
+    except QueryError as e:
+        raise HTTPException(422, str(e)) from e
+    return Response(xlsx_bytes(result), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="nianbao-compare.xlsx"'})
+
+
 @router.get("/export/cells.csv", summary="Every cell as CSV (UTF-8 with a BOM, as Excel wants it), streamed",
             response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 def export_cells(request: Request, year: Year = None) -> StreamingResponse:

@@ -39,6 +39,22 @@ def csv_text(result: dict) -> str:
     return buf.getvalue()
 
 
+def xlsx_bytes(result: dict) -> bytes:
+    """The comparison as an Excel workbook: the same rows as the CSV, values stored as numbers."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("对比")
+    sheet.append([f"{result['metric']}: {result['label']}" + (f"（{result['unit']}）" if result["unit"] else "")])
+    sheet.append(["agency", "region", *result["years"]])
+    for entry in pivot(result):
+        sheet.append([entry["agency"], entry["region"],
+                      *[entry["cells"][y]["value"] if y in entry["cells"] else None for y in result["years"]]])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
 def small_multiples(result: dict, limit: int = 12, width: int = 220, height: int = 110) -> list[str]:
     """A small line chart per agency (the first ``limit`` by name), all on one scale, years on the x-axis;
     each point's value is in its <title> (shown on hover)."""
