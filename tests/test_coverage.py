@@ -172,12 +172,17 @@ def test_coverage_judges_every_report_however_it_arrived(archive, tmp_path, monk
     assert set(got) == {(crawled, 2021), (crawled, 2022), (crawled, 2023), (other, 2022), (other, 2023),
                         (filed, 2022), (filed, 2023)}
     assert (got[(crawled, 2021)].status, got[(crawled, 2021)].region) == ("on_time", "安康市")
+    assert got[(crawled, 2021)].explanation == (f"按时公开：2022-01-20 公开，依据页面元数据 PubDate（http://{HOST}/a/"
+                                                "2021.html）；截止日期 2022-01-31")
+    assert got[(crawled, 2023)].explanation.startswith("逾期 15 天：2024-02-15 公开，依据页面发布时间行（")
     assert (got[(crawled, 2023)].status, got[(crawled, 2023)].days_late) == ("late", 15)
     assert got[(crawled, 2022)].status == "unchecked" and "no portal profile" in got[(crawled, 2022)].evidence[0]
     assert (got[(other, 2022)].status, got[(other, 2022)].published) == ("on_time", "2023-01-10")  # first crawled
     # An ingested file says nothing of when it was published: known to exist, date unknown, never "late".
     v = got[(filed, 2022)]
     assert v.report_id and v.status == "undated" and v.published is None and "ingested" in v.evidence[0]
+    assert v.explanation.startswith("日期不明：仅从本地文件导入")
+    assert got[(crawled, 2022)].explanation == "未核查：档案中没有该年度报告，也没有门户配置抓取此机关"
     assert all(v.portal == "" for v in got.values())
 
     grid = {(r["region"], r["year"]): r for r in archive.coverage_matrix(today=today)}
@@ -209,7 +214,8 @@ def test_coverage_judges_every_report_however_it_arrived(archive, tmp_path, monk
     page = client.get("/coverage", params={"region": "安康市"})
     assert page.status_code == 200 and 'id="coverage-matrix"' in page.text and crawled in page.text
     assert other not in page.text  # filtered by region
-    assert client.get("/coverage", params={"status": "late"}).text.count('<tr class="late">') == 1
+    late = client.get("/coverage", params={"status": "late"}).text
+    assert late.count('<tr class="late">') == 1 and "逾期 15 天：2024-02-15 公开" in late
     csv_text = client.get("/api/coverage.csv").content.decode("utf-8")
     assert csv_text.startswith("\ufeffregion,agency,year,status")
     assert csv_text.count("\n") == 1 + len(archive.coverage())  # the app judges as of today

@@ -55,6 +55,7 @@ class Verdict:
     evidence: list[str] = field(default_factory=list)
     region: str | None = None  # the first administrative unit of the agency's name, for the region x year matrix
     agency_key: str | None = None
+    explanation: str = ""  # the verdict and what it rests on, in Chinese, for the page and the CSV
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "evidence": list(self.evidence)}  # asdict's deep copy is 10× slower
@@ -183,6 +184,7 @@ def coverage(archive, portals: list[PortalScope] | None = None, *, year: int | N
             v.region = where
             if a.get("others"):
                 v.evidence.append(f"no report on this portal names {a['name']}; they name {'、'.join(a['others'][:5])}")
+            v.explanation = explain(v, a.get("others"))
             out.append(v)
     if region:
         out = [v for v in out if v.region == region]
@@ -250,7 +252,49 @@ def _verdict(p: PortalScope | None, agency: str, year: int, report: dict | None,
 
 
 VERDICT_COLUMNS = ["region", "agency", "year", "status", "deadline", "published", "source", "days_late", "portal",
-                   "report_id", "first_seen", "evidence"]
+                   "report_id", "first_seen", "evidence", "explanation"]
+HOW = {"meta ": "页面元数据 ", "page info line": "页面发布时间行", "date beside the link": "列表页链接旁的日期"}
+
+
+def source_in_chinese(source: str | None) -> str:
+    """Where a printed date was read (``page info line of URL``), in Chinese: ``页面发布时间行（URL）``."""
+    if not source:
+        return ""
+    how, _, where = source.partition(" of ")
+    for en, zh in HOW.items():
+        if how.startswith(en):
+            how = zh + how[len(en):]
+            break
+    return f"{how}（{where}）" if where else how
+
+
+def explain(v: Verdict, others: list[str] | None = None) -> str:
+    """The verdict in a sentence of Chinese, with what it rests on."""
+    printed = v.source and not v.source.startswith("first seen")
+    if v.status == "not_due":
+        text = f"未到期：截止日期为 {v.deadline}"
+    elif v.status in ("on_time", "late") and printed:
+        head = "按时公开" if v.status == "on_time" else f"逾期 {v.days_late} 天"
+        text = f"{head}：{v.published} 公开，依据{source_in_chinese(v.source)}；截止日期 {v.deadline}"
+    elif v.status == "on_time":
+        text = f"按时公开：{v.published} 已被抓取到（页面未印发布日期）；截止日期 {v.deadline}"
+    elif v.status == "late":
+        text = (f"逾期约 {v.days_late} 天：截止日期 {v.deadline} 之后的抓取未找到，{v.published} 才首次抓取到"
+                "（页面未印发布日期）")
+    elif v.status == "undated" and v.first_seen is None:
+        text = "日期不明：仅从本地文件导入，页面未印发布日期，无法判断何时公开"
+    elif v.status == "undated":
+        text = (f"日期不明：{v.published} 首次抓取到，已过截止日期 {v.deadline}，但此前没有抓取能证明当时尚未公开"
+                "（页面未印发布日期）")
+    elif v.status == "missing":
+        text = f"未找到：截止日期 {v.deadline} 之后的抓取仍未找到该年度报告"
+    elif v.portal:
+        text = f"未核查：截止日期 {v.deadline} 之后还没有完成过对该门户的抓取"
+    else:
+        text = "未核查：档案中没有该年度报告，也没有门户配置抓取此机关"
+    if others:
+        text += f"；该门户上的报告署名为 {'、'.join(others[:5])}，请核对门户配置中的机关名称"
+    return text
 MATRIX_COLUMNS = ["region", "year", "agencies", *STATUSES, "on_time_share"]
 
 
