@@ -50,6 +50,7 @@ def server(tmp_path_factory):
         evil_id = a.catalog.scalar("SELECT report_id FROM documents d JOIN captures k ON k.sha256 = d.sha256 "
                                    "WHERE k.url LIKE '%/nb/7.html'")
         first = a.catalog.scalar(f"SELECT sha256 FROM captures WHERE url = 'http://{HOST}/nb/0.html'")
+        agency = a.report(1)["agency"]
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
@@ -59,7 +60,7 @@ def server(tmp_path_factory):
     t.start()
     while not srv.started:
         time.sleep(0.05)
-    yield {"url": f"http://{HOST}:{port}", "evil": evil_id, "first": first}
+    yield {"url": f"http://{HOST}:{port}", "evil": evil_id, "first": first, "agency": agency}
     srv.should_exit = True
     t.join(10)
 
@@ -155,13 +156,15 @@ def test_a_click_on_an_archived_link_opens_the_archived_copy_with_its_banner(ser
 
 @pytest.mark.parametrize("width,height,name", [(1280, 900, "desktop"), (390, 844, "phone")])
 def test_each_view_reads_at_desktop_and_phone_width(server, browser, width, height, name):
-    """Search, a report, the comparison and the API docs: nothing wider than the screen but a table's own
-    scroll box (report tables scroll sideways), the API docs drawn from our own files. Screenshots saved."""
+    """Search, a report, an agency, the comparison, coverage, an archived original and the API docs: nothing
+    wider than the screen but a table's own scroll box (tables scroll sideways), the API docs drawn from our
+    own files. Screenshots saved."""
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": width, "height": height})
     try:
-        for path, shot in (("/?q=复议", "search"), ("/report/1", "report"),
-                           ("/compare?metric=applications/1/total", "compare"), ("/docs", "docs")):
+        for path, shot in (("/?q=复议", "search"), ("/report/1", "report"), (f"/agency/{server['agency']}", "agency"),
+                           ("/compare?metric=applications/1/total", "compare"), ("/coverage", "coverage"),
+                           (f"/original/{server['first']}", "original"), ("/docs", "docs")):
             page.goto(server["url"] + path)
             page.wait_for_load_state("networkidle")
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -171,5 +174,10 @@ def test_each_view_reads_at_desktop_and_phone_width(server, browser, width, heig
         page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)  # drawn: the script ran, no CDN asked
         page.goto(server["url"] + "/compare?metric=applications/1/total")
         assert page.locator("#compare-table tbody tr").count() >= 1 and page.locator("svg.multiple").count() >= 1
+        page.goto(server["url"] + "/coverage")
+        assert page.locator("#coverage-matrix tbody tr").count() >= 1
+        assert page.locator("#coverage-verdicts tbody tr").count() >= 25  # every report judged, no profile needed
+        page.goto(f"{server['url']}/agency/{server['agency']}")
+        assert page.locator("table.years-side").count() == 3 and page.locator("#compliance tbody tr").count() >= 1
     finally:
         page.close()
