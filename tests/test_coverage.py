@@ -136,7 +136,8 @@ def test_coverage_verdicts_rest_on_printed_dates_first_seen_and_harvests(archive
                                    "2025-06-01", "--json"])
     assert res.exit_code == 0, res.output
     got = {(v["agency"], v["status"], v["days_late"]) for v in json.loads(res.output)}
-    assert got == {(dept, "late", 15), (gov, "missing", None)}
+    # the government's history starts with its 2023 report, as in the list of every year
+    assert got == {(dept, "late", 15)}
 
     # The web app's coverage (the page and the API) opens no original either; the trap is armed.
     from fastapi.testclient import TestClient
@@ -222,3 +223,20 @@ def test_coverage_judges_every_report_however_it_arrived(archive, tmp_path, monk
     m = client.get("/api/coverage/matrix", params={"year": 2022}).json()
     assert {(r["region"], r["agencies"]) for r in m} == {("安康市", 2), ("汉中市", 1)}
     assert client.get("/api/coverage/matrix.csv").headers["content-type"].startswith("text/csv")
+
+    # --year judges the same agencies the full list does for that year (no verdict before a first report)
+    for y in (2021, 2022, 2023):
+        assert [v.as_dict() for v in archive.coverage(today=today, year=y)] == [
+            v.as_dict() for v in archive.coverage(today=today) if v.year == y]
+    # A printed date is evidence only for its own report's year, and only up to the day judged.
+    with archive.catalog.transaction() as db:
+        db.execute("UPDATE documents SET published = '2021-05-01' WHERE id = (SELECT d.id FROM documents d "
+                   "JOIN reports r ON r.id = d.report_id WHERE r.agency = ? AND r.year = 2021)", [crawled])
+    v = {(v.agency, v.year): v for v in archive.coverage(today=today)}[(crawled, 2021)]
+    assert v.source.startswith("first seen") and v.published != "2021-05-01"
+    v = {(v.agency, v.year): v for v in archive.coverage(today=date(2024, 2, 1))}[(crawled, 2023)]
+    assert v.status == "undated" and v.published != "2024-02-15"  # printed after the day judged: not yet
+    # A report whose agency was never read belongs to nobody's history: no "?" agency, no merged years.
+    with archive.catalog.transaction() as db:
+        db.execute("UPDATE reports SET agency = NULL, agency_key = NULL WHERE agency = ?", [other])
+    assert {v.agency for v in archive.coverage(today=today)} == {crawled, filed}

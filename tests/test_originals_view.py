@@ -231,3 +231,18 @@ def test_names_lose_what_a_file_system_refuses():
     assert safe_name('a/b\\c:d*e?f"g<h>i|j\x00k\nl') == "a_b_c_d_e_f_g_h_i_j_k_l"
     assert safe_name("..  市/局 ") == "市_局" and safe_name(None) == "" and safe_name("../..") == ""
     assert len(safe_name("长" * 500)) == 80
+    # a right-to-left override would make "某局\u202egnp.exe" read as "某局exe.png": format characters go
+    assert safe_name("某局\u202egnp.exe") == "某局gnp.exe"
+
+
+def test_a_link_holding_what_xml_refuses_is_shown_not_a_500():
+    """lxml refuses control characters and U+FFFE in attributes; a hostile page's &#1; reaches them."""
+    from archive.catalog.rewrite import rewrite
+
+    page = ('<html><body><a id="c" href="x&#1;y">a</a><a id="f" href="http://h/\ufffe">b</a>'
+            '<img src="i&#31;.png"></body></html>').encode()
+    out = rewrite(page, "text/html; charset=utf-8", "http://h/p/", lambda urls: {}, lambda hit: "/x")
+    root = lxml.html.fromstring(out.html)
+    assert root.get_element_by_id("c").get("href") == "http://h/p/x%01y"
+    assert root.get_element_by_id("f").get("href") == "http://h/%EF%BF%BE"
+    assert out.live == 2

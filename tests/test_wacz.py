@@ -167,6 +167,12 @@ def test_the_export_command_writes_a_wacz_of_one_report(built, tmp_path):
     unknown = CliRunner().invoke(cli, ["export", "--format", "wacz", "--report", "没有/2022", "-o", str(out),
                                        "--archive", str(built["path"])])
     assert unknown.exit_code == 1 and "no report" in unknown.output
+    # an option a format does not take is refused, not silently dropped
+    stray = CliRunner().invoke(cli, ["export", "--format", "csv", "--report", "1", "--archive", str(built["path"])])
+    assert stray.exit_code == 2 and "--report is for --format wacz" in stray.output
+    yearly = CliRunner().invoke(cli, ["export", "--format", "wacz", "--report", "1", "--year", "2022", "-o", str(out),
+                                      "--archive", str(built["path"])])
+    assert yearly.exit_code == 2 and "takes no year" in yearly.output
 
 
 def test_the_web_app_offers_the_wacz_of_a_report(built):

@@ -55,15 +55,20 @@ class Verdict:
     evidence: list[str] = field(default_factory=list)
     region: str | None = None  # the first administrative unit of the agency's name, for the region x year matrix
     agency_key: str | None = None
-    explanation: str = ""  # the verdict and what it rests on, in Chinese, for the page and the CSV
+
+    @property
+    def explanation(self) -> str:
+        """The verdict and what it rests on, in Chinese (made when asked: the matrix needs none of them)."""
+        return explain(self)
 
     def as_dict(self) -> dict:
-        return {**self.__dict__, "evidence": list(self.evidence)}  # asdict's deep copy is 10× slower
+        # asdict's deep copy is 10× slower
+        return {**self.__dict__, "evidence": list(self.evidence), "explanation": self.explanation}
 
 
 def deadline(agency: str | None, year: int, override: str | None = None) -> date:
     """The day by which the report on ``year`` must be public."""
-    return _deadline(government(agency), year, override)
+    return _deadline(government(agency), year, override)[0]
 
 
 def government(agency: str | None) -> bool:
@@ -73,13 +78,16 @@ def government(agency: str | None) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _deadline(is_government: bool, year: int, override: str | None) -> date:
+def _deadline(is_government: bool, year: int, override: str | None) -> tuple[date, str]:
+    """The deadline and its ISO text, computed once per kind of agency and year."""
     if override:
         month, day = (int(x) for x in override.split("-"))
-        return date(year + 1, month, day)
-    if year <= 2018 or is_government:
-        return date(year + 1, 3, 31)
-    return date(year + 1, 1, 31)
+        due = date(year + 1, month, day)
+    elif year <= 2018 or is_government:
+        due = date(year + 1, 3, 31)
+    else:
+        due = date(year + 1, 1, 31)
+    return due, due.isoformat()
 
 
 def _day(iso_text: str) -> date:
@@ -100,33 +108,38 @@ def _finished_by_portal(archive) -> dict[str, list[date]]:
     return out
 
 
-def _reports(archive, key: str | None = None, hosts: bool = True) -> list[dict]:
+# One report as coverage reads it: (id, agency, agency_key, year, first crawled or imported, hosts met on,
+# earliest printed date, where it was read)
+Met = tuple[int, str | None, str | None, int, str | None, str | None, str | None, str | None]
+
+
+def _reports(archive, today: date, key: str | None = None, hosts: bool = True) -> list[Met]:
     """Every dated report with what its verdict rests on, in two queries whatever the archive's size:
     the earliest printed date of its documents (read at examine time), the first time a crawl or an import
-    met it (a file ingested from disk says nothing of publication), and (``hosts``) the hosts it was met on."""
+    met it (a file ingested from disk says nothing of publication), and (``hosts``) the hosts it was met on.
+    Tuples from the connection itself: a dict per row costs more than the queries at 10,000 reports, which
+    read covering indexes only (migration 16)."""
     c = archive.catalog
+    printed: dict[int, tuple[str, str]] = {}
+    # A catalog older than migration 7, opened read-only, has no printed dates: first-seen days only.
+    if "published_dates" in c.db["documents"].columns_dict:  # both came with migration 7
+        # SQLite gives a bare column the values of the row that min() chose: the earliest date's source. A date
+        # is only evidence for the report's own year (a report on Y cannot appear before Y's December, nor
+        # after the day judged: ``plausible``); a document of no year was dated with no such check.
+        mine = "AND r.agency_key = :key" if key else ""
+        printed = {rid: (day, source) for rid, day, source in c.conn.execute(
+            f"SELECT d.report_id, min(d.published), d.published_source FROM documents d "
+            f"JOIN reports r ON r.id = d.report_id WHERE d.published IS NOT NULL "
+            f"AND d.published >= (r.year || '-12-01') AND substr(d.published, 1, 10) <= :today {mine} "
+            f"GROUP BY d.report_id", {"key": key, "today": today.isoformat()})}
+    none = (None, None)
     mine = "AND r.agency_key = :key" if key else ""
-    # tuples from the connection itself: a dict per row costs more than the query at 10,000 reports
-    cur = c.conn.execute(f"""
+    return [(i, name, k, y, first, met, *printed.get(i, none)) for i, name, k, y, first, met in c.conn.execute(f"""
         SELECT r.id, r.agency, r.agency_key, r.year, min(k.fetched_at),
                {"group_concat(DISTINCT k.host)" if hosts else "NULL"}
         FROM reports r JOIN documents d ON d.report_id = r.id
         LEFT JOIN captures k ON k.sha256 = d.sha256 AND k.source != 'ingest'
-        WHERE r.year IS NOT NULL {mine} GROUP BY r.id ORDER BY r.year, r.id""", {"key": key})
-    rows = [{"id": i, "agency": name, "agency_key": k, "year": y, "first_seen": first,
-             "hosts": set(met.split(",")) if met else set()} for i, name, k, y, first, met in cur]
-    printed: dict[int, tuple[str, str]] = {}
-    # A catalog older than migration 7, opened read-only, has no printed dates: first-seen days only.
-    if "published_dates" in c.db["documents"].columns_dict:  # both came with migration 7
-        mine = "AND report_id IN (SELECT id FROM reports WHERE agency_key = :key)" if key else ""
-        # SQLite gives a bare column the values of the row that min() chose: the earliest date's source
-        for rid, day, source in c.conn.execute(
-                f"SELECT report_id, min(published), published_source FROM documents WHERE published IS NOT NULL "
-                f"AND report_id IS NOT NULL {mine} GROUP BY report_id", {"key": key}):
-            printed[rid] = (day, source)
-    for r in rows:
-        r["printed"] = printed.get(r["id"])
-    return rows
+        WHERE r.year IS NOT NULL {mine} GROUP BY r.id""", {"key": key})]
 
 
 def coverage(archive, portals: list[PortalScope] | None = None, *, year: int | None = None,
@@ -146,26 +159,27 @@ def coverage(archive, portals: list[PortalScope] | None = None, *, year: int | N
     crawls = _finished_by_portal(archive)
     wanted = (agency_key(agency) or agency) if agency else None
     agencies: dict[str, dict] = {}  # agency key -> name, portal, {year: report}
-    for r in _reports(archive, wanted, hosts=bool(by_host)):
-        portal = next((by_host[h] for h in sorted(r["hosts"]) if h in by_host), None)
+    for r in _reports(archive, today, wanted, hosts=bool(by_host)):
+        if not (r[2] or r[1]):  # a report whose agency was never read belongs to no one's history
+            continue
+        portal = next((by_host[h] for h in sorted(r[5].split(",")) if h in by_host), None) if r[5] else None
         if only_portals and portal is None:
             continue
-        key = r["agency_key"] or r["agency"] or "?"
-        a = agencies.setdefault(key, {"name": r["agency"] or "?", "portal": None, "reports": {}, "hosts": set()})
-        a["reports"][r["year"]] = r
+        key = r[2] or r[1]
+        a = agencies.setdefault(key, {"name": r[1] or key, "portal": None, "reports": {}})
+        a["reports"][r[3]] = r
         a["portal"] = portal or a["portal"]
-        a["hosts"] |= r["hosts"]
     for p in portals:
         on_portal = sorted({a["name"] for a in agencies.values() if a["portal"] is p})
         if not p.agency:
             if not on_portal and not wanted:
                 agencies.setdefault(f"?{p.name}", {"name": "(agency unknown: set `agency` in the profile)",
-                                                   "portal": p, "reports": {}, "hosts": set()})
+                                                   "portal": p, "reports": {}})
             continue
         key = agency_key(p.agency) or p.agency
         if wanted and key != wanted:
             continue
-        a = agencies.setdefault(key, {"name": p.agency, "portal": p, "reports": {}, "hosts": set()})
+        a = agencies.setdefault(key, {"name": p.agency, "portal": p, "reports": {}})
         a["portal"] = a["portal"] or p
         if not a["reports"] and on_portal:  # most often the profile spells the agency differently from its reports
             a["others"] = [n for n in on_portal if n != p.agency]
@@ -173,21 +187,22 @@ def coverage(archive, portals: list[PortalScope] | None = None, *, year: int | N
                              default=today.year - 1)
     out: list[Verdict] = []
     for key, a in agencies.items():
+        where = region_of(a["name"])
+        if region and where != region:
+            continue
         p = a["portal"]
         days = crawls.get(p.name, []) if p else []
-        where = region_of(a["name"])
         first = min(a["reports"], default=a.get("first", today.year - 1))
-        years = [year] if year is not None else list(range(first, today.year))
+        # an agency's history starts with its first report; a year asked for alone is judged even if not yet due
+        years = list(range(first, today.year)) if year is None else [year] if year >= first else []
+        gov = government(a["name"])
+        akey = None if key.startswith("?") else key
         for y in years:
-            v = _verdict(p, a["name"], y, a["reports"].get(y), days, today)
-            v.agency_key = None if key.startswith("?") else key
-            v.region = where
+            v = _verdict(p, a["name"], gov, y, a["reports"].get(y), days, today)
+            v.agency_key, v.region = akey, where
             if a.get("others"):
                 v.evidence.append(f"no report on this portal names {a['name']}; they name {'、'.join(a['others'][:5])}")
-            v.explanation = explain(v, a.get("others"))
             out.append(v)
-    if region:
-        out = [v for v in out if v.region == region]
     out.sort(key=lambda v: (v.region or "~", v.agency, v.year))
     return out
 
@@ -207,37 +222,33 @@ def matrix(verdicts: list[Verdict]) -> list[dict]:
     return [cells[k] for k in sorted(cells, key=lambda k: (k[0] or "~", k[1]))]
 
 
-def _verdict(p: PortalScope | None, agency: str, year: int, report: dict | None, crawls: list[date],
+def _verdict(p: PortalScope | None, agency: str, gov: bool, year: int, report: Met | None, crawls: list[date],
              today: date) -> Verdict:
-    due = deadline(agency, year, p.deadline if p else None)
-    v = Verdict(p.name if p else "", agency, year, "", due.isoformat())
+    due, due_text = _deadline(gov, year, p.deadline if p else None)
+    portal = p.name if p else ""
     if report is None:
         looked = [d for d in crawls if d > due]
         if today <= due:
-            v.status = "not_due"
-        elif looked:
-            v.status = "missing"
-            v.evidence.append(f"not found by the harvest of {looked[-1]}")
-        else:
-            v.status = "unchecked"
-            v.evidence.append("no finished harvest of this portal since the deadline" if p else
-                              "not in the archive, and no portal profile harvests this agency")
-        return v
-    v.report_id = report["id"]
-    v.first_seen = report["first_seen"]
-    if report["printed"] is not None:
-        printed = date.fromisoformat(report["printed"][0][:10])
-        v.published, v.source = printed.isoformat(), report["printed"][1]
-        v.status = "on_time" if printed <= due else "late"
-        v.days_late = max((printed - due).days, 0)
-        return v
-    if not report["first_seen"]:
-        v.status = "undated"
-        v.evidence.append("only ingested from a file, with no publication date printed: when it was published "
-                          "is not known")
-        return v
-    seen = _day(report["first_seen"])
-    v.published, v.source = seen.isoformat(), "first seen by nianbao (no date printed on the page)"
+            return Verdict(portal, agency, year, "not_due", due_text)
+        if looked:
+            return Verdict(portal, agency, year, "missing", due_text,
+                           evidence=[f"not found by the harvest of {looked[-1]}"])
+        return Verdict(portal, agency, year, "unchecked", due_text, evidence=[
+            "no finished harvest of this portal since the deadline" if p else
+            "not in the archive, and no portal profile harvests this agency"])
+    rid, first, day, source = report[0], report[4], report[6], report[7]
+    if day is not None:
+        day = day[:10]
+        if day <= due_text:  # ISO dates compare as text
+            return Verdict(portal, agency, year, "on_time", due_text, day, source, first, 0, rid)
+        return Verdict(portal, agency, year, "late", due_text, day, source, first,
+                       (date.fromisoformat(day) - due).days, rid)
+    if not first:
+        return Verdict(portal, agency, year, "undated", due_text, first_seen=first, report_id=rid, evidence=[
+            "only ingested from a file, with no publication date printed: when it was published is not known"])
+    seen = _day(first)
+    v = Verdict(portal, agency, year, "", due_text, seen.isoformat(), "first seen by nianbao (no date printed on "
+                "the page)", first, report_id=rid)
     if seen <= due:
         v.status = "on_time"
     else:
@@ -249,7 +260,6 @@ def _verdict(p: PortalScope | None, agency: str, year: int, report: dict | None,
             v.status = "undated"
             v.evidence.append("first seen after the deadline, with no earlier harvest to show it was not there")
     return v
-
 
 VERDICT_COLUMNS = ["region", "agency", "year", "status", "deadline", "published", "source", "days_late", "portal",
                    "report_id", "first_seen", "evidence", "explanation"]
@@ -268,8 +278,10 @@ def source_in_chinese(source: str | None) -> str:
     return f"{how}（{where}）" if where else how
 
 
-def explain(v: Verdict, others: list[str] | None = None) -> str:
+def explain(v: Verdict) -> str:
     """The verdict in a sentence of Chinese, with what it rests on."""
+    others = next((e.split("; they name ", 1)[1].split("、") for e in v.evidence
+                   if e.startswith("no report on this portal names")), None)
     printed = v.source and not v.source.startswith("first seen")
     if v.status == "not_due":
         text = f"未到期：截止日期为 {v.deadline}"

@@ -300,6 +300,18 @@ def read_only_views(conn: sqlite3.Connection, version: int) -> None:
             conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {name} AS {sql}")
 
 
+def m016_coverage_covering(db: sqlite_utils.Database) -> None:
+    """Covering indexes for coverage, which reads every report's documents and their first capture: a
+    document row holds its text and parse, so a lookup that must visit it costs a page read each; the new
+    indexes replace the single-column ones they begin with (issue 15: coverage of 10,000 reports)."""
+    db["documents"].create_index(["report_id", "published", "published_source", "sha256"], if_not_exists=True,
+                                 index_name="idx_documents_report_published")
+    db.execute("DROP INDEX IF EXISTS idx_documents_report_id")
+    db["captures"].create_index(["sha256", "source", "fetched_at"], if_not_exists=True,
+                                index_name="idx_captures_sha256_source")
+    db.execute("DROP INDEX IF EXISTS idx_captures_sha256")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -316,5 +328,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (13, "current revision and primary document indexed", m013_current_lookups),
     (14, "the agency and year a user gave with ingested files", m014_user_hints),
     (15, "the views name table, row and column as the exports do", m015_view_names),
+    (16, "covering indexes for coverage", m016_coverage_covering),
 ]
 LATEST = MIGRATIONS[-1][0]

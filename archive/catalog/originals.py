@@ -66,6 +66,8 @@ def safe_name(text: str | None, limit: int = 80) -> str:
     if not text:
         return ""
     text = UNSAFE.sub("_", unicodedata.normalize("NFC", text))
+    # format characters (bidi overrides, zero-width) could make a name read as another extension
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = re.sub(r"\s+", " ", text).strip(" ._")
     return text[:limit].rstrip(" ._")
 

@@ -9,6 +9,7 @@ never carries the reader anywhere without a click; the page is re-encoded as UTF
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -31,6 +32,14 @@ class Rewritten:
     archived: int  # links pointed at archived copies
     live: int  # links left pointing at the live web
 
+
+# What lxml refuses in an attribute (C0 controls, DEL, the noncharacters U+FFFE/U+FFFF) yet a hostile page can
+# put in a link as a character reference: percent-encoded, as a browser would send it.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def xml_safe(url: str) -> str:
+    return NOT_XML.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url)
 
 def _absolute(base: str, ref: str) -> str | None:
     ref = ref.strip()
@@ -73,7 +82,7 @@ def rewrite(data: bytes, content_type: str | None, page_url: str,
                 continue
             url = _absolute(base, ref)
             if url is not None:
-                targets.append((el, attr, url))
+                targets.append((el, attr, xml_safe(url)))
     asked = {u for _, _, url in targets for u in (url, urldefrag(url)[0])}
     found = lookup(asked) if asked else {}
     archived = live = 0

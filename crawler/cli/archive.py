@@ -135,6 +135,10 @@ def export(archive_dir: Path | None, fmt: str | None, datasette: bool, output: P
         return
     if fmt is None:
         raise click.UsageError("give --format (jsonl, csv, xlsx, warc or wacz), or --datasette")
+    if report and fmt != "wacz":
+        raise click.UsageError("--report is for --format wacz; the other formats export the whole archive")
+    if year is not None and fmt in ("wacz", "warc"):
+        raise click.UsageError(f"--year is for jsonl, csv and xlsx; a {fmt.upper()} export takes no year")
     if fmt in ("xlsx", "wacz") and output is None:
         raise click.UsageError(f"an {fmt.upper()} file is a zip: give it with -o FILE")
     if fmt == "wacz":
