@@ -76,10 +76,11 @@ class ScheduleConfig:
     broker: str | None = None  # a Celery broker (redis://…): harvests become tasks for `nianbao worker`s
     remote_concurrent: int = 64  # with a broker: harvests out on the workers at once (waiting is cheap here)
     shared: str | None = None  # where those workers hand over (default: $NIANBAO_SHARED, else ARCHIVE/shared)
+    batch: int = 1  # with a broker: portals per task (small portals are cheaper crawled a few to a process)
 
     @property
     def remote(self) -> dict | None:
-        return {"broker": self.broker, "shared": self.shared} if self.broker else None
+        return {"broker": self.broker, "shared": self.shared, "batch": self.batch} if self.broker else None
 
     @classmethod
     def load(cls, archive_dir: Path | str) -> ScheduleConfig:
@@ -99,8 +100,8 @@ class ScheduleConfig:
             cron.trigger(cfg.default, "check", cfg.timezone)
         except (cron.ScheduleError, ValueError, KeyError) as e:
             raise ScheduleConfigError(f"{path}: {e}") from e
-        if cfg.concurrent < 1 or cfg.timeout_minutes <= 0:
-            raise ScheduleConfigError(f"{path}: concurrent must be ≥ 1 and timeout_minutes > 0")
+        if cfg.concurrent < 1 or cfg.timeout_minutes <= 0 or cfg.batch < 1:
+            raise ScheduleConfigError(f"{path}: concurrent and batch must be ≥ 1 and timeout_minutes > 0")
         return cfg
 
     def lines(self, profile: PortalProfile) -> list[str]:

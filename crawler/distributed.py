@@ -71,7 +71,7 @@ def check_broker(broker: str) -> None:
 
 @dataclass
 class TaskState:
-    portal: str
+    portal: str  # the first of its portals (a batch's others in ``portals``)
     task_id: str
     state: str = "queued"  # queued, running, imported, failed, waiting (still out when we stopped waiting)
     worker: str | None = None
@@ -81,6 +81,11 @@ class TaskState:
     new_reports: int = 0
     pages: int = 0
     extra: dict = field(default_factory=dict)
+    portals: list[str] = field(default_factory=list)  # every portal the task crawls
+
+    @property
+    def names(self) -> list[str]:
+        return self.portals or [self.portal]
 
 
 def publish_pages(archive: Archive, shared: SharedStore, validators: list[dict]) -> int:
@@ -93,27 +98,35 @@ def publish_pages(archive: Archive, shared: SharedStore, validators: list[dict])
 
 
 def enqueue_crawls(archive_dir: Path | str, portals: list[PortalProfile], broker: str, shared: str, *,
-                   browser: str = "auto", timeout: float | None = None) -> list[TaskState]:
-    """Send one ``crawl_portal`` task per portal; return their states (queued)."""
+                   browser: str = "auto", timeout: float | None = None, batch: int = 1) -> list[TaskState]:
+    """Send the portals as ``crawl_portal`` tasks of ``batch`` portals each (one crawl process per task:
+    small portals are cheaper crawled a few together); return their states (queued)."""
     from crawler.tasks import configure, crawl_portal
 
+    if batch < 1:
+        raise ValueError(f"a task holds at least one portal, not {batch}")
     check_broker(broker)
     configure(broker)
     store = SharedStore(shared)
     out = []
     with Archive.open(archive_dir) as a:
-        for p in portals:
-            validators = a.crawl_lookup(p.allowed_hosts).validators()
+        for i in range(0, len(portals), batch):
+            group = portals[i:i + batch]
+            validators = a.crawl_lookup(sorted({h for p in group for h in p.allowed_hosts})).validators()
             publish_pages(a, store, validators)
-            task_id = f"crawl-{p.name}-{uuid.uuid4().hex[:12]}"
+            more = f"-and-{len(group) - 1}" if len(group) > 1 else ""
+            task_id = f"crawl-{group[0].name}{more}-{uuid.uuid4().hex[:12]}"
+            profile = asdict(group[0]) if len(group) == 1 else [asdict(p) for p in group]
             try:
-                crawl_portal.apply_async(args=[asdict(p), store.url, validators,
+                crawl_portal.apply_async(args=[profile, store.url, validators,
                                                {"browser": browser, **({"timeout": timeout} if timeout else {})}],
                                          task_id=task_id)
             except OperationalError as e:
                 raise BrokerUnreachable(f"cannot reach the broker at {_safe(broker)}: {e}") from e
-            out.append(TaskState(p.name, task_id, extra={"validators": len(validators)}))
-            log.info("queued the crawl of %s as %s (%d validators)", p.name, task_id, len(validators))
+            out.append(TaskState(group[0].name, task_id, extra={"validators": len(validators)},
+                                 portals=[p.name for p in group]))
+            log.info("queued the crawl of %s as %s (%d validators)", ", ".join(p.name for p in group), task_id,
+                     len(validators))
     return out
 
 
@@ -198,11 +211,11 @@ def import_pending(archive_dir: Path | str, shared: str, *, keep: bool = False) 
 
 
 def crawl_remote(archive_dir: Path | str, portals: list[PortalProfile], broker: str, shared: str, *,
-                 browser: str = "auto", timeout: float | None = None, window: int = 500,
+                 browser: str = "auto", timeout: float | None = None, window: int = 500, batch: int = 1,
                  on_change: Callable[[list[TaskState]], None] | None = None) -> list[TaskState]:
-    """``nianbao crawl --broker``: every portal as a task, at most ``window`` out at once (a national
-    list of 100,000 portals, each task carrying its validators, would otherwise sit in Redis's
-    memory), importing each hand-over as it comes."""
+    """``nianbao crawl --broker``: the portals as tasks of ``batch`` each, at most ``window`` tasks out at
+    once (a national list of 100,000 portals, each task carrying its validators, would otherwise sit in
+    Redis's memory), importing each hand-over as it comes."""
     import_pending(archive_dir, shared)
     todo = list(portals)
     tasks: list[TaskState] = []
@@ -214,9 +227,9 @@ def crawl_remote(archive_dir: Path | str, portals: list[PortalProfile], broker: 
     while True:
         out = [t for t in tasks if t.state in ("queued", "running")]
         if todo and len(out) < window:
-            sent = enqueue_crawls(archive_dir, todo[:window - len(out)], broker, shared, browser=browser,
-                                  timeout=timeout)
-            del todo[:len(sent)]
+            sent = enqueue_crawls(archive_dir, todo[:(window - len(out)) * batch], broker, shared, browser=browser,
+                                  timeout=timeout, batch=batch)
+            del todo[:sum(len(t.names) for t in sent)]
             tasks += sent
             out += sent
             if on_change:

@@ -106,20 +106,22 @@ def _run_remote(archive_dir: Path, portals: list[PortalProfile], ids: dict[str, 
     shared = shared_location(archive_dir, remote.get("shared"))
     started = time.monotonic()
     tasks = enqueue_crawls(archive_dir, portals, remote["broker"], shared, browser=crawl_kwargs.get("browser", "auto"),
-                           timeout=timeout)
+                           timeout=timeout, batch=int(remote.get("batch") or 1))
     # a task may wait in the queue behind others: allow it the crawl's own time limit again
     deadline = started + 2 * timeout + grace if timeout else None
     tasks = wait_and_import(archive_dir, tasks, shared, deadline=deadline, stop=stop)
     seconds = round(time.monotonic() - started, 1)
     by_name = {p.name: p for p in portals}
     with Archive.open(archive_dir) as a:
-        for t in tasks:
-            p = by_name[t.portal]
+        for t, name in [(task, name) for task in tasks for name in task.names]:  # a task may crawl a batch
+            p = by_name[name]
             numbers, blocked, errors = {}, 0, 0
             if t.state == "imported":
                 got = (t.manifest or {}).get("outcome") or {}
                 outcome, reason = got.get("outcome") or "ok", got.get("reason")
-                res = next(iter(((t.manifest or {}).get("summary") or {}).get("portals") or []), {})
+                results = ((t.manifest or {}).get("summary") or {}).get("portals") or []
+                res = next((r for r in results if r.get("name") == name), results[0] if len(t.names) == 1 and
+                           results else {})
                 blocked, errors = len(res.get("blocked", [])), len(res.get("failed", []))
                 if outcome == "ok" and not res.get("responses"):
                     outcome, reason = "failed", _nothing_reached(res)

@@ -204,8 +204,14 @@ def last_due_year(today: date | None = None) -> int:
 
 def summarize_runs(archive: Archive, runs: list[tuple[int | None, PortalProfile]], *, status: str = "ok",
                    seconds: float = 0.0) -> CrawlSummary:
-    """One summary of several runs, one per portal (what a distributed crawl imports)."""
-    parts = [summarize(archive, run_id, [p]) for run_id, p in runs]
+    """One summary of several runs, each of one portal or a batch (what a distributed crawl imports)."""
+    by_run: dict[int | None, list[PortalProfile]] = {}
+    for run_id, p in runs:
+        by_run.setdefault(run_id, []).append(p)
+    # a batch's portals share one run: summarised together, so its totals count once
+    parts = []
+    for run_id, ps in by_run.items():
+        parts += [summarize(archive, run_id, ps)] if run_id is not None else [summarize(archive, None, [p]) for p in ps]
     total = CrawlSummary(run_id=None, status=status, responses=0, bytes=0, new_blobs=0, new_documents=0,
                          new_reports=0, not_modified=0, seconds=seconds, resumed_from_archive=0, portals=[])
     for s in parts:

@@ -3,10 +3,11 @@ process that owns the catalog (:mod:`crawler.distributed` enqueues and imports t
 
 Every machine runs ``nianbao worker --broker redis://…``. Two tasks:
 
-- ``crawl_portal``: one portal per task (partitioned by host, so per-host politeness holds on any
-  number of machines; Redis host locks keep two tasks off one host). Scrapy runs in a child process
-  (its reactor cannot restart) into a scratch archive on the worker, which also parses what it fetched
-  (the worker that fetched a document parses it); the result is packed as a hand-over
+- ``crawl_portal``: one portal per task, or a batch of a few (a national harvest of small portals: a
+  crawl process costs about a second to start, more than a small portal's crawl), partitioned by host, so
+  per-host politeness holds on any number of machines; Redis host locks keep two tasks off one host.
+  Scrapy runs in a child process (its reactor cannot restart) into a scratch archive on the worker,
+  which also parses what it fetched (the worker that fetched a document parses it); the result is packed as a hand-over
   (:mod:`archive.ingest.handover`) in the shared location the task names.
 - ``parse_document``: one original, read from the shared location, parsed, its result written beside it.
 
@@ -79,14 +80,15 @@ def _redis():
 
 
 def _brief(manifest: dict) -> dict:
-    keep = ("task_id", "portal", "worker", "status", "pages", "files", "parser_version", "packed_at")
+    keep = ("task_id", "portal", "portals", "worker", "status", "pages", "files", "parser_version", "packed_at")
     return {k: manifest.get(k) for k in keep}
 
 
 @app.task(bind=True, name="nianbao.crawl_portal", acks_late=True, reject_on_worker_lost=True)
-def crawl_portal(self, profile: dict, shared: str, validators: list[dict] | None = None,
+def crawl_portal(self, profile: dict | list[dict], shared: str, validators: list[dict] | None = None,
                  options: dict | None = None) -> dict:
-    """Crawl one portal into a scratch archive, parse what it fetched, hand it over as WARC."""
+    """Crawl one portal (a profile) or a batch (a list of profiles) into a scratch archive in one crawl
+    process, parse what it fetched, hand it over as WARC: one hand-over for the task, naming its portals."""
     from archive import Archive
     from archive.ingest.handover import manifest_of, pack
     from archive.store.shared import SharedStore
@@ -98,8 +100,9 @@ def crawl_portal(self, profile: dict, shared: str, validators: list[dict] | None
     store = SharedStore(shared)
     if (done := manifest_of(store, task_id)) is not None:
         return _brief(done)  # this task ran to the end before (a re-delivery): nothing to do again
-    portal = PortalProfile(**profile)
-    locks = HostLocks(_redis(), portal.allowed_hosts, owner=task_id)
+    portals = [PortalProfile(**p) for p in (profile if isinstance(profile, list) else [profile])]
+    names = [p.name for p in portals]
+    locks = HostLocks(_redis(), sorted({h for p in portals for h in p.allowed_hosts}), owner=task_id)
     if not locks.acquire(give_up=lambda: manifest_of(store, task_id) is not None):
         return _brief(manifest_of(store, task_id) or {})
     try:
@@ -110,13 +113,14 @@ def crawl_portal(self, profile: dict, shared: str, validators: list[dict] | None
         prior = scratch.parent / f"{task_id}.prior.json"
         prior.write_text(json.dumps(validators or [], ensure_ascii=False), "utf-8")
         started = time.time()
-        summary, outcome = _crawl(scratch, portal, prior, shared, options)
+        summary, outcome = _crawl(scratch, portals, prior, shared, options)
         with Archive.open(scratch) as a:
             run_id = (summary or {}).get("run_id") or a.latest_crawl_run()
-            manifest = pack(a, store, task_id, portal=portal.name, run_id=run_id, extra={
-                "worker": self.request.hostname or socket.gethostname(),
-                "outcome": outcome, "summary": summary, "seconds": round(time.time() - started, 1),
-                "validators_sent": len(validators or [])})
+            manifest = pack(a, store, task_id, portal=names[0] if len(names) == 1 else ",".join(names),
+                            run_id=run_id, extra={
+                                "portals": names, "worker": self.request.hostname or socket.gethostname(),
+                                "outcome": outcome, "summary": summary, "seconds": round(time.time() - started, 1),
+                                "validators_sent": len(validators or [])})
         shutil.rmtree(scratch, ignore_errors=True)
         prior.unlink(missing_ok=True)
         return _brief(manifest)
@@ -124,7 +128,7 @@ def crawl_portal(self, profile: dict, shared: str, validators: list[dict] | None
         locks.release()
 
 
-def _crawl(scratch: Path, portal, prior: Path, shared: str, options: dict) -> tuple[dict | None, dict]:
+def _crawl(scratch: Path, portals: list, prior: Path, shared: str, options: dict) -> tuple[dict | None, dict]:
     """Run the crawl in a child process that ends with us; stop it gracefully at the time limit."""
     from crawler.child import judge, run_crawl_process
 
@@ -133,7 +137,7 @@ def _crawl(scratch: Path, portal, prior: Path, shared: str, options: dict) -> tu
               "overrides": {"NIANBAO_PRIOR": str(prior), "NIANBAO_SHARED": shared, "LOG_LEVEL": "INFO",
                             **options.get("overrides", {})}}
     log_path = scratch.parent / f"{scratch.name}.log"
-    rc, ended_by, data = run_crawl_process(scratch, [portal], kwargs, log_path, timeout=timeout)
+    rc, ended_by, data = run_crawl_process(scratch, portals, kwargs, log_path, timeout=timeout)
     outcome, reason, summary = judge(rc, ended_by, data, timeout, log_path)
     return summary, {"outcome": outcome, "reason": reason, "host": socket.gethostname()}
 

@@ -180,3 +180,39 @@ def test_an_unreachable_broker_is_said_in_words_without_its_password(tmp_path):
     said = " ".join(res.stderr.split())
     assert "cannot reach the broker at redis://:***@127.0.0.1:1/0" in said and "secret" not in said
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_a_batch_of_portals_is_one_task_one_crawl_and_each_portal_its_own_outcome(portals, redis, tmp_path):
+    """A national harvest sends small portals a few to a task (one crawl process each): the hand-over's run
+    names every portal of the batch, and the harvest log gives each portal its own outcome and pages."""
+    built, profiles = portals
+    chosen, others = profiles[5:10], profiles[:5]
+    dist, shared = tmp_path / "dist", tmp_path / "shared"
+    worker = start_worker(redis.url, "wb", tmp_path / "wb", tmp_path / "wb.log")
+    try:
+        tasks = enqueue_crawls(dist, chosen, redis.url, str(shared), browser="never", batch=2)
+        assert [t.names for t in tasks] == [[p.name for p in chosen[i:i + 2]] for i in (0, 2, 4)]
+        tasks = wait_and_import(dist, tasks, str(shared), deadline=time.monotonic() + 300)
+        assert {t.state for t in tasks} == {"imported"}, [(t.names, t.state, t.error) for t in tasks]
+        with Archive.open(dist, readonly=True) as a:
+            runs = {t.task_id: json.loads(a.catalog.scalar("SELECT portals FROM runs WHERE id = ?", (t.run_id,)))
+                    for t in tasks}
+            assert [runs[t.task_id] for t in tasks] == [t.names for t in tasks]
+            assert a.catalog.scalar("SELECT count(*) FROM handovers") == 3
+            want = set().union(*(p.expected for p in built[5:10]))
+            assert {(r["agency"], r["year"]) for r in a.reports()} == want
+        # the scheduler's harvest with batch = 2: five portals, three tasks, an outcome for each portal
+        rows = harvest(dist, others, trigger="schedule", timeout=300,
+                       remote={"broker": redis.url, "shared": str(shared), "batch": 2})
+        assert [r["portal"] for r in rows] == [p.name for p in others]
+        assert all(r["outcome"] == "ok" and r["pages"] > 0 and "crawled by wb" in r["reason"] for r in rows), rows
+        with Archive.open(dist, readonly=True) as a:
+            assert a.catalog.scalar("SELECT count(*) FROM handovers") == 6
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)

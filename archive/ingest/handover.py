@@ -132,8 +132,8 @@ def complete_handovers(shared: SharedStore) -> list[str]:
 
 def import_handover(archive: Archive, shared: SharedStore, task_id: str, *, jobs: int | None = None,
                     remove: bool = False, parse_progress=None) -> tuple[dict, ImportResult | None]:
-    """Import one complete hand-over as a crawl run of its portal (once: a repeat returns the first
-    run). With ``remove`` the hand-over's files are deleted once imported."""
+    """Import one complete hand-over as a crawl run of its portal, or of its portals when the task was a
+    batch (once: a repeat returns the first run). With ``remove`` the hand-over's files are deleted once imported."""
     c = archive.catalog
     manifest = manifest_of(shared, task_id)
     if manifest is None:
@@ -143,7 +143,8 @@ def import_handover(archive: Archive, shared: SharedStore, task_id: str, *, jobs
     if done is None:
         sources = [shared.uri("handover", task_id, f["name"]) for f in manifest["files"]]
         status = manifest.get("status") or "ok"
-        result = import_warcs(archive, sources, kind="crawl", portals=[manifest["portal"]], source="crawl",
+        result = import_warcs(archive, sources, kind="crawl", portals=manifest.get("portals") or [manifest["portal"]],
+                              source="crawl",
                               run_stats=manifest.get("stats") or {}, status=status, jobs=jobs,
                               parse_progress=parse_progress)
         run_id = result.run_id if result.captures else _earlier_run(archive, sources)

@@ -23,13 +23,15 @@ from crawler.cli.distributed import broker_option, shared_option
 @click.option("--max-pages", type=int, help="Pages per host at most (default: the profile's, 2000).")
 @broker_option
 @shared_option
+@click.option("--batch", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="With --broker: portals per task (small portals are cheaper crawled a few to a process).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def crawl(archive_dir: Path | None, urls: tuple[str, ...], portal_names: tuple[str, ...], browser: str,
-          max_pages: int | None, broker: str | None, shared: str | None, as_json: bool) -> None:
+          max_pages: int | None, broker: str | None, shared: str | None, batch: int, as_json: bool) -> None:
     """Crawl portals (front-page URLs or profiles) for their annual reports into the archive.
 
-    With --broker, each portal is a task for the `nianbao worker`s; their hand-overs are imported here
-    as they finish.
+    With --broker, each portal (or each --batch of portals) is a task for the `nianbao worker`s; their
+    hand-overs are imported here as they finish.
     """
     from crawler.portals import portals_in
     from crawler.run import crawl as run_crawl
@@ -56,7 +58,7 @@ def crawl(archive_dir: Path | None, urls: tuple[str, ...], portal_names: tuple[s
         if broker:
             from crawler.cli.distributed import crawl_on_workers
 
-            summary = crawl_on_workers(where, portals, broker, shared, browser=browser, quiet=as_json)
+            summary = crawl_on_workers(where, portals, broker, shared, browser=browser, quiet=as_json, batch=batch)
         else:
             summary = run_crawl(where, portals, browser=browser, progress=not as_json)
     except LockHeld as e:

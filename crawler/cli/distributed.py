@@ -97,7 +97,7 @@ def worker(broker: str, concurrency: int | None, queues: str | None, name: str |
 
 
 def crawl_on_workers(archive_dir: Path, portals: list, broker: str, shared: str | None, *, browser: str,
-                     quiet: bool = False):
+                     quiet: bool = False, batch: int = 1):
     """``nianbao crawl --broker``: the portals as tasks, a live table of where each one is, the summary."""
     import time
 
@@ -118,7 +118,7 @@ def crawl_on_workers(archive_dir: Path, portals: list, broker: str, shared: str 
             t.add_column(col)
         for s in tasks:
             colour = {"imported": "green", "failed": "red", "running": "cyan"}.get(s.state, "white")
-            t.add_row(s.portal, f"[{colour}]{s.state}[/{colour}]" + (f" {s.error}" if s.error else ""),
+            t.add_row(", ".join(s.names), f"[{colour}]{s.state}[/{colour}]" + (f" {s.error}" if s.error else ""),
                       s.worker or "", str(s.pages or ""), str(s.new_reports or ""))
         return t
 
@@ -128,14 +128,14 @@ def crawl_on_workers(archive_dir: Path, portals: list, broker: str, shared: str 
     try:
         if live:
             live.start()
-        tasks = crawl_remote(archive_dir, portals, broker, where, browser=browser,
+        tasks = crawl_remote(archive_dir, portals, broker, where, browser=browser, batch=batch,
                              on_change=(lambda ts: live.update(table(ts), refresh=True)) if live else None)
     finally:
         if live:
             live.stop()
     failed = [t for t in tasks if t.state != "imported"]
     for t in failed:
-        err.print(f"[red]{t.portal}[/red]: {t.error or t.state}")
+        err.print(f"[red]{', '.join(t.names)}[/red]: {t.error or t.state}")
     with Archive.open(archive_dir) as a:
-        return summarize_runs(a, [(t.run_id, by_name[t.portal]) for t in tasks if t.run_id],
+        return summarize_runs(a, [(t.run_id, by_name[n]) for t in tasks if t.run_id for n in t.names],
                               status="ok" if not failed else "partial", seconds=round(time.monotonic() - started, 1))
