@@ -224,6 +224,6 @@ def test_with_a_broker_harvests_go_to_the_workers_and_waiting_handovers_are_take
             assert {(r["agency"], r["year"]) for r in a.reports()} == {(rep.agency, 2022)}
         clock.set("2027-01-10T03:00:00+08:00")
         assert wait_for(lambda: len(rec.calls) == 1)
-        assert rec.remote == {"broker": "redis://127.0.0.1:6399/0", "shared": str(shared)}
+        assert rec.remote == {"broker": "redis://127.0.0.1:6399/0", "shared": str(shared), "batch": 1}
     finally:
         svc.stop()
