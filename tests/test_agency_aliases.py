@@ -192,6 +192,8 @@ def test_the_command_line_merges_lists_suggests_and_unmerges(arch):
     res = run(cli, ["agencies", "suggest", "--json", *where])
     assert res.exit_code == 0, res.output
     assert any(s["alias"] == SHORT for s in json.loads(res.stdout))
+    res = run(cli, ["agencies", "suggest", *where])
+    assert res.exit_code == 0 and f"  nianbao agencies merge {LONG} {SHORT}\n" in res.output
     res = run(cli, ["agencies", "merge", LONG, SHORT, "--reason", "同一政府", *where])
     assert res.exit_code == 0, res.output
     assert "2 report(s) refiled" in res.output and "2022 2023 2024" in res.output

@@ -102,10 +102,12 @@ def agencies_suggest(archive_dir: Path | None, as_json: bool) -> None:
         out.print("no agencies look like one agency under two names")
         return
     t = Table(title=f"{len(found)} possible merge(s)")
-    for col in ("keep", "years", "merge into it", "years", "both hold", "why", "command"):
+    for col in ("keep", "years", "merge into it", "years", "both hold", "why"):
         t.add_column(col)
     for r in found:
         t.add_row(r["canonical"], " ".join(map(str, r["canonical_years"])), r["alias"],
-                  " ".join(map(str, r["alias_years"])), " ".join(map(str, r["clash_years"])), ", ".join(r["evidence"]),
-                  r["command"])
+                  " ".join(map(str, r["alias_years"])), " ".join(map(str, r["clash_years"])), ", ".join(r["evidence"]))
     out.print(t)
+    out.print("to merge (check each first; a pair holding a report on the same year is refused):", highlight=False)
+    for r in found:
+        click.echo(f"  {r['command']}")
