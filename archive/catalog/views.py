@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from archive.catalog import aliases
 from archive.errors import NotFound
+from archive.parser import agency_key
 from archive.parser.explain import explain
 from archive.parser.layout import APPLICATION_COLUMNS
 
@@ -276,7 +277,8 @@ def agency(archive: Archive, name: str) -> dict:
     """One agency (by any of its names, or its key): its reports by year, all their cells, and every document of
     them (kind, size, where first captured, which is the current primary), in three queries; ``names`` the names
     its reports were written under and ``aliases`` the names merged into it."""
-    key = aliases.agency_id(archive.catalog, name) or name
+    merged = aliases.edges(archive.catalog)  # one query: the key followed through them, the names of its group
+    key = aliases.root(merged, agency_key(name) or name)
     rows = list(archive.catalog.rows("SELECT id, agency, year, template FROM reports WHERE agency_key = ? "
                                      "ORDER BY year", (key,)))
     if not rows:
@@ -292,7 +294,7 @@ def agency(archive: Archive, name: str) -> dict:
            FROM reports r JOIN documents d ON d.report_id = r.id JOIN blobs b ON b.sha256 = d.sha256
            LEFT JOIN revisions v ON v.id = r.current_revision_id
            WHERE r.agency_key = ? ORDER BY r.year, d.first_seen, d.id""", (key,)))
-    g = aliases.groups(archive.catalog).get(key) or {}
+    g = aliases.groups(archive.catalog, merged).get(key) or {}
     return {"agency": g.get("name") or rows[-1]["agency"], "agency_key": key, "reports": rows, "cells": cells,
             "documents": docs, "names": list(dict.fromkeys(r["agency"] for r in rows if r["agency"])),
             "aliases": [a["alias_name"] for a in g.get("aliases", [])]}
