@@ -7,7 +7,8 @@ The Python API the CLI and the web app use, name for name: ``stats``, ``reports`
 ``count_reports``, ``report``, ``cells``/``count_cells``, ``iter_cells``, ``iter_reports``, ``agencies``,
 ``agency``, ``original``, ``held``, ``archived_page``, ``wacz``, ``texts``, ``pending_index`` and ``hosts``;
 ``unassigned`` and ``unassigned_reasons`` for the documents in no report (``nianbao reports --unassigned``, a
-crawl's summary).
+crawl's summary); ``merge_agencies``, ``unmerge_agency``, ``agency_aliases``, ``agency_id`` and ``suggest_merges``
+for one agency under several names (``nianbao agencies``).
 ``writer()`` is what the crawler's pipeline uses.
 """
 
@@ -220,6 +221,50 @@ class Archive:
         from archive.catalog.views import agency
 
         return agency(self, name)
+
+    # -- one agency under several names (see :mod:`archive.catalog.aliases`) -----------------------
+    def merge_agencies(self, canonical: str, alias: str, *, reason: str | None = None) -> dict:
+        """Record that ``alias`` names the agency ``canonical`` (the first name is kept): its reports, coverage
+        and comparisons follow; refused in words for the same name, a cycle, or a year both names hold."""
+        from archive.catalog import aliases
+
+        self._writable("merge agencies")
+        res = aliases.merge(self.catalog, canonical, alias, reason=reason)
+        aliases.save(self.catalog, self.path / aliases.FILE)
+        self.reindex(only_pending=True)
+        return res
+
+    def unmerge_agency(self, alias: str) -> dict:
+        """Forget that ``alias`` is another agency's name: its reports are its own again."""
+        from archive.catalog import aliases
+
+        self._writable("unmerge agencies")
+        res = aliases.unmerge(self.catalog, alias)
+        aliases.save(self.catalog, self.path / aliases.FILE)
+        self.reindex(only_pending=True)
+        return res
+
+    def agency_aliases(self) -> list[dict]:
+        """Every alias recorded: both names as written, the agency id it resolves to, who merged, when, why."""
+        from archive.catalog import aliases
+
+        return aliases.listing(self.catalog)
+
+    def agency_id(self, name: str) -> str | None:
+        """The stable id of the agency a name belongs to (its normalised name, resolved through the aliases)."""
+        from archive.catalog import aliases
+
+        return aliases.agency_id(self.catalog, name)
+
+    def suggest_merges(self) -> list[dict]:
+        """Pairs of agencies that may be one (a name ending with the other; one SiteIDCode): proposed, never merged."""
+        from archive.catalog import aliases
+
+        return aliases.suggest(self.catalog)
+
+    def _writable(self, what: str) -> None:
+        if self.readonly:
+            raise ArchiveError(f"cannot {what}: this archive was opened read-only")
 
     def original(self, sha256: str) -> Original:
         """An original's bytes with its kind and the content type it was fetched with; NotFound if none."""

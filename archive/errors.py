@@ -13,6 +13,11 @@ class ArchiveError(Exception):
     """An archive cannot be opened or used as asked; the message says what to do."""
 
 
+class AliasError(ArchiveError):
+    """Two agency names that cannot be merged (or one that cannot be unmerged) as asked: the same name, a cycle,
+    a year both names hold a report on; the message says which and what to do."""
+
+
 class ParserUnavailable(ArchiveError):
     """No parser process could run (too little memory allowed to load it); the documents stay queued."""
 

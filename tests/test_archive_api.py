@@ -182,7 +182,10 @@ def test_both_jsonl_exports_come_from_the_report_iterator_as_before(archive_dir,
 
 def test_agency_reads_its_reports_cells_and_documents_in_three_queries(a):
     sent = statements(a, lambda: a.agency(AGENCY))
-    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 3
+    # the agency's names merged as one (issue 16) are read in one query (and whether the table exists, once)
+    names = [s for s in sent if "agency_aliases" in s or "sqlite_master" in s]
+    assert 1 <= len(names) <= 2
+    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT") and s not in names]) == 3
     got = a.agency(AGENCY)
     assert got["agency"] == AGENCY and [r["year"] for r in got["reports"]] == [2019, 2020, 2021]
     for r in got["reports"]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from archive.catalog import aliases
 from archive.errors import QueryError
 from archive.parser import names
 from archive.parser.names import region_of
@@ -87,7 +88,8 @@ def _values(archive: Archive, cells: Iterable[str], where: str, params: list) ->
 
 def compare(archive: Archive, metric: str, *, agency: str | None = None, region: str | None = None,
             years: Iterable[int] | None = None) -> dict:
-    """One row per agency and year (value, report id), the years and agencies present, and the label."""
+    """One row per agency and year (value, report id, ``named``: the name that year's report gives), the years and
+    agencies present, and the label; an agency merged under several names is one agency (``agency_key`` its id)."""
     label = metric_label(metric)
     where, params = "", []
     years = sorted(set(years or []))
@@ -96,15 +98,19 @@ def compare(archive: Archive, metric: str, *, agency: str | None = None, region:
     if years:
         where += f" AND r.year IN ({','.join('?' * len(years))})"
         params += years
-    if agency:
-        where += " AND r.agency LIKE ?"
-        params.append(f"%{agency}%")
+    merged = aliases.groups(archive.catalog)
+    if agency:  # a name any of its reports or of its merged names contains
+        also = [k for k, g in merged.items() if any(agency in n for n in g["names"])]
+        where += f" AND (r.agency LIKE ?{' OR r.agency_key IN (' + ','.join('?' * len(also)) + ')' if also else ''})"
+        params += [f"%{agency}%", *also]
     share = SHARES.get(metric)
     values = _values(archive, (*share.top, *share.bottom) if share else (metric,), where, params)
     rows = []
     for rid, entry in values.items():
         rep, got = entry["report"], entry["cells"]
-        where_ = region_of(rep["agency"]) or ""
+        # an agency merged under several names is shown, and placed, under the name it was merged under
+        shown = merged[rep["agency_key"]]["name"] if rep["agency_key"] in merged else rep["agency"]
+        where_ = region_of(shown) or ""
         if region and where_ != region:
             continue
         if share:
@@ -113,8 +119,8 @@ def compare(archive: Archive, metric: str, *, agency: str | None = None, region:
             value = round(100 * sum(got[c] for c in share.top) / sum(got[c] for c in share.bottom), 2)
         else:
             value = got[metric]
-        rows.append({"agency": rep["agency"], "agency_key": rep["agency_key"], "region": where_,
-                     "year": rep["year"], "value": value, "report_id": rid})
+        rows.append({"agency": shown, "agency_key": rep["agency_key"], "region": where_,
+                     "year": rep["year"], "value": value, "report_id": rid, "named": rep["agency"]})
     rows.sort(key=lambda r: (r["agency_key"] or "", r["year"] or 0))
     unit = "%" if share else ("件" if metric.startswith(("applications/", "review_litigation/")) else "")
     return {"metric": metric, "label": label, "unit": unit,

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from archive.parser import agency_key
+from archive.catalog import aliases
 from archive.parser.names import region_of
 
 STATUSES = ("on_time", "late", "undated", "missing", "unchecked", "not_due")
@@ -157,7 +157,8 @@ def coverage(archive, portals: list[PortalScope] | None = None, *, year: int | N
         for h in p.hosts:
             by_host.setdefault(h, p)
     crawls = _finished_by_portal(archive)
-    wanted = (agency_key(agency) or agency) if agency else None
+    wanted = (aliases.agency_id(archive.catalog, agency) or agency) if agency else None
+    shown = aliases.display_names(archive.catalog)  # reports are filed under their agency id (merged names as one)
     agencies: dict[str, dict] = {}  # agency key -> name, portal, {year: report}
     for r in _reports(archive, today, wanted, hosts=bool(by_host)):
         if not (r[2] or r[1]):  # a report whose agency was never read belongs to no one's history
@@ -166,7 +167,7 @@ def coverage(archive, portals: list[PortalScope] | None = None, *, year: int | N
         if only_portals and portal is None:
             continue
         key = r[2] or r[1]
-        a = agencies.setdefault(key, {"name": r[1] or key, "portal": None, "reports": {}})
+        a = agencies.setdefault(key, {"name": shown.get(key) or r[1] or key, "portal": None, "reports": {}})
         a["reports"][r[3]] = r
         a["portal"] = portal or a["portal"]
     for p in portals:
@@ -176,10 +177,10 @@ def coverage(archive, portals: list[PortalScope] | None = None, *, year: int | N
                 agencies.setdefault(f"?{p.name}", {"name": "(agency unknown: set `agency` in the profile)",
                                                    "portal": p, "reports": {}})
             continue
-        key = agency_key(p.agency) or p.agency
+        key = aliases.agency_id(archive.catalog, p.agency) or p.agency
         if wanted and key != wanted:
             continue
-        a = agencies.setdefault(key, {"name": p.agency, "portal": p, "reports": {}})
+        a = agencies.setdefault(key, {"name": shown.get(key) or p.agency, "portal": p, "reports": {}})
         a["portal"] = a["portal"] or p
         if not a["reports"] and on_portal:  # most often the profile spells the agency differently from its reports
             a["others"] = [n for n in on_portal if n != p.agency]

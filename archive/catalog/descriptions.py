@@ -333,6 +333,21 @@ TABLES: dict[str, dict] = {
             "imported_at": "导入时间（UTC）— when it was imported (UTC)",
         },
     },
+    "agency_aliases": {
+        "title": "机关别名 — agency aliases",
+        "description": "同一机关的不同名称（nianbao agencies merge）：别名的报告归入该机关 — one agency under several "
+                       "names (nianbao agencies merge): the alias's reports are filed under the agency",
+        "columns": {
+            "alias_key": "别名（归一化）— the alias, normalised",
+            "canonical_key": "所指机关（归一化，可能本身也是别名，沿链找到根）— the agency it names, normalised "
+                             "(may be an alias itself: chains resolve to their root)",
+            "alias_name": "别名（原文）— the alias as written",
+            "canonical_name": "所指机关名称（原文）— the agency's name as written",
+            "merged_at": "合并时间（UTC）— when they were merged (UTC)",
+            "merged_by": "合并者 — who merged them",
+            "reason": "合并理由 — why",
+        },
+    },
 }
 
 _RECEIVED = """"table" = 'applications' AND "row" = '1' AND "column" = 'total'"""

@@ -312,6 +312,18 @@ def m016_coverage_covering(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_captures_sha256")
 
 
+def m019_agency_aliases(db: sqlite_utils.Database) -> None:
+    """``agency_aliases``: one agency under two names (洪泽区人民政府 / 淮安市洪泽区人民政府). Each row says that the
+    name ``alias_key`` is the agency ``canonical_key`` (itself possibly an alias: chains resolve to their root),
+    with both names as written, who merged them, when and why (archive/catalog/aliases.py). Reports are filed
+    under the root's key, so every reader follows a merge with no join (issue 16)."""
+    db["agency_aliases"].create({
+        "alias_key": str, "canonical_key": str, "alias_name": str, "canonical_name": str, "merged_at": str,
+        "merged_by": str, "reason": str,
+    }, pk="alias_key", not_null={"canonical_key", "alias_name", "canonical_name", "merged_at"}, if_not_exists=True)
+    db["agency_aliases"].create_index(["canonical_key"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -329,5 +341,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (14, "the agency and year a user gave with ingested files", m014_user_hints),
     (15, "the views name table, row and column as the exports do", m015_view_names),
     (16, "covering indexes for coverage", m016_coverage_covering),
+    (19, "one agency under several names", m019_agency_aliases),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from archive.catalog import aliases
 from archive.errors import NotFound
 from archive.parser import agency_key
 from archive.parser.explain import explain
@@ -130,7 +131,7 @@ def find_report(archive: Archive, report: int | str) -> int:
     if not m:
         raise NotFound(f"{text!r} is neither a report id nor AGENCY/YEAR")
     rid = c.scalar("SELECT id FROM reports WHERE agency_key = ? AND year = ?",
-                   (agency_key(m.group(1)), int(m.group(2))))
+                   (aliases.agency_id(c, m.group(1)), int(m.group(2))))
     if rid is None:
         raise NotFound(f"no report of {m.group(1)} for {m.group(2)}")
     return rid
@@ -208,6 +209,7 @@ def show(archive: Archive, report: int | str) -> dict:
     out["template"] = out.get("template") or rep["template"] or "unknown"
     out["title"] = out.get("title") or rep["title"]
     out["report_id"] = rid
+    out["agency_id"] = rep["agency_key"]  # the agency's stable id: the same under each name it was merged under
     out["revision"] = cur.get("number")
     out["source_sha256"] = primary.get("sha256")
     out["parser_version"] = primary.get("parser_version")
@@ -255,17 +257,28 @@ def report(archive: Archive, report: int | str) -> dict:
 
 
 def agencies(archive: Archive) -> list[dict]:
-    """Each agency (by key) with its name and the years the archive holds a report on."""
-    return [{"agency": r["agency"], "agency_key": r["agency_key"], "years": json.loads(r["years"])}
-            for r in archive.catalog.rows("""SELECT agency_key, max(agency) AS agency, json_group_array(year) AS years
-                                             FROM (SELECT agency_key, agency, year FROM reports ORDER BY year)
-                                             GROUP BY agency_key ORDER BY agency_key""")]
+    """Each agency (by its id, merged names as one) with its name, the years the archive holds a report on, the
+    names its reports were written under, and its aliases (``nianbao agencies merge``)."""
+    merged = aliases.groups(archive.catalog)
+    out = []
+    for r in archive.catalog.rows("""SELECT agency_key, max(agency) AS agency, json_group_array(year) AS years,
+                                            json_group_array(agency) AS names
+                                     FROM (SELECT agency_key, agency, year FROM reports ORDER BY year)
+                                     GROUP BY agency_key ORDER BY agency_key"""):
+        g = merged.get(r["agency_key"]) or {}
+        names = list(dict.fromkeys(n for n in json.loads(r["names"]) if n))
+        out.append({"agency": g.get("name") or r["agency"], "agency_key": r["agency_key"],
+                    "years": json.loads(r["years"]), "names": names,
+                    "aliases": [a["alias_name"] for a in g.get("aliases", [])]})
+    return out
 
 
 def agency(archive: Archive, name: str) -> dict:
-    """One agency (by name or key): its reports by year, all their cells, and every document of them
-    (kind, size, where first captured, which is the current primary), in three queries."""
-    key = agency_key(name) or name
+    """One agency (by any of its names, or its key): its reports by year, all their cells, and every document of
+    them (kind, size, where first captured, which is the current primary), in three queries; ``names`` the names
+    its reports were written under and ``aliases`` the names merged into it."""
+    merged = aliases.edges(archive.catalog)  # one query: the key followed through them, the names of its group
+    key = aliases.root(merged, agency_key(name) or name)
     rows = list(archive.catalog.rows("SELECT id, agency, year, template FROM reports WHERE agency_key = ? "
                                      "ORDER BY year", (key,)))
     if not rows:
@@ -281,7 +294,10 @@ def agency(archive: Archive, name: str) -> dict:
            FROM reports r JOIN documents d ON d.report_id = r.id JOIN blobs b ON b.sha256 = d.sha256
            LEFT JOIN revisions v ON v.id = r.current_revision_id
            WHERE r.agency_key = ? ORDER BY r.year, d.first_seen, d.id""", (key,)))
-    return {"agency": rows[-1]["agency"], "agency_key": key, "reports": rows, "cells": cells, "documents": docs}
+    g = aliases.groups(archive.catalog, merged).get(key) or {}
+    return {"agency": g.get("name") or rows[-1]["agency"], "agency_key": key, "reports": rows, "cells": cells,
+            "documents": docs, "names": list(dict.fromkeys(r["agency"] for r in rows if r["agency"])),
+            "aliases": [a["alias_name"] for a in g.get("aliases", [])]}
 
 
 def texts(archive: Archive, sha256s: Iterable[str]) -> dict[str, str]:

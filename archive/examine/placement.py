@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archive.capture import iso, utcnow
+from archive.catalog import aliases
 from archive.catalog.db import Catalog
 from archive.examine import context
 from archive.examine.identity import (
@@ -226,6 +227,7 @@ class Placer:
         row = self.catalog.one("SELECT * FROM documents WHERE id = ?", (doc_id,))
         out = out or Placed(row["sha256"], document_id=doc_id)
         doc = _docprint(row)
+        doc.agency_key = aliases.resolve(self.catalog, doc.agency_key)  # filed under its agency id (merged names)
         old_report, old_revision = row["report_id"], row["revision_id"]
         decision = decide_report(doc, self._report_candidates(doc, row["sha256"]))
         report_id = decision.target
@@ -255,7 +257,7 @@ class Placer:
         return out
 
     def _create_report(self, row: dict) -> int:
-        key = agency_key(row["agency"])
+        key = aliases.resolve(self.catalog, agency_key(row["agency"]))
         found = self.catalog.scalar("SELECT id FROM reports WHERE agency_key = ? AND year = ?", (key, row["year"]))
         if found:
             return found
@@ -332,7 +334,7 @@ class Placer:
                   "first_seen": first, "updated_at": iso(utcnow())}
         if named:
             fields["agency"] = named
-            key = agency_key(named)
+            key = aliases.resolve(self.catalog, agency_key(named))
             taken = self.catalog.scalar("SELECT 1 FROM reports WHERE agency_key = ? AND year = (SELECT year FROM "
                                         "reports WHERE id = ?) AND id != ?", (key, report_id, report_id))
             if not taken:  # found under the name it is shown under, unless another report of the year has it

@@ -24,6 +24,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.capture import Capture, iso, utcnow
+from archive.catalog import aliases
 from archive.catalog.db import Catalog
 from archive.errors import ArchiveError, CatalogError, LockHeld
 from archive.examine.pipeline import examine, pending
@@ -51,6 +52,7 @@ class RecoverResult:
     blobs_restored: int = 0  # missing from the store or damaged there, written back from the WARC payload
     documents: int = 0
     reports: int = 0
+    aliases: int = 0  # agency aliases taken from agency-aliases.json (nianbao agencies merge)
     set_aside: list[str] = field(default_factory=list)  # the damaged catalog's files, kept
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file or URL, what could not be recovered)
 
@@ -98,6 +100,8 @@ def recover(path: Path | str, *, force: bool = False, jobs: int | None = None, p
         result = RecoverResult()
         catalog = Catalog(new)
         try:
+            # the merges of agency names, which no WARC file holds, before any report is filed
+            result.aliases = aliases.restore(catalog, path / aliases.FILE)
             _rebuild(catalog, BlobStore(path / "blobs"), files, result, jobs, progress, parse_progress)
         finally:
             catalog.close()

@@ -64,6 +64,8 @@ INDEXED = (PRIMARY, CURRENT, FAILED, YEAR, TEMPLATE, KIND, REGION)  # the meta c
 
 
 def meta_tokens(doc: dict) -> str:
-    """The ``meta`` column of one ``search_docs`` row: facet tokens, then the agency's pieces (for its filter)."""
+    """The ``meta`` column of one ``search_docs`` row: facet tokens, then the agency's pieces (for its filter):
+    of each of its names when it was merged under several (``agency_names``), so any of them finds it."""
     toks = [EVERY, *(f.token(doc[f.column]) for f in INDEXED)]
-    return " ".join(toks) + (f" {AGENCY_MARK} " + pieces(doc["agency"]) if doc.get("agency") else "")
+    names = [n for n in dict.fromkeys([doc.get("agency"), *(doc.get("agency_names") or [])]) if n]
+    return " ".join(toks) + (f" {AGENCY_MARK} " + pieces(" ".join(names)) if names else "")

@@ -21,6 +21,7 @@ import hashlib
 from collections.abc import Callable
 
 from archive.capture import iso, utcnow
+from archive.catalog import aliases
 from archive.catalog.db import Catalog
 from archive.search.facets import meta_tokens
 from archive.search.text import pieces, quads, region_of
@@ -30,7 +31,7 @@ ROWID_YEAR = 10**10
 
 DOC_SQL = """
     SELECT d.id, d.report_id, d.revision_id, d.text, d.kind, d.template, d.failed_checks, d.title,
-           coalesce(r.agency, d.agency) AS agency, coalesce(r.year, d.year) AS year,
+           coalesce(r.agency, d.agency) AS agency, r.agency_key, coalesce(r.year, d.year) AS year,
            (r.current_revision_id IS NOT NULL AND r.current_revision_id = d.revision_id) AS current,
            (v.primary_document_id = d.id AND r.current_revision_id = d.revision_id) AS is_primary
     FROM documents d LEFT JOIN reports r ON r.id = d.report_id LEFT JOIN revisions v ON v.id = d.revision_id
@@ -98,18 +99,20 @@ def _index(catalog: Catalog, ids: list[int]) -> None:
     retired = {r["document_id"]: r["text"] for r in catalog.rows(
         f"SELECT document_id, text FROM search_retired WHERE document_id IN ({marks})", tuple(ids))}
     now = iso(utcnow())
+    merged = aliases.groups(catalog)  # an agency merged under several names: one region, found by any name
     for did in ids:
         live, d = lives.get(did), docs.get(did)
         facets = None
         if d is not None and d["text"]:
-            region = region_of(d["agency"])
+            group = merged.get(d["agency_key"]) or {}
+            region = region_of(group.get("name") or d["agency"])
             facets = {"fts_rowid": fts_rowid(did, d["year"]), "document_id": did, "report_id": d["report_id"],
                       "revision_id": d["revision_id"], "indexed_sha": text_hash(d["text"]),
                       "current": int(bool(d["current"])), "is_primary": int(bool(d["is_primary"])),
                       "agency": d["agency"], "region": region, "year": d["year"], "template": d["template"],
                       "kind": d["kind"], "failed_checks": d["failed_checks"] or 0, "title": d["title"],
                       "indexed_at": now}
-            facets["meta"] = meta_tokens(facets)
+            facets["meta"] = meta_tokens({**facets, "agency_names": group.get("names")})
         if live and facets and (live["fts_rowid"], live["indexed_sha"], live["meta"]) == (
                 facets["fts_rowid"], facets["indexed_sha"], facets["meta"]):
             conn.execute("UPDATE search_docs SET report_id = ?, revision_id = ?, title = ? WHERE fts_rowid = ?",

@@ -101,7 +101,8 @@ def agency_page(request: Request, a: ArchiveDep, agency: Annotated[str, Path(max
     table = [{"year": y, "values": [points[y].get(s[:3]) for s in SERIES]} for y in sorted(points)]
     years = sorted(y for y in points if y is not None)
     verdicts = a.coverage(request.app.state.portals, agency=found["agency_key"])
-    return render(request, "agency.html", agency=found["agency"], reports=found["reports"],
+    others = [n for n in dict.fromkeys([*found.get("names", []), *found.get("aliases", [])]) if n != found["agency"]]
+    return render(request, "agency.html", agency=found["agency"], reports=found["reports"], others=others,
                   chart=Markup(chart_svg(points)), series=[s[3] for s in SERIES], table=table, years=years,
                   grids=year_grids(years, found["cells"], column), column=column,
                   columns=[(c, L.COLUMN_NAMES[c]) for c in L.APPLICATION_COLUMNS],

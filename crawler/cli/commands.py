@@ -1,6 +1,7 @@
 """``nianbao``: a thin command line over the Python API, with the same names; this module assembles
 the group from one module per command group (:mod:`crawler.cli.archive`, :mod:`crawler.cli.crawl`,
-:mod:`crawler.cli.search`, :mod:`crawler.cli.schedule`, :mod:`crawler.cli.distributed`).
+:mod:`crawler.cli.search`, :mod:`crawler.cli.schedule`, :mod:`crawler.cli.distributed`,
+:mod:`crawler.cli.agencies`).
 
 Every archive command takes ``--archive DIR`` (default ``$NIANBAO_ARCHIVE`` or ``./nianbao-archive``).
 Errors are printed in plain words; the exit status is 1 for a failed check, 2 for bad usage.
@@ -14,6 +15,7 @@ import sys
 import click
 
 from archive.errors import ArchiveError, CatalogError
+from crawler.cli.agencies import agencies
 from crawler.cli.archive import export, ingest, parse, recover, reparse, reports, show, stats, verify
 from crawler.cli.base import err
 from crawler.cli.crawl import crawl, demo, portals
@@ -29,7 +31,7 @@ def cli() -> None:
 
 
 for command in (stats, reports, show, export, verify, recover, ingest, reparse, parse, crawl, portals, demo,
-                schedule, import_, worker, coverage, search, reindex, serve):
+                schedule, import_, worker, coverage, search, reindex, serve, agencies):
     cli.add_command(command)
 
 
