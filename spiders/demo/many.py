@@ -85,7 +85,7 @@ class ManyPortals:
         return self
 
     async def _listen(self) -> None:
-        first = list(self.portals)[0]
+        first = next(iter(self.portals))
         server = await asyncio.start_server(self._serve, first, self.port, backlog=256)
         self.port = server.sockets[0].getsockname()[1]  # every host on the port the first one was given
         self.servers = [server] + [await asyncio.start_server(self._serve, h, self.port, backlog=256)

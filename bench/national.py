@@ -1,0 +1,194 @@
+"""The national budget on one machine: small simulated portals registered from a CSV, the scheduler's
+first wave harvested through local Celery workers, and a projection to 100,000 portals.
+
+    .venv/bin/python bench/national.py [--portals 2000] [--workers 3] [--batch 20] [--delay 0.5]
+
+1. ``--portals`` county-agency portals (a front page, the disclosure column, a list of two years' reports,
+   a page per report) are served from one event loop, each on its own loopback host 127.0.x.y
+   (:mod:`spiders.demo.many`).
+2. They are written to a registry CSV and registered with ``nianbao portals import``.
+3. ``schedule.toml`` names a local Redis as the broker, tasks of ``--batch`` portals; ``--workers``
+   ``nianbao worker`` processes (one crawl at a time each) take them; the scheduler's service starts
+   and harvests every portal once (all are due on first start); the owner imports the hand-overs.
+4. It prints pages/s, reports/s, the owner's import rate, the CPU each portal cost, and the projected
+   wall time for 100,000 portals on K machines.
+
+The model: a portal's harvest costs ``c`` core-seconds on a worker (crawl process share, parsing,
+packing: measured here as the workers' CPU time over the portals) and ``b`` bytes to import on the
+owner (measured: hand-over bytes, at the owner's measured import rate ``r``); a portal of ``p`` pages
+takes at least ``p × d`` seconds by politeness (``d`` the per-host delay). With K machines of ``n``
+cores, N portals take about ``max(N·c / (K·n), N·b / r, p·d)``: CPU bound on the workers, the owner's
+import, or one portal's own politeness, whichever is largest. Everything here shares two cores, so the
+measured ``c`` is an upper bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from archive import Archive  # noqa: E402
+from helpers.redis_server import RedisServer  # noqa: E402
+from spiders.demo.many import ManyPortals, hosts, small_portal  # noqa: E402
+
+YEARS = [2022, 2023]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and their children that ended (from /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15]) / tick  # utime, stime, cutime, cstime
+    return total
+
+
+def tree(pid: int) -> list[int]:
+    """A process and every descendant alive now."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            children = []
+        todo += [int(c) for c in children]
+    return out
+
+
+def write_registry(path: Path, portals, server: ManyPortals, delay: float) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "agency", "url", "region", "level", "delay"])
+        for i, p in enumerate(portals):
+            w.writerow([f"county-{i:05d}", p.agency, server.url(p.host), p.region, "县", delay])
+
+
+def start_worker(broker: str, name: str, workdir: Path, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "NIANBAO_WORKDIR": str(workdir)}
+    with open(log, "ab") as fh:
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", "--broker", broker, "-c", "1",
+                                 "-n", f"{name}@%h", "--loglevel", "WARNING"], env=env, stdout=fh, stderr=fh,
+                                start_new_session=True, cwd=ROOT)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--portals", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=20, help="portals per task")
+    ap.add_argument("--delay", type=float, default=0.5, help="per-host delay, seconds (the bench's floor)")
+    ap.add_argument("--machines", default="1,10,50", help="K values for the projection")
+    ap.add_argument("--cores", type=int, default=8, help="cores of each projected machine")
+    args = ap.parse_args()
+
+    import crawler.distributed as dist
+    import scheduler as sched_mod
+
+    t0 = time.monotonic()
+    portals = [small_portal(i, h, YEARS) for i, h in enumerate(hosts(args.portals))]
+    print(f"{len(portals)} portals built in {time.monotonic() - t0:.1f} s", flush=True)
+    with tempfile.TemporaryDirectory(prefix="nianbao-national-") as tmp, ManyPortals(portals) as server:
+        root = Path(tmp)
+        archive = root / "archive"
+        registry = root / "registry.csv"
+        write_registry(registry, portals, server, args.delay)
+        t = time.monotonic()
+        res = subprocess.run([sys.executable, "-m", "crawler.cli", "portals", "import", str(registry),
+                              "--archive", str(archive)], capture_output=True, text=True, cwd=ROOT)
+        if res.returncode:
+            raise SystemExit(f"portals import failed: {res.stdout}{res.stderr}")
+        print(f"registered {len(portals)} portals from a CSV in {time.monotonic() - t:.1f} s", flush=True)
+
+        redis = RedisServer(root / "redis")
+        (archive / "schedule.toml").write_text(
+            f'broker = "{redis.url}"\nshared = "{root / "shared"}"\nbatch = {args.batch}\n'
+            f'remote_concurrent = {max(4, 2 * args.workers)}\nbrowser = "never"\n', "utf-8")
+        workers = [start_worker(redis.url, f"w{i}", root / f"w{i}", root / f"w{i}.log")
+                   for i in range(args.workers)]
+        imported = {"bytes": 0, "seconds": 0.0, "handovers": 0}
+        take = dist._take
+
+        def timed_take(archive_dir, store, task, keep):  # the owner's import, timed where it happens
+            started = time.perf_counter()
+            take(archive_dir, store, task, keep)
+            imported["seconds"] += time.perf_counter() - started
+            imported["bytes"] += sum(f.get("size") or 0 for f in (task.manifest or {}).get("files") or [])
+            imported["handovers"] += 1
+
+        dist._take = timed_take
+        try:
+            t = time.monotonic()
+            svc = sched_mod.Service(archive).start()
+            print(f"scheduler started in {time.monotonic() - t:.1f} s; the first wave is due", flush=True)
+            started = time.monotonic()
+            done = 0
+            while done < len(portals):
+                time.sleep(5)
+                with Archive.open(archive, readonly=True) as a:
+                    done = a.catalog.scalar("SELECT count(DISTINCT portal) FROM harvests WHERE ended_at IS NOT NULL")
+                    reports = a.catalog.scalar("SELECT count(*) FROM reports")
+                print(f"  {time.monotonic() - started:6.0f} s: {done}/{len(portals)} portals harvested, "
+                      f"{reports} reports, {server.requests} requests served", flush=True)
+            wall = time.monotonic() - started
+            worker_cpu = sum(cpu_seconds(tree(w.pid)) for w in workers)
+            svc.stop()
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    os.killpg(w.pid, signal.SIGTERM)
+            for w in workers:
+                try:
+                    w.wait(60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(w.pid, signal.SIGKILL)
+            redis.stop()
+            dist._take = take
+        with Archive.open(archive, readonly=True) as a:
+            got = {(r["agency"], r["year"]) for r in a.reports()}
+            outcomes = {r["outcome"]: r["n"] for r in a.catalog.rows(
+                "SELECT outcome, count(*) AS n FROM harvests GROUP BY outcome")}
+        want = set().union(*(p.reports for p in portals))
+        pages = server.requests
+        rate = imported["bytes"] / imported["seconds"] if imported["seconds"] else float("nan")
+        c = worker_cpu / len(portals)
+        b = imported["bytes"] / len(portals)
+        p = pages / len(portals)
+        print(json.dumps({"portals": len(portals), "workers": args.workers, "batch": args.batch,
+                          "delay": args.delay, "wall_seconds": round(wall, 1), "harvest_outcomes": outcomes},
+                         ensure_ascii=False))
+        print(f"\nreports found {len(got & want)} of {len(want)} ({len(got - want)} unexpected)")
+        print(f"pages/s {pages / wall:.1f}   reports/s {len(got) / wall:.2f}   ({pages} requests in {wall:.0f} s)")
+        print(f"owner's import: {imported['handovers']} hand-overs, {imported['bytes'] / 1e6:.1f} MB in "
+              f"{imported['seconds']:.1f} s = {rate / 1e6:.1f} MB/s")
+        print(f"per portal: {c:.2f} worker CPU-s, {b / 1e3:.1f} kB to import, {p:.1f} pages")
+        print(f"\nprojection for 100,000 portals (model in the docstring; machines of {args.cores} cores):")
+        for k in (int(x) for x in args.machines.split(",")):
+            cpu_bound = 100_000 * c / (k * args.cores)
+            import_bound = 100_000 * b / rate
+            polite = p * args.delay
+            total = max(cpu_bound, import_bound, polite)
+            bound = {cpu_bound: "workers' CPU", import_bound: "owner's import", polite: "politeness"}[total]
+            print(f"  K={k:>3}: {total / 3600:6.2f} h  (workers' CPU {cpu_bound / 3600:.2f} h, owner's import "
+                  f"{import_bound / 3600:.2f} h, one portal's politeness {polite:.0f} s; bound by {bound})")
+
+
+if __name__ == "__main__":
+    main()
