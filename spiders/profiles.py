@@ -53,6 +53,14 @@ def url_host(url: str) -> str:
 
 
 _SPACE = re.compile(r"\s")
+_HOST = re.compile(r"https?://(?:[^@/?#]*@)?([^:/?#\[\]@]+)(?::\d*)?(?:[/?#]|\Z)", re.IGNORECASE)
+
+
+def _host(url: str) -> str:
+    """``urlsplit(url).hostname`` for a checked start URL, at a third of its cost (an IPv6 literal or anything
+    odd goes to urlsplit)."""
+    m = _HOST.match(url)
+    return m.group(1).lower() if m else (urlsplit(url).hostname or "")
 
 
 def is_http_url(url: str) -> bool:
@@ -118,7 +126,7 @@ class PortalProfile:
         self = cls.__new__(cls)
         self.__dict__.update(_defaults(), **values)
         if not self.allowed_hosts:
-            self.allowed_hosts = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
+            self.allowed_hosts = sorted({_host(u) for u in self.start_urls})
         return self
 
     def _check_numbers(self) -> None:

@@ -246,6 +246,15 @@ def test_a_stored_row_loads_to_the_profile_it_was_checked_as():
         assert to_profile({**to_row(p), "source": None, "imported_at": "t"}) == p
 
 
+@pytest.mark.parametrize("url", ["http://A.gov.cn/", "https://a.b:8080/x?y", "http://u:p@h.cn", "http://[::1]:80/",
+                                 "http://h.cn?x=1", "http://h.cn#f", "HTTP://X.cn", "http://h.cn:/", "http://a@b@c.cn/",
+                                 "http://h.cn\\x", "https://xn--fiq228c.gov.cn/"])
+def test_a_trusted_profile_finds_the_hosts_urlsplit_does(url):
+    from urllib.parse import urlsplit
+
+    assert PortalProfile.trusted(name="x", start_urls=[url]).allowed_hosts == [urlsplit(url).hostname]
+
+
 @pytest.mark.parametrize(("kw", "words"), [
     ({"level": "州"}, "level must be one of"),
     ({"delay": -1}, "delay must be"),
