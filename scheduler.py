@@ -5,8 +5,8 @@
     from scheduler import Service
     Service("nianbao-archive").run()          # until SIGTERM / Ctrl-C
 
-- **What and when.** Every profile in the archive's ``portals/`` (plus the bundled ones named in
-  ``schedule.toml``) is a job with its own trigger: the profile's ``schedule`` crontab lines, else the
+- **What and when.** Every profile in the archive's ``portals/`` and its portal registry (plus the bundled
+  ones named in ``schedule.toml``) is a job with its own trigger: the profile's ``schedule`` crontab lines, else the
   default, daily in report season (January–April) and monthly otherwise (:mod:`spiders.cron`).
 - **Persistence.** Jobs live in ``schedule.db`` (SQLAlchemy job store, SQLite) in the archive, so the
   next run times survive a restart. A run missed while the service was down is made up **once** on
@@ -46,6 +46,7 @@ from archive.catalog import harvests
 from archive.errors import LockHeld
 from archive.store.locks import FileLock, read_holder
 from spiders import cron
+from spiders import registry as portal_registry
 from spiders.profiles import PortalProfile, ProfileError, load, load_all
 
 CONFIG_FILE = "schedule.toml"
@@ -112,10 +113,13 @@ class ScheduleConfig:
 
 
 def scheduled_portals(archive_dir: Path | str, config: ScheduleConfig) -> dict[str, PortalProfile]:
-    """The portals the scheduler harvests: the archive's own profiles, plus the bundled ones asked for."""
+    """The portals the scheduler harvests: the archive's own profiles and its registry's (a name in both is
+    harvested with the TOML profile), plus the bundled ones asked for."""
     own_dir = Path(archive_dir) / "portals"
-    everything = load_all(own_dir)  # the archive's own override bundled ones of the same name
+    registry = portal_registry.registered(archive_dir)
+    everything = {**registry, **load_all(own_dir)}  # TOML profiles (own over bundled) win over registry rows
     own = {load(f).name for f in sorted(own_dir.glob("*.toml"))} if own_dir.is_dir() else set()
+    own |= registry.keys()
     wanted = {n for n in everything if n in own or "*" in config.bundled or n in config.bundled}
     return {n: everything[n] for n in sorted(wanted - set(config.exclude))}
 
@@ -235,8 +239,8 @@ class Service:
         self._portals_checked = float("-inf")
 
     def portals(self) -> dict[str, PortalProfile]:
-        """The scheduled profiles, re-read only when a profile file changed (a due burst of a thousand
-        harvests would otherwise read a thousand files a thousand times)."""
+        """The scheduled profiles, re-read only when a profile file or the registry changed (a due burst of a
+        thousand harvests would otherwise read a thousand files a thousand times)."""
         from spiders.profiles import BUNDLED
 
         with self._portals_lock:
@@ -244,6 +248,7 @@ class Service:
                 return self._portals[1]
             key = tuple((e.path, e.stat().st_mtime_ns) for d in (self.archive_dir / "portals", BUNDLED)
                         if d.is_dir() for e in os.scandir(d) if e.name.endswith(".toml"))
+            key += (portal_registry.stamp(self.archive_dir),)  # and when `nianbao portals import` changed the registry
             if key != self._portals[0]:
                 self._portals = (key, scheduled_portals(self.archive_dir, self.config))
             self._portals_checked = time.monotonic()
@@ -458,11 +463,12 @@ def run_now(archive_dir: Path | str, names: list[str], *, config: ScheduleConfig
     from crawler.harvest import harvest
 
     config = config or ScheduleConfig.load(archive_dir)
-    known = load_all(Path(archive_dir) / "portals")
-    missing = [n for n in names if n not in known]
+    known_now = portal_registry.known(archive_dir)
+    missing = [n for n in names if n not in known_now]
     if missing:
-        raise ProfileError(f"no portal profile named {', '.join(missing)}; known: {', '.join(sorted(known)) or 'none'}")
-    return harvest(archive_dir, [known[n] for n in names], trigger="run-now", lock_wait=0,
+        raise ProfileError(f"no portal profile named {', '.join(missing)}; known: "
+                          f"{', '.join(sorted(known_now)[:50]) or 'none'}")
+    return harvest(archive_dir, [known_now[n] for n in names], trigger="run-now", lock_wait=0,
                    timeout=config.timeout_minutes * 60,
                    crawl_kwargs={"browser": config.browser, **(crawl_kwargs or {})}, remote=config.remote)
 

@@ -8,7 +8,8 @@ The Python API the CLI and the web app use, name for name: ``stats``, ``reports`
 ``agency``, ``original``, ``held``, ``archived_page``, ``wacz``, ``texts``, ``pending_index`` and ``hosts``;
 ``unassigned`` and ``unassigned_reasons`` for the documents in no report (``nianbao reports --unassigned``, a
 crawl's summary); ``merge_agencies``, ``unmerge_agency``, ``agency_aliases``, ``agency_id`` and ``suggest_merges``
-for one agency under several names (``nianbao agencies``).
+for one agency under several names (``nianbao agencies``); ``import_portals`` and ``registered_portals``
+for the portal registry (``nianbao portals import|export``).
 ``writer()`` is what the crawler's pipeline uses.
 """
 
@@ -371,6 +372,26 @@ class Archive:
         from archive.catalog.harvests import history
 
         return history(self.catalog, portal, limit)
+
+    # -- the portal registry ------------------------------------------------------------------------
+    def import_portals(self, rows, *, source: str | None = None, replace: bool = False) -> dict:
+        """Store registry rows checked already (``nianbao portals import`` checks them): all of them in one
+        transaction or none; with ``replace``, rows of names not given are removed. Returns what changed."""
+        from archive.catalog.registry import import_rows
+
+        return import_rows(self.catalog, rows, source=source, replace=replace)
+
+    def registered_portals(self) -> list[dict]:
+        """Every row of the portal registry, by name."""
+        from archive.catalog.registry import rows
+
+        return rows(self.catalog)
+
+    def registry_stamp(self) -> tuple:
+        """A value that changes whenever the registry does (the scheduler re-reads it only then)."""
+        from archive.catalog.registry import stamp
+
+        return stamp(self.catalog)
 
     def search(self, query: str = "", **kwargs):
         """Ranked full-text hits with snippets and facets (see :mod:`archive.search.query`)."""

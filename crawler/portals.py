@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spiders.profiles import PortalProfile, ProfileError, load_all
+from spiders.profiles import PortalProfile, ProfileError
+from spiders.registry import known as known_profiles
 
 if TYPE_CHECKING:
     from archive import PortalScope
@@ -20,11 +21,13 @@ def portals_in(archive_dir: Path | str, names: Sequence[str] | None = None) -> l
     from scheduler import ScheduleConfig, scheduled_portals
 
     where = Path(archive_dir)
-    known = load_all(where / "portals")
+    known = known_profiles(where)  # TOML profiles and the archive's registry
     if names:
         if missing := [n for n in names if n not in known]:
+            shown = sorted(known)[:50]
             raise ProfileError(f"no portal profile named {', '.join(missing)}; known: "
-                               f"{', '.join(sorted(known)) or 'none'} (add one with `nianbao portals add`)")
+                               f"{', '.join(shown) or 'none'}{' …' if len(known) > len(shown) else ''} "
+                               f"(add one with `nianbao portals add`, or many with `nianbao portals import`)")
         return [known[n] for n in names]
     scheduled = scheduled_portals(where, ScheduleConfig.load(where))
     with Archive.open(where, readonly=True) as a:

@@ -303,6 +303,26 @@ TABLES: dict[str, dict] = {
             "seconds": "用时（秒）— how long it took (seconds)",
         },
     },
+    "portals": {
+        "title": "门户登记 — the portal registry",
+        "description": "由 nianbao portals import 从 CSV 或 JSONL 文件成批登记的门户，一个门户一行；"
+                       "同名的 TOML 配置优先 — portals registered in bulk by nianbao portals import from a CSV or "
+                       "JSONL file, one row each; a TOML profile of the same name wins",
+        "facets": ["level", "region"],
+        "columns": {
+            "name": "门户配置名 — the portal's name",
+            "agency": "机关名称 — the agency",
+            "url": "起始网址（多个时为 JSON 列表）— the start URL (a JSON list when there are several)",
+            "region": "所在地区 — the region",
+            "level": "层级：国、省、市、县、乡 — the level: central, province, city, county, township",
+            "parent": "上级机关 — the agency it answers to",
+            "site_id": "网站标识码（SiteIDCode）— the portal's SiteIDCode",
+            "profile": "其他采集设置（JSON：delay、render、hints 等）— the other profile keys (JSON: delay, render, "
+                       "hints …)",
+            "imported_at": "登记或最后一次更改的时间（UTC）— when it was registered or last changed (UTC)",
+            "source": "登记所用的文件 — the file it was registered from",
+        },
+    },
     "imports": {
         "title": "导入的 WARC 文件 — WARC imports",
         "description": "完整导入的每个 WARC 文件（重复导入不会重复添加）— each WARC file imported whole (importing it "

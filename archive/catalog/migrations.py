@@ -312,6 +312,18 @@ def m016_coverage_covering(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_captures_sha256")
 
 
+def m017_portal_registry(db: sqlite_utils.Database) -> None:
+    """The portal registry (issue 16): portals registered in bulk from a CSV or JSONL file, one row each, instead
+    of one TOML profile per portal. ``url`` is the start URL (a JSON list when there are several), ``profile``
+    the JSON of the optional profile keys the row gave (delay, render, hints …), ``source`` the file it came from."""
+    db["portals"].create({
+        "name": str, "agency": str, "url": str, "region": str, "level": str, "parent": str, "site_id": str,
+        "profile": str, "imported_at": str, "source": str,
+    }, pk="name", not_null={"url", "imported_at"})
+    db["portals"].create_index(["agency"])
+    db["portals"].create_index(["site_id"])
+
+
 def m019_agency_aliases(db: sqlite_utils.Database) -> None:
     """``agency_aliases``: one agency under two names (洪泽区人民政府 / 淮安市洪泽区人民政府). Each row says that the
     name ``alias_key`` is the agency ``canonical_key`` (itself possibly an alias: chains resolve to their root),
@@ -341,6 +353,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (14, "the agency and year a user gave with ingested files", m014_user_hints),
     (15, "the views name table, row and column as the exports do", m015_view_names),
     (16, "covering indexes for coverage", m016_coverage_covering),
+    (17, "the portal registry", m017_portal_registry),
     (19, "one agency under several names", m019_agency_aliases),
 ]
 LATEST = MIGRATIONS[-1][0]

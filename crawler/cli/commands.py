@@ -1,7 +1,7 @@
 """``nianbao``: a thin command line over the Python API, with the same names; this module assembles
 the group from one module per command group (:mod:`crawler.cli.archive`, :mod:`crawler.cli.crawl`,
 :mod:`crawler.cli.search`, :mod:`crawler.cli.schedule`, :mod:`crawler.cli.distributed`,
-:mod:`crawler.cli.agencies`).
+:mod:`crawler.cli.agencies`, :mod:`crawler.cli.portals`).
 
 Every archive command takes ``--archive DIR`` (default ``$NIANBAO_ARCHIVE`` or ``./nianbao-archive``).
 Errors are printed in plain words; the exit status is 1 for a failed check, 2 for bad usage.
@@ -18,8 +18,9 @@ from archive.errors import ArchiveError, CatalogError
 from crawler.cli.agencies import agencies
 from crawler.cli.archive import export, ingest, parse, recover, reparse, reports, show, stats, verify
 from crawler.cli.base import err
-from crawler.cli.crawl import crawl, demo, portals
+from crawler.cli.crawl import crawl, demo
 from crawler.cli.distributed import import_, worker
+from crawler.cli.portals import portals
 from crawler.cli.schedule import coverage, schedule
 from crawler.cli.search import reindex, search, serve
 

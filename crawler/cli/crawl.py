@@ -1,5 +1,5 @@
-"""``nianbao crawl``, ``nianbao portals add|list`` and ``nianbao demo``: thin commands over
-:mod:`crawler.run`, :mod:`crawler.portals`, :mod:`spiders.profiles` and :mod:`crawler.demo`."""
+"""``nianbao crawl`` and ``nianbao demo``: thin commands over :mod:`crawler.run`, :mod:`crawler.portals` and
+:mod:`crawler.demo` (``nianbao portals`` is :mod:`crawler.cli.portals`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from archive.archive import default_path
 from crawler.cli.base import archive_option, emit_json, out
@@ -74,51 +73,6 @@ def crawl(archive_dir: Path | None, urls: tuple[str, ...], portal_names: tuple[s
         print_crawl_summary(out, summary)
     if not summary.crawled_anything:
         sys.exit(1)
-
-
-@click.group()
-def portals() -> None:
-    """Portal profiles: what to crawl and how."""
-
-
-@portals.command("add")
-@archive_option
-@click.argument("url")
-@click.option("--name", help="Profile name (default: the host).")
-@click.option("--agency", help="The agency the portal belongs to.")
-@click.option("--render", type=click.Choice(["auto", "browser", "never"]), default="auto", show_default=True)
-def portals_add(archive_dir: Path | None, url: str, name: str | None, agency: str | None, render: str) -> None:
-    """Write a profile for a portal's front page into the archive's portals/ directory."""
-    from spiders.profiles import PortalProfile, ProfileError, save
-
-    try:
-        profile = PortalProfile.for_url(url, name)
-        profile.agency, profile.render = agency, render
-        path = save(profile, (archive_dir or default_path()) / "portals")
-    except ProfileError as e:
-        raise click.ClickException(str(e)) from e
-    out.print(f"wrote {path}; crawl it with [bold]nianbao crawl --portal {profile.name}[/bold]")
-
-
-@portals.command("list")
-@archive_option
-@click.option("--json", "as_json", is_flag=True)
-def portals_list(archive_dir: Path | None, as_json: bool) -> None:
-    """The profiles known: the archive's own and the bundled ones."""
-    from dataclasses import asdict
-
-    from spiders.profiles import load_all
-
-    found = load_all((archive_dir or default_path()) / "portals")
-    if as_json:
-        emit_json([asdict(p) for p in found.values()])
-        return
-    t = Table(title=f"{len(found)} portal profile(s)")
-    for col in ("name", "agency", "start", "render", "robots"):
-        t.add_column(col)
-    for p in found.values():
-        t.add_row(p.name, p.agency or "", " ".join(p.start_urls), p.render, "yes" if p.robots else "no")
-    out.print(t)
 
 
 @click.command()
