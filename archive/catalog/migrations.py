@@ -312,6 +312,20 @@ def m016_coverage_covering(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_captures_sha256")
 
 
+def m018_frontier(db: sqlite_utils.Database) -> None:
+    """The scheduler's frontier (archive/catalog/frontier.py): one row per scheduled portal with its next due
+    time (UTC ISO, indexed: a wave asks for the earliest due ones), its last success and attempt, consecutive
+    failures and back-off, and the schedule it was computed from, so 100,000 portals need no job each; and
+    ``harvests.outcome`` indexed (the start looks for crawls cut off, among millions of finished ones)."""
+    db["frontier"].create({
+        "portal": str, "signature": str, "next_due": str, "last_ok": str, "last_attempt": str, "failures": int,
+        "backoff_until": str, "last_outcome": str,
+    }, pk="portal", not_null={"signature", "next_due"}, defaults={"failures": 0})
+    db["frontier"].create_index(["next_due"])
+    db["frontier"].create_index(["failures"])
+    db["harvests"].create_index(["outcome"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -329,5 +343,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (14, "the agency and year a user gave with ingested files", m014_user_hints),
     (15, "the views name table, row and column as the exports do", m015_view_names),
     (16, "covering indexes for coverage", m016_coverage_covering),
+    (18, "the scheduler's frontier: per-portal due times", m018_frontier),
 ]
 LATEST = MIGRATIONS[-1][0]
