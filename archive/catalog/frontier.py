@@ -11,7 +11,8 @@ compare as text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+import contextlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 
 from archive.capture import iso
@@ -84,7 +85,7 @@ class Frontier:
                            "next_due": iso(nxt) if nxt else None, "until": iso(until) if until else None})
         if not params:
             return
-        with self._catalog.transaction() as db:
+        with self._relaxed(), self._catalog.transaction() as db:
             db.conn.executemany("""
                 UPDATE frontier SET
                   next_due = coalesce(:next_due, next_due), last_attempt = :at, last_outcome = :outcome,
@@ -92,6 +93,21 @@ class Frontier:
                   failures = CASE :result WHEN 'ok' THEN 0 WHEN 'failed' THEN failures + 1 ELSE failures END,
                   backoff_until = CASE :result WHEN 'ok' THEN NULL WHEN 'failed' THEN :until ELSE backoff_until END
                 WHERE portal = :portal""", params)
+
+    @contextlib.contextmanager
+    def _relaxed(self) -> Iterator[None]:
+        """Commit without waiting for the disk (WAL, ``synchronous=NORMAL``): still all or nothing, but a power cut
+        may lose the last few outcomes, and those portals are harvested once more; the harvest history, written
+        with a full fsync, keeps what happened. Without it a burst of due harvests waits on an fsync each."""
+        conn = self._catalog.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA synchronous=FULL")
 
     def rows(self, portals: Iterable[str] | None = None) -> dict[str, dict]:
         """Every row (or these portals' rows), by portal."""

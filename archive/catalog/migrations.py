@@ -321,7 +321,7 @@ def m018_frontier(db: sqlite_utils.Database) -> None:
         "portal": str, "signature": str, "next_due": str, "last_ok": str, "last_attempt": str, "failures": int,
         "backoff_until": str, "last_outcome": str,
     }, pk="portal", not_null={"signature", "next_due"}, defaults={"failures": 0})
-    db["frontier"].create_index(["next_due"])
+    db["frontier"].create_index(["next_due", "portal"])  # the pick's order, read off the index
     db["frontier"].create_index(["failures"])
     db["harvests"].create_index(["outcome"], if_not_exists=True)
 
