@@ -1,4 +1,4 @@
-"""Recurring harvests with APScheduler 3.x: keep every portal's archive current, through restarts.
+"""Recurring harvests for up to 100,000 portals: keep every portal's archive current, through restarts.
 
 ``nianbao schedule start`` (or ``python scheduler.py start``) runs this as a foreground service::
 
@@ -6,15 +6,18 @@
     Service("nianbao-archive").run()          # until SIGTERM / Ctrl-C
 
 - **What and when.** Every profile in the archive's ``portals/`` and its portal registry (plus the bundled
-  ones named in ``schedule.toml``) is a job with its own trigger: the profile's ``schedule`` crontab lines, else the
-  default, daily in report season (January–April) and monthly otherwise (:mod:`spiders.cron`).
-- **Persistence.** Jobs live in ``schedule.db`` (SQLAlchemy job store, SQLite) in the archive, so the
-  next run times survive a restart. A run missed while the service was down is made up **once** on
-  start: ``coalesce=True`` and ``misfire_grace_time=None`` (no limit: a late harvest is always better
-  than a skipped one, and coalescing keeps it to one). A harvest cut short by a stop or a crash is
-  resumed at once on the next start.
-- **One scheduler per archive.** APScheduler 3 pickles jobs and its job store must not be shared by two
-  schedulers: ``scheduler.lock`` (an ``flock``, gone with its process even after kill -9) refuses a second.
+  ones named in ``schedule.toml``) is harvested on its ``schedule`` crontab lines, else the default, daily in report
+  season (January–April) and monthly otherwise (:mod:`spiders.cron`).
+- **The frontier.** Each portal's next due time, last success, failures in a row and back-off are a row of
+  the catalog's ``frontier`` table (:mod:`archive.catalog.frontier`), not an APScheduler job each: one job,
+  the *wave* (every 10 s, and again as each harvest ends), picks the due portals by an indexed query and
+  hands them to ``concurrent`` threads. Start syncs the rows with the profiles in one transaction, computing
+  times once per distinct schedule (:class:`spiders.cron.Calendar`). A run missed while the service was down
+  is made up **once** on start (its ``next_due`` is past; the runs missed coalesce into the latest). A harvest
+  cut short by a stop or a crash is resumed at once on the next start. A portal failing again and again
+  backs off (1 h, 2 h, 4 h … 7 days, then its next regular time) and ``schedule list`` shows it.
+- **One scheduler per archive**: ``scheduler.lock`` (an ``flock``, gone with its process even after kill -9)
+  refuses a second. The per-portal jobs of before (``schedule.db``) are taken over and removed on start.
 - **Each harvest in its own process** (Scrapy's reactor cannot restart), under a time limit, with its
   outcome in the catalog's ``harvests`` table whatever happens (:mod:`crawler.harvest`); at most
   ``concurrent`` harvests at once, never two of one portal.
@@ -22,6 +25,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import logging.handlers
 import os
@@ -30,19 +34,21 @@ import sys
 import threading
 import time
 import tomllib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive import Archive
-from archive.catalog import harvests
 from archive.errors import LockHeld
 from archive.store.locks import FileLock, read_holder
 from spiders import cron
@@ -129,7 +135,8 @@ def scheduled_portals(archive_dir: Path | str, config: ScheduleConfig) -> dict[s
 class Clock:
     """The wall clock. Tests swap in :class:`FileClock` to move time by hand."""
 
-    tick: float = 60.0  # the longest the scheduler sleeps between looks at the job store
+    tick: float = 60.0  # the longest the scheduler sleeps between looks at its jobs
+    wave: float = 10.0  # how often the due portals are picked from the frontier (and as each harvest ends)
 
     def now(self, tz=None) -> datetime:
         return datetime.now(tz)
@@ -140,6 +147,7 @@ class FileClock(Clock):
     set it; the scheduler looks at it five times a second."""
 
     tick = 0.2
+    wave = 0.2
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -175,20 +183,43 @@ def clock_from_env() -> Clock:
 
 # -- the service --------------------------------------------------------------------------------
 
+FAILURES = ("failed", "crashed", "timeout", "interrupted")  # outcomes that count as a failure and back off
+BACKOFF_FIRST = timedelta(hours=1)
+BACKOFF_CAP = timedelta(days=7)
+NEVER = datetime.max.replace(tzinfo=UTC)  # the next due of a schedule that never fires again
+
+
+def backoff(failures: int) -> timedelta:
+    """How long a portal is left alone after ``failures`` failed harvests in a row: 1 h, 2 h, 4 h … 7 days."""
+    return min(BACKOFF_FIRST * 2 ** min(max(failures - 1, 0), 20), BACKOFF_CAP)
+
+
+def result_of(outcome: str) -> str:
+    """A harvest's outcome as the frontier counts it: ``ok``, ``failed`` (backs off), or ``other`` (skipped:
+    the portal was busy; stopped: the scheduler stopped, the next start resumes)."""
+    return "ok" if outcome == "ok" else "failed" if outcome in FAILURES else "other"
+
+
 def job_id(portal: str) -> str:
+    """A portal's job id in the per-portal job store of before the frontier (``schedule.db``)."""
     return f"harvest:{portal}"
 
 
-class _Executor(ThreadPoolExecutor):
-    """Remembers each job's scheduled time as it is submitted: APScheduler does not pass it to the job."""
+def scheduled_harvest(archive_dir: str, portal: str) -> None:
+    """What the per-portal jobs of before the frontier ran; kept so such a ``schedule.db`` can be read (to take
+    its stored times over) and emptied on start. Never called now."""
+    raise RuntimeError(f"per-portal scheduler jobs are gone; {portal} is scheduled through the frontier")
 
-    def __init__(self, max_workers: int, scheduled: dict) -> None:
-        super().__init__(max_workers)
-        self.scheduled = scheduled
 
-    def submit_job(self, job, run_times):
-        self.scheduled[job.id] = run_times[-1]
-        super().submit_job(job, run_times)
+class _WaveTrigger(BaseTrigger):
+    """Every ``seconds`` from whenever it last fired: a clock that jumps (a test's, a suspend) makes one wave,
+    not one per interval skipped (an ``IntervalTrigger`` would count them all out)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.interval = timedelta(seconds=seconds)
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        return now + self.interval
 
 
 class _Scheduler(BackgroundScheduler):
@@ -203,14 +234,6 @@ class _Scheduler(BackgroundScheduler):
 
 
 Runner = Callable[..., list[dict]]
-_ACTIVE: Service | None = None  # the service of this process, for the job function
-
-
-def scheduled_harvest(archive_dir: str, portal: str) -> None:
-    """What every job runs (the job store stores this function by name, not the service)."""
-    if _ACTIVE is None:
-        raise RuntimeError("no scheduler service is running in this process")
-    _ACTIVE.run_job(portal)
 
 
 class SchedulerRunning(RuntimeError):
@@ -218,7 +241,7 @@ class SchedulerRunning(RuntimeError):
 
 
 class Service:
-    """The scheduler of one archive: lock, job store, jobs synced with the profiles, harvests."""
+    """The scheduler of one archive: lock, frontier synced with the profiles, a wave that dispatches the due."""
 
     def __init__(self, archive_dir: Path | str, *, config: ScheduleConfig | None = None,
                  clock: Clock | None = None, runner: Runner | None = None) -> None:
@@ -228,12 +251,21 @@ class Service:
         self.config = config or ScheduleConfig.load(self.archive_dir)
         self.clock = clock or clock_from_env()
         self.runner = runner or harvest
+        self.tz = ZoneInfo(self.config.timezone)
+        self.calendar = cron.Calendar(self.config.timezone)
+        self.slots = self.config.remote_concurrent if self.config.broker else self.config.concurrent
         self.stopping = threading.Event()
-        self.scheduled: dict[str, datetime] = {}
         self.resume: set[str] = set()
         self.lock = FileLock(self.archive_dir / LOCK_FILE, f"the scheduler of the archive {self.archive_dir}")
         self.scheduler: _Scheduler | None = None
-        self.running: set[str] = set()
+        self.running: set[str] = set()  # harvests under way
+        self.in_flight: set[str] = set()  # picked and not yet put down as done (running, or their outcome pending)
+        self.dispatched = 0
+        self._done: deque[dict] = deque()  # outcomes waiting to be written, in one transaction with the next pick
+        self._dispatch = threading.Lock()  # one pick at a time; also guards the archive connection below
+        self._archive: Archive | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._synced: dict[str, PortalProfile] | None = None
         self._portals: tuple[tuple, dict[str, PortalProfile]] = ((), {})
         self._portals_lock = threading.Lock()
         self._portals_checked = float("-inf")
@@ -254,9 +286,11 @@ class Service:
             self._portals_checked = time.monotonic()
             return self._portals[1]
 
+    def now(self) -> datetime:
+        return self.clock.now(self.tz)
+
     # start and stop
     def start(self) -> Service:
-        global _ACTIVE
         try:
             self.lock.acquire(what="scheduler")
         except LockHeld as e:
@@ -266,31 +300,27 @@ class Service:
                 f"since {h.get('since')}); stop it first (SIGTERM), or give another --archive") from None
         try:
             install_clock(self.clock)
-            with Archive.open(self.archive_dir) as a:
-                if lost := a.harvest_log.recover():
-                    log.warning("harvests %s were cut off by a crash; they resume now", lost)
+            self._archive = Archive.open(self.archive_dir)
+            if lost := self._archive.harvest_log.recover():
+                log.warning("harvests %s were cut off by a crash; they resume now", lost)
             if self.config.broker:
                 self._import_handovers()
-            sched = _Scheduler(
-                jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.archive_dir / JOBSTORE_FILE}")},
-                executors={"default": _Executor(self.config.remote_concurrent if self.config.broker
-                                                else self.config.concurrent, self.scheduled)},
-                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-                timezone=ZoneInfo(self.config.timezone))
+            with self._dispatch:
+                changes = self.sync()
+            self._pool = concurrent.futures.ThreadPoolExecutor(self.slots, thread_name_prefix="harvest")
+            sched = _Scheduler(jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(1)},
+                               job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                               timezone=self.tz)
             sched.tick = self.clock.tick
+            sched.add_job(self.wave, _WaveTrigger(self.clock.wave), id="wave", name="pick the due portals",
+                          next_run_time=self.now())
             self.scheduler = sched
-            _ACTIVE = self
-            sched.start(paused=True)
-            changes = self.sync_jobs()
-            sched.resume()
+            sched.start()
         except BaseException:
-            if self.scheduler is not None and self.scheduler.running:
-                self.scheduler.shutdown(wait=False)
-            _ACTIVE = None
-            self.lock.release()
+            self._shut()
             raise
         log.info("scheduler started on %s (pid %d): %d portal(s); %s", self.archive_dir, os.getpid(),
-                 len(sched.get_jobs()), ", ".join(f"{k} {len(v)}" for k, v in changes.items() if v) or "no changes")
+                 len(self._synced or {}), ", ".join(f"{k} {len(v)}" for k, v in changes.items() if v) or "no changes")
         return self
 
     def _import_handovers(self) -> None:
@@ -308,16 +338,25 @@ class Service:
 
     def stop(self) -> None:
         """Ask running harvests to save and stop, wait for them, then release the archive."""
-        global _ACTIVE
+        self.stopping.set()
+        if self.running:
+            log.info("stopping: asking %d running harvest(s) (%s) to save what they fetched",
+                     len(self.running), ", ".join(sorted(self.running)))
+        self._shut()
+        log.info("scheduler stopped")
+
+    def _shut(self) -> None:
         self.stopping.set()
         if self.scheduler is not None and self.scheduler.running:
-            if self.running:
-                log.info("stopping: asking %d running harvest(s) (%s) to save what they fetched",
-                         len(self.running), ", ".join(sorted(self.running)))
-            self.scheduler.shutdown(wait=True)
-        _ACTIVE = None
+            self.scheduler.shutdown(wait=True)  # a wave under way ends first
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if self._archive is not None:
+            with self._dispatch:
+                self._flush()
+            self._archive.close()
+            self._archive = None
         self.lock.release()
-        log.info("scheduler stopped")
 
     def run(self) -> None:
         """Start, then serve until SIGTERM or SIGINT; the running harvests are saved before it returns."""
@@ -330,57 +369,141 @@ class Service:
         finally:
             self.stop()
 
-    # jobs
-    def sync_jobs(self) -> dict[str, list[str]]:
-        """Make the job store match the profiles, keeping stored next run times (that is what makes a
-        missed run visible after a restart); a changed schedule is rescheduled from now."""
-        assert self.scheduler is not None
+    # the frontier
+    def sync(self) -> dict[str, list[str]]:
+        """Make the frontier match the profiles (in bulk: only new portals and changed schedules get a next due
+        time, computed once per distinct schedule); take over what an old per-portal job store held; make the
+        harvests cut off by a stop or a crash due at once. Called under the dispatch lock."""
+        assert self._archive is not None
+        now = self.now()
         portals = self.portals()
-        with Archive.open(self.archive_dir) as a:
-            last = a.harvest_log.last(portals)
-        changes: dict[str, list[str]] = {"added": [], "rescheduled": [], "removed": [], "resumed": []}
-        existing = {j.id: j for j in self.scheduler.get_jobs()}
-        now = self.clock.now(ZoneInfo(self.config.timezone))
-        for name, profile in portals.items():
-            trig = cron.trigger(self.config.lines(profile), name, self.config.timezone)
-            spec = self.config.spec(profile)
-            job = existing.pop(job_id(name), None)
-            if job is None:
-                self.scheduler.add_job("scheduler:scheduled_harvest", trig, id=job_id(name), name=spec,
-                                       args=[str(self.archive_dir.resolve()), name],
-                                       next_run_time=trig.get_next_fire_time(None, now))
-                changes["added"].append(name)
-            elif job.name != spec:
-                job.modify(name=spec)
-                job.reschedule(trig)
-                changes["rescheduled"].append(name)
-            if last.get(name, {}).get("outcome") in harvests.UNFINISHED:
-                self.resume.add(name)
-                self.scheduler.modify_job(job_id(name), next_run_time=now)
-                changes["resumed"].append(name)
-        for jid in existing:
-            self.scheduler.remove_job(jid)
-            changes["removed"].append(jid.removeprefix("harvest:"))
+        sigs = {name: self.calendar.signature(self.config.lines(p), name) for name, p in portals.items()}
+        inherited = self._old_jobs()
+
+        def next_due(name: str, sig: str) -> datetime:
+            old = inherited.get(name)
+            if old is not None and old[0] == sig and old[1] is not None:
+                return old[1]  # a run the old store had due while down still happens once
+            return self.calendar.at_or_after(sig, now) or NEVER
+
+        changes = self._archive.frontier.sync(sigs, next_due)
+        if inherited:
+            self._drop_old_jobs()
+            log.info("took over %d per-portal job(s) from %s and removed them", len(inherited), JOBSTORE_FILE)
+        resume = [n for n in self._archive.harvest_log.unfinished() if n in sigs]
+        if resume:
+            self._archive.frontier.make_due(resume, now)
+            self.resume.update(resume)
+        changes["resumed"] = resume
+        self._synced = portals
         return changes
 
-    def run_job(self, portal: str) -> None:
-        """One scheduled harvest. Never raises: a failure is on record and the scheduler goes on."""
-        tz = ZoneInfo(self.config.timezone)
-        when = self.scheduled.pop(job_id(portal), None)
-        now = self.clock.now(tz)
-        if portal in self.resume:
-            self.resume.discard(portal)
-            trigger = "resume"
-        else:
-            trigger = "catch-up" if when is not None and now - when > CATCH_UP_AFTER else "schedule"
-        profile = self.portals().get(portal)
-        if profile is None:
-            log.warning("portal %s has no profile any more; not harvested", portal)
-            return
-        self.running.add(portal)
+    def _old_jobs(self) -> dict[str, tuple[str, datetime | None]]:
+        """The per-portal jobs of the job store the scheduler kept before the frontier: portal → (signature,
+        next run time)."""
+        path = self.archive_dir / JOBSTORE_FILE
+        if not path.exists():
+            return {}
+        store = SQLAlchemyJobStore(url=f"sqlite:///{path}")
         try:
-            rows = self.runner(self.archive_dir, [profile], trigger=trigger,
-                               scheduled_for=when.isoformat() if when else None,
+            return {j.id.removeprefix("harvest:"): (j.name, j.next_run_time) for j in store.get_all_jobs()
+                    if j.id.startswith("harvest:")}
+        except SQLAlchemyError:  # no jobs table: nothing to take over
+            return {}
+        finally:
+            store.shutdown()
+
+    def _drop_old_jobs(self) -> None:
+        """Remove the old job store once its times are in the frontier, so no job is ever dispatched twice."""
+        path = self.archive_dir / JOBSTORE_FILE
+        store = SQLAlchemyJobStore(url=f"sqlite:///{path}")
+        try:
+            store.remove_all_jobs()
+        finally:
+            store.shutdown()
+        path.unlink(missing_ok=True)
+
+    def wave(self) -> None:
+        """The recurring job: re-sync when a profile changed, then dispatch whatever is due."""
+        if self.stopping.is_set():
+            return
+        if self.portals() is not self._synced:
+            with self._dispatch:
+                if self._archive is not None and not self.stopping.is_set():
+                    changes = self.sync()
+                    log.info("profiles changed: %s", ", ".join(f"{k} {len(v)}" for k, v in changes.items() if v)
+                             or "no changes")
+        self.dispatch()
+
+    def dispatch(self) -> int:
+        """Write the finished harvests' outcomes, then fill the free slots with the longest-due portals not in
+        flight (one indexed query); return how many were dispatched."""
+        with self._dispatch:
+            self._flush()
+            if self.stopping.is_set() or self._archive is None or self._pool is None:
+                return 0
+            free = self.slots - len(self.in_flight)
+            if free <= 0:
+                return 0
+            rows = self._archive.frontier.due(self.now(), free, self.in_flight)
+            for row in rows:
+                self.in_flight.add(row["portal"])
+                try:
+                    self._pool.submit(self._harvest, row)
+                except RuntimeError:  # the pool is shutting down
+                    self.in_flight.discard(row["portal"])
+                    break
+                self.dispatched += 1
+            return len(rows)
+
+    def _flush(self) -> None:
+        done = []
+        while self._done:
+            done.append(self._done.popleft())
+        if not done:
+            return
+        try:
+            if self._archive is not None:
+                self._archive.frontier.record(done)
+        except Exception:
+            log.exception("could not record the outcomes of %s in the frontier", ", ".join(d["portal"] for d in done))
+        for d in done:
+            self.in_flight.discard(d["portal"])
+
+    def _harvest(self, row: dict) -> None:
+        """One due harvest, then its outcome to the frontier and the next pick. Never raises: a failure is on
+        record and the scheduler goes on."""
+        name, sig = row["portal"], row["signature"]
+        outcome = "ok"
+        try:
+            now = self.now()
+            due = datetime.fromisoformat(row["next_due"])
+            latest = self.calendar.latest(sig, now) if self.calendar.knows(sig) else None
+            when = max(due, latest) if latest is not None else due  # runs missed while down coalesce into one
+            when = when.astimezone(self.tz)
+            if name in self.resume:
+                self.resume.discard(name)
+                trigger = "resume"
+            else:
+                trigger = "catch-up" if now - when > CATCH_UP_AFTER else "schedule"
+            profile = self.portals().get(name)
+            if profile is None:
+                log.warning("portal %s has no profile any more; not harvested", name)
+                outcome = "skipped"
+                return
+            outcome = self._run(profile, trigger, when)
+        except Exception:
+            log.exception("could not dispatch the harvest of %s", name)
+            outcome = "crashed"
+        finally:
+            self._done.append(self._outcome(row, outcome))
+            self.dispatch()
+
+    def _run(self, profile: PortalProfile, trigger: str, when: datetime) -> str:
+        name = profile.name
+        self.running.add(name)
+        try:
+            rows = self.runner(self.archive_dir, [profile], trigger=trigger, scheduled_for=when.isoformat(),
                                timeout=self.config.timeout_minutes * 60, stop=self.stopping,
                                lock_wait=self.config.lock_wait_minutes * 60,
                                crawl_kwargs={"browser": self.config.browser}, remote=self.config.remote)
@@ -388,16 +511,34 @@ class Service:
                 log.info("%s harvest of %s: %s, %s pages, %s new documents, %s new reports%s", r["trigger"],
                          r["portal"], r["outcome"], r["pages"], r["new_documents"], r["new_reports"],
                          f" — {r['reason']}" if r["reason"] else "")
+            return rows[-1]["outcome"] if rows else "ok"
         except Exception as e:  # the harvest machinery itself failed: record it and keep scheduling
-            log.exception("harvest of %s failed", portal)
+            log.exception("harvest of %s failed", name)
             try:
                 with Archive.open(self.archive_dir) as a:
-                    hid = a.harvest_log.begin(portal, trigger, when.isoformat() if when else None)
+                    hid = a.harvest_log.begin(name, trigger, when.isoformat())
                     a.harvest_log.finish(hid, "crashed", f"{type(e).__name__}: {e}")
             except Exception:
-                log.exception("could not record the failed harvest of %s", portal)
+                log.exception("could not record the failed harvest of %s", name)
+            return "crashed"
         finally:
-            self.running.discard(portal)
+            self.running.discard(name)
+
+    def _outcome(self, row: dict, outcome: str) -> dict:
+        """What the frontier keeps of a harvest: done or skipped, due at the next regular time; failed, at the
+        first regular time after the back-off (never sooner than its schedule, so a failing portal costs no
+        extra requests, and skips runs as the failures mount); stopped, due still (the next start resumes)."""
+        now, sig = self.now(), row["signature"]
+        result = result_of(outcome)
+        rec = {"portal": row["portal"], "outcome": outcome, "result": result, "at": now}
+        if not self.calendar.knows(sig):  # its schedule changed meanwhile: the sync set its time
+            return rec
+        if result == "failed":
+            rec["backoff_until"] = now + backoff((row["failures"] or 0) + 1)
+            rec["next_due"] = self.calendar.at_or_after(sig, rec["backoff_until"]) or NEVER
+        elif outcome != "stopped":
+            rec["next_due"] = self.calendar.next_after(sig, now) or NEVER
+        return rec
 
 
 # -- reading the schedule without a scheduler ------------------------------------------------------
@@ -412,48 +553,54 @@ def scheduler_holder(archive_dir: Path | str) -> dict | None:
     return None
 
 
-def stored_next_runs(archive_dir: Path | str) -> dict[str, datetime | None]:
-    """Next run times from the job store, read through APScheduler's own job store, opened read-only
-    (no second scheduler starts on it)."""
-    path = Path(archive_dir) / JOBSTORE_FILE
-    if not path.exists():
-        return {}
-    store = SQLAlchemyJobStore(url=f"sqlite:///file:{path.resolve()}?mode=ro&uri=true")
-    try:
-        return {job.id: job.next_run_time for job in store.get_all_jobs()}
-    except SQLAlchemyError:  # no jobs table yet, or a job it could not restore (and may not remove)
-        return {}
-    finally:
-        store.shutdown()
-
-
 def schedule_list(archive_dir: Path | str, *, config: ScheduleConfig | None = None,
-                  clock: Clock | None = None) -> dict:
-    """Each scheduled portal: its schedule, last harvest and outcome, next run; and the scheduler's state."""
+                  clock: Clock | None = None, failing: bool = False) -> dict:
+    """Each scheduled portal (or only the failing ones): its schedule, next due time, last harvest and outcome,
+    last success, failures in a row and back-off; and the scheduler's state."""
     archive_dir = Path(archive_dir)
     config = config or ScheduleConfig.load(archive_dir)
     clock = clock or clock_from_env()
     tz = ZoneInfo(config.timezone)
     now = clock.now(tz)
     portals = scheduled_portals(archive_dir, config)
-    stored = stored_next_runs(archive_dir)
+    cal = cron.Calendar(config.timezone)
+    stored: dict[str, dict] = {}
     last: dict[str, dict] = {}
     if (archive_dir / "catalog.db").exists():
         with Archive.open(archive_dir, readonly=True) as a:
+            stored = {r["portal"]: r for r in a.frontier.failing()} if failing else a.frontier.rows()
+            if failing:
+                portals = {n: p for n, p in portals.items() if n in stored}
             last = a.harvest_log.last(portals)
+    elif failing:
+        portals = {}
+
+    def local(text: str | None) -> str | None:
+        return datetime.fromisoformat(text).astimezone(tz).isoformat() if text else None
+
     rows = []
     for name, p in portals.items():
-        nxt = stored.get(job_id(name)) if job_id(name) in stored else \
-            cron.trigger(config.lines(p), name, config.timezone).get_next_fire_time(None, now)
+        sig = cal.signature(config.lines(p), name)
+        fr = stored.get(name)
+        known = fr is not None and fr["signature"] == sig
+        nxt = local(fr["next_due"]) if known else _iso(cal.at_or_after(sig, now), tz)
         h = last.get(name)
-        rows.append({"portal": name, "agency": p.agency, "schedule": config.spec(p),
-                     "next_run": nxt.astimezone(tz).isoformat() if nxt else None,
-                     "next_run_stored": job_id(name) in stored,
+        rows.append({"portal": name, "agency": p.agency, "schedule": sig, "next_run": nxt, "next_run_stored": known,
+                     "last_ok": local(fr and fr["last_ok"]), "failures": (fr and fr["failures"]) or 0,
+                     "backoff_until": local(fr and fr["backoff_until"]),
+                     "backing_off": bool(fr and fr["failures"] and fr["backoff_until"]
+                                         and datetime.fromisoformat(fr["backoff_until"]) > now),
                      "last_run": h and {k: h[k] for k in ("started_at", "ended_at", "trigger", "outcome", "reason",
                                                           "pages", "new_documents", "new_reports", "blocked",
                                                           "errors")}})
     return {"archive": str(archive_dir), "scheduler": scheduler_holder(archive_dir), "timezone": config.timezone,
-            "default": config.default, "portals": rows}
+            "default": config.default, "portals": rows,
+            "failing": [r["portal"] for r in sorted(rows, key=lambda r: (-r["failures"], r["portal"]))
+                        if r["failures"]]}
+
+
+def _iso(when: datetime | None, tz: ZoneInfo) -> str | None:
+    return when.astimezone(tz).isoformat() if when is not None and when != NEVER else None
 
 
 def run_now(archive_dir: Path | str, names: list[str], *, config: ScheduleConfig | None = None,
@@ -468,9 +615,15 @@ def run_now(archive_dir: Path | str, names: list[str], *, config: ScheduleConfig
     if missing:
         raise ProfileError(f"no portal profile named {', '.join(missing)}; known: "
                           f"{', '.join(sorted(known_now)[:50]) or 'none'}")
-    return harvest(archive_dir, [known_now[n] for n in names], trigger="run-now", lock_wait=0,
+    rows = harvest(archive_dir, [known_now[n] for n in names], trigger="run-now", lock_wait=0,
                    timeout=config.timeout_minutes * 60,
                    crawl_kwargs={"browser": config.browser, **(crawl_kwargs or {})}, remote=config.remote)
+    # A success clears a failing portal's back-off (its next due time stays: run-now does not move the schedule).
+    if ok := [r for r in rows if r["outcome"] == "ok"]:
+        with Archive.open(archive_dir) as a:
+            a.frontier.record([{"portal": r["portal"], "outcome": "ok", "result": "ok",
+                                "at": datetime.fromisoformat(r["ended_at"] or r["started_at"])} for r in ok])
+    return rows
 
 
 def setup_logging(archive_dir: Path | str, level: int = logging.INFO) -> Path:

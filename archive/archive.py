@@ -3,7 +3,8 @@
 The Python API the CLI and the web app use, name for name: ``stats``, ``reports``, ``show``, ``export``,
 ``verify``, ``recover``, ``ingest``, ``import_warcs`` (``nianbao import``), ``datasette_metadata``
 (``nianbao export --datasette``),
-``reparse``, ``coverage``, ``harvests``, ``search``, ``reindex``; for the web app and the exports also
+``reparse``, ``coverage``, ``harvests`` (and ``harvest_log``, ``frontier`` for the scheduler), ``search``,
+``reindex``; for the web app and the exports also
 ``count_reports``, ``report``, ``cells``/``count_cells``, ``iter_cells``, ``iter_reports``, ``agencies``,
 ``agency``, ``original``, ``held``, ``archived_page``, ``wacz``, ``texts``, ``pending_index`` and ``hosts``;
 ``unassigned`` and ``unassigned_reasons`` for the documents in no report (``nianbao reports --unassigned``, a
@@ -366,6 +367,13 @@ class Archive:
         from archive.catalog.harvests import HarvestLog
 
         return HarvestLog(self.catalog)
+
+    @property
+    def frontier(self):
+        """The scheduler's per-portal due times (sync, due, record, failing …): the scheduler computes, this keeps."""
+        from archive.catalog.frontier import Frontier
+
+        return Frontier(self.catalog)
 
     def harvests(self, portal: str | None = None, limit: int = 50) -> list[dict]:
         """The scheduler's harvest history, newest first."""

@@ -12,6 +12,7 @@ own minute from run to run.
 from __future__ import annotations
 
 import zlib
+from datetime import datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
@@ -90,3 +91,53 @@ def trigger(lines: list[str] | tuple[str, ...], seed: str, timezone: str = DEFAU
 def spec(lines: list[str] | tuple[str, ...], seed: str, timezone: str = DEFAULT_TIMEZONE) -> str:
     """The schedule as stored and shown: the expanded lines and the zone (a change means reschedule)."""
     return " | ".join(expand(line, seed) for line in lines) + f" ({timezone})"
+
+
+class Calendar:
+    """Fire times of many portals' schedules at once. A portal's schedule is known by its signature (:func:`spec`:
+    the expanded lines and the zone); portals share few of them (the default has 300: an ``H`` minute times an
+    hour from 1 to 5), so each distinct one is built once and its answers are remembered for as long as they hold
+    (the next fire time after ``t`` is the same for every ``t`` up to it)."""
+
+    def __init__(self, timezone: str = DEFAULT_TIMEZONE) -> None:
+        self.timezone = timezone
+        self._triggers: dict[str, BaseTrigger] = {}
+        self._next: dict[str, tuple[datetime, datetime | None]] = {}  # signature → (asked at, answer)
+        self._last: dict[str, tuple[datetime, datetime | None]] = {}  # signature → (latest fire, next fire)
+
+    def signature(self, lines: list[str] | tuple[str, ...], seed: str) -> str:
+        sig = spec(lines, seed, self.timezone)
+        if sig not in self._triggers:
+            self._triggers[sig] = trigger(lines, seed, self.timezone)
+        return sig
+
+    def knows(self, sig: str) -> bool:
+        return sig in self._triggers
+
+    def next_after(self, sig: str, t: datetime) -> datetime | None:
+        """The first fire time strictly after ``t`` (None: never again)."""
+        hit = self._next.get(sig)
+        if hit is not None and hit[0] <= t and (hit[1] is None or t < hit[1]):
+            return hit[1]
+        # CronTrigger rounds up to the next whole second: a microsecond past ``t`` means strictly after it
+        nxt = self._triggers[sig].get_next_fire_time(None, t + timedelta(microseconds=1))
+        self._next[sig] = (t, nxt)
+        return nxt
+
+    def at_or_after(self, sig: str, t: datetime) -> datetime | None:
+        """The first fire time at ``t`` or after."""
+        return self.next_after(sig, t - timedelta(microseconds=1))
+
+    def latest(self, sig: str, t: datetime) -> datetime | None:
+        """The last fire time at ``t`` or before (None: none in the past five years)."""
+        hit = self._last.get(sig)
+        if hit is not None and hit[0] <= t and (hit[1] is None or t < hit[1]):
+            return hit[0]
+        for back in (timedelta(days=1), timedelta(days=32), timedelta(days=367), timedelta(days=5 * 366)):
+            fire = self.next_after(sig, t - back)
+            if fire is not None and fire <= t:
+                while (after := self.next_after(sig, fire)) is not None and after <= t:
+                    fire = after
+                self._last[sig] = (fire, after)
+                return fire
+        return None

@@ -1,5 +1,5 @@
-"""The SQLite catalog: connection and migrations, read views, harvests, coverage, exports, verify, and the
-words that describe its tables to Datasette.
+"""The SQLite catalog: connection and migrations, read views, harvests and the scheduler's frontier, coverage,
+exports, verify, and the words that describe its tables to Datasette.
 
 Imports store, warc, capture, extract, the parser (names, layout) and errors; never examine, ingest, search or web.
 """

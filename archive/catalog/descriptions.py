@@ -323,6 +323,24 @@ TABLES: dict[str, dict] = {
             "source": "登记所用的文件 — the file it was registered from",
         },
     },
+    "frontier": {
+        "title": "采集计划 — the scheduler's frontier",
+        "description": "每个定时采集的门户一行：下次到期时间、上次成功、连续失败与退避 — one row per scheduled portal: "
+                       "when it is next due, its last success, consecutive failures and back-off",
+        "sort": "next_due",
+        "facets": ["last_outcome", "failures"],
+        "columns": {
+            "portal": "门户配置名 — the portal profile",
+            "signature": "计算到期时间所依据的计划（crontab 行与时区）— the schedule next_due was computed from "
+                         "(crontab lines and zone)",
+            "next_due": "下次到期时间（UTC）— when it is next due (UTC)",
+            "last_ok": "上次成功采集的时间（UTC）— when its last harvest succeeded (UTC)",
+            "last_attempt": "上次采集结束的时间（UTC）— when its last harvest ended (UTC)",
+            "failures": "连续失败次数 — consecutive failed harvests",
+            "backoff_until": "退避到此时间（UTC），之前不再采集 — backing off: not harvested before this (UTC)",
+            "last_outcome": "上次采集的结果 — the last harvest's outcome",
+        },
+    },
     "imports": {
         "title": "导入的 WARC 文件 — WARC imports",
         "description": "完整导入的每个 WARC 文件（重复导入不会重复添加）— each WARC file imported whole (importing it "

@@ -75,6 +75,18 @@ def last(catalog: Catalog, portals: Iterable[str] | None = None) -> dict[str, di
     return {p: out[p] for p in portals if p in out} if portals is not None else out
 
 
+def unfinished(catalog: Catalog) -> list[str]:
+    """Portals whose latest harvest (``skipped`` ones aside) was cut off (:data:`UNFINISHED`): the next start
+    resumes them. Reads the few unfinished rows through the ``outcome`` index, not the whole history."""
+    if not catalog.db["harvests"].exists():
+        return []
+    marks = ",".join("?" * len(UNFINISHED))
+    return [r["portal"] for r in catalog.rows(f"""
+        SELECT DISTINCT h.portal FROM harvests h WHERE h.outcome IN ({marks})
+          AND h.id = (SELECT max(g.id) FROM harvests g WHERE g.portal = h.portal AND g.outcome != 'skipped')
+        ORDER BY h.portal""", UNFINISHED)]
+
+
 def history(catalog: Catalog, portal: str | None = None, limit: int = 50) -> list[dict]:
     """The latest harvests, newest first; none from a catalog older than the harvest history."""
     if not catalog.db["harvests"].exists():
@@ -131,6 +143,9 @@ class HarvestLog:
 
     def last(self, portals: Iterable[str] | None = None) -> dict[str, dict]:
         return last(self._catalog, portals)
+
+    def unfinished(self) -> list[str]:
+        return unfinished(self._catalog)
 
     def get(self, ids: Iterable[int]) -> list[dict]:
         return get(self._catalog, ids)

@@ -324,6 +324,20 @@ def m017_portal_registry(db: sqlite_utils.Database) -> None:
     db["portals"].create_index(["site_id"])
 
 
+def m018_frontier(db: sqlite_utils.Database) -> None:
+    """The scheduler's frontier (archive/catalog/frontier.py): one row per scheduled portal with its next due
+    time (UTC ISO, indexed: a wave asks for the earliest due ones), its last success and attempt, consecutive
+    failures and back-off, and the schedule it was computed from, so 100,000 portals need no job each; and
+    ``harvests.outcome`` indexed (the start looks for crawls cut off, among millions of finished ones)."""
+    db["frontier"].create({
+        "portal": str, "signature": str, "next_due": str, "last_ok": str, "last_attempt": str, "failures": int,
+        "backoff_until": str, "last_outcome": str,
+    }, pk="portal", not_null={"signature", "next_due"}, defaults={"failures": 0})
+    db["frontier"].create_index(["next_due", "portal"])  # the pick's order, read off the index
+    db["frontier"].create_index(["failures"])
+    db["harvests"].create_index(["outcome"], if_not_exists=True)
+
+
 def m019_agency_aliases(db: sqlite_utils.Database) -> None:
     """``agency_aliases``: one agency under two names (洪泽区人民政府 / 淮安市洪泽区人民政府). Each row says that the
     name ``alias_key`` is the agency ``canonical_key`` (itself possibly an alias: chains resolve to their root),
@@ -354,6 +368,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (15, "the views name table, row and column as the exports do", m015_view_names),
     (16, "covering indexes for coverage", m016_coverage_covering),
     (17, "the portal registry", m017_portal_registry),
+    (18, "the scheduler's frontier: per-portal due times", m018_frontier),
     (19, "one agency under several names", m019_agency_aliases),
 ]
 LATEST = MIGRATIONS[-1][0]

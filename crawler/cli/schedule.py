@@ -66,15 +66,17 @@ def schedule_start(archive_dir: Path | None, verbose: bool) -> None:
 
 @schedule.command("list")
 @archive_option
+@click.option("--failing", is_flag=True, help="Only the portals whose last harvests failed (backing off).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def schedule_list(archive_dir: Path | None, as_json: bool) -> None:
-    """Each scheduled portal: its schedule, the last run and its outcome, the next run."""
+def schedule_list(archive_dir: Path | None, failing: bool, as_json: bool) -> None:
+    """Each scheduled portal: its schedule, the last run and its outcome, failures in a row and back-off, the
+    next run."""
     from scheduler import schedule_list as listing
     from spiders.profiles import ProfileError
 
     where = archive_dir or default_path()
     try:
-        data = listing(where, config=_config(where))
+        data = listing(where, config=_config(where), failing=failing)
     except ProfileError as e:
         raise click.ClickException(str(e)) from e
     if as_json:
@@ -83,17 +85,23 @@ def schedule_list(archive_dir: Path | None, as_json: bool) -> None:
     h = data["scheduler"]
     out.print(f"scheduler: [green]running[/green] (pid {h.get('pid')} on {h.get('host')}, since {h.get('since')})"
               if h is not None else "scheduler: [yellow]not running[/yellow] (start it with `nianbao schedule start`)")
-    t = Table(title=f"{len(data['portals'])} scheduled portal(s), times in {data['timezone']}")
-    for col in ("portal", "schedule", "last run", "pages / new docs / new reports", "next run"):
+    t = Table(title=f"{len(data['portals'])} {'failing' if failing else 'scheduled'} portal(s), "
+                    f"times in {data['timezone']}")
+    for col in ("portal", "schedule", "last run", "pages / new docs / new reports", "failures", "next run"):
         t.add_column(col)
     for p in data["portals"]:
         last = p["last_run"]
         nums = f"{last['pages']} / {last['new_documents']} / {last['new_reports']}" if last else ""
         reason = f"\n[dim]{last['reason']}[/dim]" if last and last.get("reason") else ""
-        t.add_row(p["portal"], p["schedule"], _outcome(last) + reason, nums,
+        fails = (f"[red]{p['failures']}[/red]" + (f" backs off to {p['backoff_until'][:16].replace('T', ' ')}"
+                                                  if p["backing_off"] else "")) if p["failures"] else ""
+        t.add_row(p["portal"], p["schedule"], _outcome(last) + reason, nums, fails,
                   (p["next_run"] or "—")[:16].replace("T", " ") + ("" if p["next_run_stored"] else " (not stored yet)"))
     out.print(t)
-    if not data["portals"]:
+    if data["failing"] and not failing:
+        out.print(f"[red]{len(data['failing'])} portal(s) failing[/red], backing off: {', '.join(data['failing'][:10])}"
+                  + (" …" if len(data["failing"]) > 10 else "") + " (`nianbao schedule list --failing`)")
+    if not data["portals"] and not failing:
         out.print("no portals are scheduled: add profiles with `nianbao portals add URL`, or name bundled ones in "
                   f"{where / 'schedule.toml'} (bundled = [\"…\"])")
 
