@@ -83,7 +83,8 @@ class ScheduleConfig:
     broker: str | None = None  # a Celery broker (redis://…): harvests become tasks for `nianbao worker`s
     remote_concurrent: int = 64  # with a broker: harvests out on the workers at once (waiting is cheap here)
     shared: str | None = None  # where those workers hand over (default: $NIANBAO_SHARED, else ARCHIVE/shared)
-    batch: int = 1  # with a broker: portals per task (small portals are cheaper crawled a few to a process)
+    batch: int = 1  # portals per harvest: one crawl process here, or one task on the workers (small portals
+    # are cheaper crawled a few to a process); `concurrent` / `remote_concurrent` count harvests
 
     @property
     def remote(self) -> dict | None:
@@ -442,18 +443,22 @@ class Service:
             self._flush()
             if self.stopping.is_set() or self._archive is None or self._pool is None:
                 return 0
-            free = self.slots - len(self.in_flight)
+            batch = max(1, self.config.batch)
+            free = self.slots * batch - len(self.in_flight)  # a slot runs one harvest of up to `batch` portals
             if free <= 0:
                 return 0
             rows = self._archive.frontier.due(self.now(), free, self.in_flight)
-            for row in rows:
-                self.in_flight.add(row["portal"])
+            for group in (rows[i:i + batch] for i in range(0, len(rows), batch)):
+                self.in_flight.update(r["portal"] for r in group)
                 try:
-                    self._pool.submit(self._harvest, row)
+                    if len(group) == 1:
+                        self._pool.submit(self._harvest, group[0])
+                    else:
+                        self._pool.submit(self._harvest_batch, group)
                 except RuntimeError:  # the pool is shutting down
-                    self.in_flight.discard(row["portal"])
+                    self.in_flight.difference_update(r["portal"] for r in group)
                     break
-                self.dispatched += 1
+                self.dispatched += len(group)
             return len(rows)
 
     def _flush(self) -> None:
@@ -498,6 +503,48 @@ class Service:
         finally:
             self._done.append(self._outcome(row, outcome))
             self.dispatch()
+
+    def _harvest_batch(self, rows: list[dict]) -> None:
+        """Several due portals in one harvest (``batch`` in schedule.toml: one crawl process, or one task on
+        the workers, for a few small portals), each with its own outcome in the frontier."""
+        outcomes = {r["portal"]: "crashed" for r in rows}
+        try:
+            now = self.now()
+            when = min(datetime.fromisoformat(r["next_due"]) for r in rows).astimezone(self.tz)
+            resumed = [r["portal"] for r in rows if r["portal"] in self.resume]
+            self.resume.difference_update(resumed)
+            trigger = "resume" if resumed else "catch-up" if now - when > CATCH_UP_AFTER else "schedule"
+            known = self.portals()
+            profiles = [known[r["portal"]] for r in rows if r["portal"] in known]
+            for r in rows:
+                if r["portal"] not in known:
+                    log.warning("portal %s has no profile any more; not harvested", r["portal"])
+                    outcomes[r["portal"]] = "skipped"
+            if profiles:
+                outcomes.update(self._run_many(profiles, trigger, when))
+        except Exception:
+            log.exception("could not dispatch the harvest of %s", ", ".join(outcomes))
+        finally:
+            self._done.extend(self._outcome(r, outcomes[r["portal"]]) for r in rows)
+            self.dispatch()
+
+    def _run_many(self, profiles: list[PortalProfile], trigger: str, when: datetime) -> dict[str, str]:
+        names = [p.name for p in profiles]
+        self.running.update(names)
+        try:
+            rows = self.runner(self.archive_dir, profiles, trigger=trigger, scheduled_for=when.isoformat(),
+                               timeout=self.config.timeout_minutes * 60, stop=self.stopping,
+                               lock_wait=self.config.lock_wait_minutes * 60,
+                               crawl_kwargs={"browser": self.config.browser}, remote=self.config.remote)
+            got = {r["portal"]: r["outcome"] for r in rows}
+            log.info("%s harvest of %d portals: %s", trigger, len(names),
+                     ", ".join(f"{o} {sum(v == o for v in got.values())}" for o in sorted(set(got.values()))))
+            return {n: got.get(n, "ok") for n in names}
+        except Exception:  # the harvest machinery itself failed: record it and keep scheduling
+            log.exception("harvest of %s failed", ", ".join(names))
+            return dict.fromkeys(names, "crashed")
+        finally:
+            self.running.difference_update(names)
 
     def _run(self, profile: PortalProfile, trigger: str, when: datetime) -> str:
         name = profile.name

@@ -274,3 +274,28 @@ def test_run_now_success_clears_the_back_off(tmp_path, monkeypatch):
         row = a.frontier.rows()["p1"]
     assert (row["failures"], row["last_ok"], row["next_due"]) == (0, "2027-01-09T05:01:00.000000Z",
                                                                    "2027-01-10T00:00:00.000000Z")
+
+
+def test_due_portals_go_out_a_batch_to_a_harvest_each_with_its_own_outcome(tmp_path, clock):
+    """``batch = 3``: seven due portals make three harvests (3, 3, 1); each portal's outcome is its own."""
+    archive = tmp_path / "a"
+    for name in "abcdefg":
+        profile(archive, name, "0 3 * * *")
+    (archive / "schedule.toml").write_text("batch = 3\nconcurrent = 1\n")
+    groups: list[list[str]] = []
+
+    def runner(archive_dir, portals, **kw) -> list[dict]:
+        groups.append([p.name for p in portals])
+        return [{"portal": p.name, "outcome": "failed" if p.name == "b" else "ok", "trigger": kw["trigger"],
+                 "pages": 1, "new_documents": 0, "new_reports": 0, "reason": None} for p in portals]
+
+    svc = Service(archive, clock=clock, runner=runner).start()
+    try:
+        clock.set("2027-01-10T03:00:00+08:00")
+        assert wait_for(lambda: sum(map(len, groups)) == 7 and not svc.in_flight and not svc._done)
+    finally:
+        svc.stop()
+    assert sorted(map(len, groups)) == [1, 3, 3] and sorted(n for g in groups for n in g) == list("abcdefg")
+    listing = {p["portal"]: p for p in schedule_list(archive, clock=clock)["portals"]}
+    assert listing["b"]["failures"] == 1 and listing["b"]["backoff_until"]
+    assert all(listing[n]["failures"] == 0 and listing[n]["last_ok"] for n in "acdefg")
