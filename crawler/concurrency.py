@@ -2,8 +2,9 @@
 crawl of many portals is bounded by each host's floor delay and by the CPU, not by a fixed global cap.
 
 Scrapy's global cap (``CONCURRENT_REQUESTS``, 16 by default) counts a request from the moment it enters the
-downloader, so a request waiting in its host's slot for the host's delay holds one of the 16: with a polite
-1 s per host a crawl of any number of hosts went about 16 pages a second at best (about 10 measured). Here
+downloader, so a request waiting in its host's slot for the host's delay holds one of the 16: with a 1 s
+floor per host a crawl of 50, 200 or 400 loopback hosts stayed at 32 to 55 pages a second (bench/hosts.py),
+and about 10 against real portals, which take longer to answer (issue 16). Here
 the cap is the sum of the hosts' own concurrency (``DOWNLOAD_SLOTS``), at least Scrapy's 16, at most a
 ceiling: ``NIANBAO_MAX_IN_FLIGHT`` (the setting, else the environment variable, else 512), and what the
 process's open-file limit allows (a socket per request, and the connection pool keeps about as many idle
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import os
 import resource
+
+from archive.errors import SettingError
 
 LEAST = 16  # Scrapy's default: a crawl of a few hosts keeps it
 CEILING = 512  # a 2-core machine parses a few hundred pages a second: more in flight only waits in the reactor
@@ -43,6 +46,7 @@ def raise_open_files_limit() -> int:
 
 
 def open_files_limit() -> int:
+    """This process's soft limit on open files (what the sockets of the requests in flight count against)."""
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     return soft if soft != resource.RLIM_INFINITY else 1 << 20
 
@@ -51,9 +55,12 @@ def ceiling(setting: int | str | None = None, *, open_files: int | None = None) 
     """The most requests in flight: ``setting`` (``NIANBAO_MAX_IN_FLIGHT``; else the environment's, else
     :data:`CEILING`), and no more than the open-file limit leaves room for (two sockets a request)."""
     asked = setting if setting not in (None, "") else os.environ.get(CEILING_ENV) or CEILING
-    most = int(asked)
+    try:
+        most = int(asked)
+    except (TypeError, ValueError):
+        most = 0
     if most < 1:
-        raise ValueError(f"{CEILING_ENV} must be at least 1, not {asked!r}")
+        raise SettingError(f"{CEILING_ENV} must be a whole number of requests, at least 1, not {asked!r}")
     files = open_files if open_files is not None else open_files_limit()
     return max(1, min(most, (files - FDS_RESERVED) // 2))
 

@@ -53,8 +53,9 @@ def build(archive_dir: Path, portals: list[PortalProfile], *, browser: bool, res
         "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_SLOTS": slots,
-        # the next request goes to the host with the fewest in the downloader (Scrapy's default, said here: with
-        # hundreds of hosts a plain priority queue let one large portal's requests fill the global cap)
+        # the next request goes to the host with the fewest in the downloader (Scrapy's default, said here: a plain
+        # priority queue would hand one large portal's many requests out first, to wait for its floor in its slot,
+        # each holding one of the global cap)
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "NIANBAO_MAX_IN_FLIGHT": None,  # the most requests in flight at once (None: $NIANBAO_MAX_IN_FLIGHT or 512)
         "AUTOTHROTTLE_ENABLED": True,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.errors import SettingError
 from crawler import concurrency
 from crawler import settings as crawl_settings
 from crawler.run import crawl_in_subprocess
@@ -57,11 +58,24 @@ def test_the_ceiling_is_a_setting_an_environment_variable_and_the_open_file_limi
     assert built(profiles(400))["CONCURRENT_REQUESTS"] == 300
     assert built(profiles(400), {"NIANBAO_MAX_IN_FLIGHT": 1000})["CONCURRENT_REQUESTS"] == 800  # the setting wins
     assert concurrency.ceiling(2000, open_files=1024) == (1024 - concurrency.FDS_RESERVED) // 2
-    with pytest.raises(ValueError, match="NIANBAO_MAX_IN_FLIGHT must be at least 1"):
+    with pytest.raises(SettingError, match="NIANBAO_MAX_IN_FLIGHT must be a whole number of requests, at least 1"):
         concurrency.ceiling(0)
     monkeypatch.setenv(concurrency.CEILING_ENV, "lots")
-    with pytest.raises(ValueError):
+    with pytest.raises(SettingError, match="not 'lots'"):
         built(profiles(2))
+
+
+def test_the_open_file_limit_is_raised_to_the_hard_limit_when_it_can_be(monkeypatch):
+    asked = []
+    monkeypatch.setattr(concurrency.resource, "getrlimit", lambda which: (1024, 4096))
+    monkeypatch.setattr(concurrency.resource, "setrlimit", lambda which, limits: asked.append(limits))
+    assert concurrency.raise_open_files_limit() == 4096 and asked == [(4096, 4096)]
+
+    def refused(which, limits):
+        raise ValueError("not allowed")
+
+    monkeypatch.setattr(concurrency.resource, "setrlimit", refused)
+    assert concurrency.raise_open_files_limit() == 1024  # kept, and the ceiling follows it
 
 
 @pytest.mark.slow
