@@ -78,6 +78,10 @@ class HintError(ValueError):
     """An agency or year given with files to ingest that no report could have (an empty name, year 1899)."""
 
 
+class SettingError(ValueError):
+    """A crawl setting (or the environment variable behind it) that cannot be used; the message names it."""
+
+
 class ExtractionError(Exception):
     """The document cannot be read (broken file, over a safety limit); the message says why."""
 

@@ -10,7 +10,7 @@ host from 127.0.0.2. For each portal count, in the same run:
   lookup, raw capture, blob + WARC + catalog writes, parsing in background workers), in a fresh archive;
 - floor: a fetch-only Scrapy spider that replays exactly the HTTP requests the full crawl made (same
   methods, URLs and POST bodies, redirects not followed, every status accepted), with the same
-  politeness settings (robots.txt, 2 per host, the crawl's PoliteThrottle, 16 at once) and nothing done with
+  politeness settings (robots.txt, 2 per host, the crawl's PoliteThrottle, the same cap in flight) and nothing done with
   the bodies.
 
 The politeness floor is 0 s on both sides, for this benchmark only: every portal's delay, DOWNLOAD_DELAY and

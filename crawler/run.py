@@ -99,8 +99,10 @@ def crawl(archive_dir: Path | str, portals: list[PortalProfile], *, browser: str
     """Crawl the portals into the archive; return the summary of the run."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.concurrency import raise_open_files_limit
     from spiders.disclosure import DisclosureSpider
 
+    raise_open_files_limit()  # before the settings, which size the crawl's requests in flight to it
     started = time.monotonic()  # the summary's time is the whole command's: start-up, crawl, parsing, index
     archive_dir = Path(archive_dir)
     with Archive.open(archive_dir) as a:

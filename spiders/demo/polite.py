@@ -6,7 +6,9 @@ floor, obey ``Crawl-delay``, back off on 429/503; re-check attachments without v
 - :func:`build_retry_after`: the same, one page of which answers 429 with ``Retry-After`` a few times
   before it is served;
 - :func:`build_download_jsp`: report pages whose attachments sit behind ``download.jsp?id=N``, sent with
-  only ``Content-Disposition: attachment; filename*=UTF-8''…``, no ETag nor Last-Modified, and no 304.
+  only ``Content-Disposition: attachment; filename*=UTF-8''…``, no ETag nor Last-Modified, and no 304;
+- :func:`build_brief`: the same column, its report pages a title and a line (hundreds of hosts in one
+  test crawl, and nothing for the parse workers to spend minutes on).
 
 They are small on purpose (a front page, a column, a report page per year): a test measures the gaps
 between requests, so every page costs a floor's worth of seconds. Report texts come from the generator;
@@ -86,3 +88,12 @@ def build_download_jsp(seed: int, years: list[int]) -> Portal:
         return [(href, name)]
 
     return _column("download-jsp", seed, years, "User-agent: *\nDisallow: /private/\n", attachments)[0]
+
+
+def build_brief(seed: int, years: list[int]) -> Portal:
+    """A report column whose report pages carry the report's title and one line, no report: the spider
+    follows them as reports, the archive makes none of them (``expected`` still names what was linked)."""
+    p, paths = _column("brief", seed, years, "User-agent: *\nDisallow: /private/\n")
+    for path, rep in zip(paths, p.reports, strict=True):
+        p.site.add(path, Page(_page(rep.title, f"<h1>{html.escape(rep.title)}</h1><p>全文见附件。</p>")))
+    return p

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import selectors
+import socketserver
 import threading
 import time
 from collections.abc import Callable
@@ -183,6 +185,89 @@ class PortalServer:
         self.httpd.server_close()
 
     def __enter__(self) -> PortalServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def loopback_hosts(n: int, block: int) -> list[str]:
+    """``n`` loopback addresses from ``127.0.<block>.1``, 250 to a block (``127.0.<block + 1>.1`` next)."""
+    return [f"127.0.{block + i // 250}.{1 + i % 250}" for i in range(n)]
+
+
+class _CountedHandler(_Handler):
+    def _serve(self, head: bool = False) -> None:
+        many: ManyPortalServers = self.server.many  # type: ignore[attr-defined]
+        with many.lock:
+            many.active += 1
+            many.max_active = max(many.max_active, many.active)
+        try:
+            super()._serve(head)
+        finally:
+            with many.lock:
+                many.active -= 1
+
+
+class _ListeningServer(ThreadingHTTPServer):
+    request_queue_size = 128  # listen()'s backlog (5 by default): a crawl opens many connections at once
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        """HTTPServer's, without its reverse DNS lookup of the address (75 ms each for 127.0.16.x here)."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+
+class ManyPortalServers:
+    """Many sites, each on its own loopback address, accepted by one thread (hundreds of
+    :class:`PortalServer` would be hundreds of polling threads); each connection is answered on its own
+    thread as there. Counts the requests being answered at once, over all the sites (``max_active``)."""
+
+    def __init__(self, sites: list[Site], hosts: list[str]) -> None:
+        self.lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+        self.servers: list[_ListeningServer] = []
+        self.selector = selectors.DefaultSelector()
+        self._stop = threading.Event()
+        try:
+            for site, host in zip(sites, hosts, strict=True):
+                httpd = _ListeningServer((host, 0), _CountedHandler)
+                httpd.site = site  # type: ignore[attr-defined]
+                httpd.many = self  # type: ignore[attr-defined]
+                self.servers.append(httpd)
+                self.selector.register(httpd.socket, selectors.EVENT_READ, httpd)
+        except BaseException:
+            self._close()
+            raise
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://{h.server_address[0]}:{h.server_address[1]}" for h in self.servers]
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            for key, _ in self.selector.select(timeout=0.2):
+                key.data._handle_request_noblock()  # what serve_forever calls: accept, then a thread
+
+    def start(self) -> ManyPortalServers:
+        self.thread.start()
+        return self
+
+    def _close(self) -> None:
+        self.selector.close()
+        for httpd in self.servers:
+            httpd.server_close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        self._close()
+
+    def __enter__(self) -> ManyPortalServers:
         return self.start()
 
     def __exit__(self, *exc) -> None:
