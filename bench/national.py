@@ -4,12 +4,13 @@ first wave harvested through local Celery workers, and a projection to 100,000 p
     .venv/bin/python bench/national.py [--portals 2000] [--workers 3] [--batch 20] [--delay 0.5]
 
 1. ``--portals`` county-agency portals (a front page, the disclosure column, a list of two years' reports,
-   a page per report) are served from one event loop, each on its own loopback host 127.0.x.y
-   (:mod:`spiders.demo.many`).
+   a page per report; :mod:`spiders.demo.many`) are served many to a thread, each on its own loopback host
+   127.0.x.y from 127.0.60.1 on (:class:`~spiders.demo.server.ManyPortalServers`).
 2. They are written to a registry CSV and registered with ``nianbao portals import``.
 3. ``schedule.toml`` names a local Redis as the broker, tasks of ``--batch`` portals; ``--workers``
-   ``nianbao worker`` processes (one crawl at a time each) take them; the scheduler's service starts
-   and harvests every portal once (all are due on first start); the owner imports the hand-overs.
+   ``nianbao worker`` processes (one crawl at a time each) take them. The scheduler's service starts on a
+   clock set to the first day of report season, late enough that every portal's first daily time has
+   passed: the first wave, every portal due at once. The owner imports the hand-overs as they come.
 4. It prints pages/s, reports/s, the owner's import rate, the CPU each portal cost, and the projected
    wall time for 100,000 portals on K machines.
 
@@ -41,7 +42,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from archive import Archive  # noqa: E402
 from helpers.redis_server import RedisServer  # noqa: E402
-from spiders.demo.many import ManyPortals, hosts, small_portal  # noqa: E402
+from spiders.demo.many import small_portal  # noqa: E402
+from spiders.demo.server import ManyPortalServers, loopback_hosts  # noqa: E402
 
 YEARS = [2022, 2023]
 
@@ -73,12 +75,12 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def write_registry(path: Path, portals, server: ManyPortals, delay: float) -> None:
+def write_registry(path: Path, portals, urls: list[str], delay: float) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["name", "agency", "url", "region", "level", "delay"])
-        for i, p in enumerate(portals):
-            w.writerow([f"county-{i:05d}", p.agency, server.url(p.host), p.region, "县", delay])
+        for i, (p, url) in enumerate(zip(portals, urls, strict=True)):
+            w.writerow([f"county-{i:05d}", p.agency, url + "/", p.region, "县", delay])
 
 
 def start_worker(broker: str, name: str, workdir: Path, log: Path) -> subprocess.Popen:
@@ -103,13 +105,15 @@ def main() -> None:
     import scheduler as sched_mod
 
     t0 = time.monotonic()
-    portals = [small_portal(i, h, YEARS) for i, h in enumerate(hosts(args.portals))]
+    portals = [small_portal(i, YEARS) for i in range(args.portals)]
+    sites = [p.site for p in portals]
     print(f"{len(portals)} portals built in {time.monotonic() - t0:.1f} s", flush=True)
-    with tempfile.TemporaryDirectory(prefix="nianbao-national-") as tmp, ManyPortals(portals) as server:
+    server = ManyPortalServers(sites, loopback_hosts(len(sites), 60)).start()
+    with tempfile.TemporaryDirectory(prefix="nianbao-national-") as tmp:
         root = Path(tmp)
         archive = root / "archive"
         registry = root / "registry.csv"
-        write_registry(registry, portals, server, args.delay)
+        write_registry(registry, portals, server.urls, args.delay)
         t = time.monotonic()
         res = subprocess.run([sys.executable, "-m", "crawler.cli", "portals", "import", str(registry),
                               "--archive", str(archive)], capture_output=True, text=True, cwd=ROOT)
@@ -135,9 +139,13 @@ def main() -> None:
 
         dist._take = timed_take
         try:
+            clock = sched_mod.FileClock(root / "clock")
+            clock.set("2026-12-31T23:00:00+08:00")  # the eve of report season: every portal next due on 1 January
             t = time.monotonic()
-            svc = sched_mod.Service(archive).start()
-            print(f"scheduler started in {time.monotonic() - t:.1f} s; the first wave is due", flush=True)
+            svc = sched_mod.Service(archive, clock=clock).start()
+            print(f"scheduler started in {time.monotonic() - t:.1f} s", flush=True)
+            clock.set("2027-01-01T23:59:00+08:00")  # report season's first day, every daily time passed
+            print("the clock moved to the end of 1 January: the first wave is due", flush=True)
             started = time.monotonic()
             done = 0
             while done < len(portals):
@@ -146,7 +154,7 @@ def main() -> None:
                     done = a.catalog.scalar("SELECT count(DISTINCT portal) FROM harvests WHERE ended_at IS NOT NULL")
                     reports = a.catalog.scalar("SELECT count(*) FROM reports")
                 print(f"  {time.monotonic() - started:6.0f} s: {done}/{len(portals)} portals harvested, "
-                      f"{reports} reports, {server.requests} requests served", flush=True)
+                      f"{reports} reports, {sum(len(s.hits) for s in sites)} requests served", flush=True)
             wall = time.monotonic() - started
             worker_cpu = sum(cpu_seconds(tree(w.pid)) for w in workers)
             svc.stop()
@@ -160,13 +168,14 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     os.killpg(w.pid, signal.SIGKILL)
             redis.stop()
+            server.stop()
             dist._take = take
         with Archive.open(archive, readonly=True) as a:
             got = {(r["agency"], r["year"]) for r in a.reports()}
             outcomes = {r["outcome"]: r["n"] for r in a.catalog.rows(
                 "SELECT outcome, count(*) AS n FROM harvests GROUP BY outcome")}
         want = set().union(*(p.reports for p in portals))
-        pages = server.requests
+        pages = sum(len(s.hits) for s in sites)
         rate = imported["bytes"] / imported["seconds"] if imported["seconds"] else float("nan")
         c = worker_cpu / len(portals)
         b = imported["bytes"] / len(portals)
