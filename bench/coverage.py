@@ -15,7 +15,6 @@ the page under 300 ms at 10,000 reports; medians are printed, nothing is asserte
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from compare import timed  # bench/compare.py: the median of warm rounds, in ms
 from fastapi.testclient import TestClient
 
 from archive import Archive
@@ -78,16 +78,6 @@ def build(where: Path, n: int, base: int) -> None:
                            f"SELECT source, url || '?copy={k}', fetched_at, status, {new}, kind, host FROM captures "
                            f"WHERE sha256 IN ({marks})", shas)
         print(f"  {a.stats()['reports']} reports in the catalog after {time.monotonic() - t:.0f} s", flush=True)
-
-
-def timed(fn, rounds: int) -> float:
-    fn()  # warm: templates compiled, pages in the OS cache
-    out = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return statistics.median(out)
 
 
 def main() -> None:

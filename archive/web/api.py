@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from archive.errors import QueryError
@@ -105,45 +105,39 @@ def blob(a: ArchiveDep, sha256: SHA256) -> Response:
                     headers={"Content-Disposition": attachment(orig.download_name)})
 
 
-@router.get("/compare", summary="One metric for agencies × years: a cell (TABLE/ROW/COLUMN) or a named share")
-def compare(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
-            agency: Annotated[str | None, Query(max_length=100)] = None,
-            region: Annotated[str | None, Query(max_length=50)] = None,
-            year: Years = None) -> dict[str, Any]:
+def compared(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
+             agency: Annotated[str | None, Query(max_length=100)] = None,
+             region: Annotated[str | None, Query(max_length=50)] = None,
+             year: Years = None) -> dict[str, Any]:
+    """The comparison the JSON, CSV and XLSX answers share (a wrong metric or year is a 422 in words)."""
     try:
         return a.compare(metric, agency=agency, region=region, years=year or [])
     except QueryError as e:
         raise HTTPException(422, str(e)) from e
 
 
+Compared = Annotated[dict, Depends(compared)]
+
+
+@router.get("/compare", summary="One metric for agencies × years: a cell (TABLE/ROW/COLUMN) or a named share")
+def compare(result: Compared) -> dict[str, Any]:
+    return result
+
+
 @router.get("/compare.csv", summary="The comparison as CSV (agencies × years, UTF-8 with a BOM)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def compare_csv(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
-                agency: Annotated[str | None, Query(max_length=100)] = None,
-                region: Annotated[str | None, Query(max_length=50)] = None,
-                year: Years = None) -> Response:
+def compare_csv(result: Compared) -> Response:
     from archive.web.compare_view import csv_text
 
-    try:
-        result = a.compare(metric, agency=agency, region=region, years=year or [])
-    except QueryError as e:
-        raise HTTPException(422, str(e)) from e
     return Response(csv_text(result), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="nianbao-compare.csv"'})
 
 
 @router.get("/compare.xlsx", summary="The comparison as an Excel workbook (agencies × years, numbers as numbers)",
             response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def compare_xlsx(a: ArchiveDep, metric: Annotated[str, Query(max_length=80)] = "applications/1/total",
-                 agency: Annotated[str | None, Query(max_length=100)] = None,
-                 region: Annotated[str | None, Query(max_length=50)] = None,
-                 year: Years = None) -> Response:
+def compare_xlsx(result: Compared) -> Response:
     from archive.web.compare_view import xlsx_bytes
 
-    try:
-        result = a.compare(metric, agency=agency, region=region, years=year or [])
-    except QueryError as e:
-        raise HTTPException(422, str(e)) from e
     return Response(xlsx_bytes(result), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="nianbao-compare.xlsx"'})
 
