@@ -99,6 +99,7 @@ def main() -> None:
     ap.add_argument("--delay", type=float, default=0.5, help="per-host delay, seconds (the bench's floor)")
     ap.add_argument("--machines", default="1,10,50", help="K values for the projection")
     ap.add_argument("--cores", type=int, default=8, help="cores of each projected machine")
+    ap.add_argument("--profile-import", metavar="FILE", help="cProfile the owner's imports into FILE (pstats)")
     args = ap.parse_args()
 
     import crawler.distributed as dist
@@ -130,9 +131,16 @@ def main() -> None:
         imported = {"bytes": 0, "seconds": 0.0, "handovers": 0}
         take = dist._take
 
+        import cProfile
+
+        profiler = cProfile.Profile() if args.profile_import else None
+
         def timed_take(archive_dir, store, task, keep):  # the owner's import, timed where it happens
             started = time.perf_counter()
-            take(archive_dir, store, task, keep)
+            if profiler:
+                profiler.runcall(take, archive_dir, store, task, keep)
+            else:
+                take(archive_dir, store, task, keep)
             imported["seconds"] += time.perf_counter() - started
             imported["bytes"] += sum(f.get("size") or 0 for f in (task.manifest or {}).get("files") or [])
             imported["handovers"] += 1
@@ -170,6 +178,8 @@ def main() -> None:
             redis.stop()
             server.stop()
             dist._take = take
+            if profiler:
+                profiler.dump_stats(args.profile_import)
         with Archive.open(archive, readonly=True) as a:
             got = {(r["agency"], r["year"]) for r in a.reports()}
             outcomes = {r["outcome"]: r["n"] for r in a.catalog.rows(

@@ -29,6 +29,11 @@ KIND_RANK = {"docx": 0, "html": 1, "doc": 2, "wps": 2, "text": 3, "pdf": 4, "ima
 Progress = Callable[[int, int], None]
 
 
+def _plain(value):
+    """A value SQLite stores as it is; a list or mapping as JSON, as sqlite-utils would have stored it."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list, tuple)) else value
+
+
 @dataclass
 class Placed:
     """What examining one blob changed."""
@@ -117,18 +122,22 @@ class Placer:
             out.new_document = True
         out.document_id = doc_id
         pv = res.parser_version
-        self.db["cells"].insert_all({
-            "document_id": doc_id, "table_id": c["table"], "row_id": c["row"], "column_id": c["column"],
-            "value": c.get("value"), "raw": c.get("raw"), "label": c.get("label"),
-            "recovered": c.get("recovered"), "parser_version": pv} for c in cells)
-        self.db["checks"].insert_all({
-            "document_id": doc_id, "rule": c["rule"], "ok": int(bool(c["ok"])), "detail": c.get("detail"),
-            "parser_version": pv} for c in checks)
-        self.db["sections"].insert_all(({
-            "document_id": doc_id, "position": i, "number": s.get("number"), "heading": s.get("heading"),
-            "text": s.get("text"), "parser_version": pv} for i, s in enumerate(rep.get("sections", []))))
-        self.db["document_bands"].insert_all(
-            {"band": b, "document_id": doc_id} for b in bands_of(res.numbers))
+        # executemany, not sqlite-utils' insert_all: that one inspects and JSON-checks every value of every
+        # row (about 200 cells a report), which made placing parse results the owner's largest cost in a
+        # national harvest (bench/national.py); these rows are plain numbers and text of known columns
+        put = self.catalog.conn.executemany
+        put("INSERT INTO cells (document_id, table_id, row_id, column_id, value, raw, label, recovered, "
+            "parser_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(doc_id, c["table"], c["row"], c["column"], _plain(c.get("value")), _plain(c.get("raw")),
+              _plain(c.get("label")), _plain(c.get("recovered")), pv) for c in cells])
+        put("INSERT INTO checks (document_id, rule, ok, detail, parser_version) VALUES (?, ?, ?, ?, ?)",
+            [(doc_id, c["rule"], int(bool(c["ok"])), _plain(c.get("detail")), pv) for c in checks])
+        put("INSERT INTO sections (document_id, position, number, heading, text, parser_version) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(doc_id, i, s.get("number"), s.get("heading"), s.get("text"), pv)
+             for i, s in enumerate(rep.get("sections", []))])
+        put("INSERT INTO document_bands (band, document_id) VALUES (?, ?)",
+            [(b, doc_id) for b in bands_of(res.numbers)])
         if assign:
             same_print = existing and existing["report_id"] and (
                 (existing["agency"], existing["year"], existing["numbers"], existing["kind"])
