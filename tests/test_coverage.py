@@ -234,6 +234,7 @@ def test_coverage_judges_every_report_however_it_arrived(archive, tmp_path, monk
                    "JOIN reports r ON r.id = d.report_id WHERE r.agency = ? AND r.year = 2021)", [crawled])
     v = {(v.agency, v.year): v for v in archive.coverage(today=today)}[(crawled, 2021)]
     assert v.source.startswith("first seen") and v.published != "2021-05-01"
+    assert archive.show(f"{crawled}/2021")["publication"]["published"] != "2021-05-01"  # the report page agrees
     v = {(v.agency, v.year): v for v in archive.coverage(today=date(2024, 2, 1))}[(crawled, 2023)]
     assert v.status == "undated" and v.published != "2024-02-15"  # printed after the day judged: not yet
     # A report whose agency was never read belongs to nobody's history: no "?" agency, no merged years.

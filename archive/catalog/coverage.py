@@ -108,6 +108,11 @@ def _finished_by_portal(archive) -> dict[str, list[date]]:
     return out
 
 
+# A printed date ``d.published`` of report ``r`` that is evidence for the report's own year: a report on Y
+# cannot appear before Y's December, nor after the day judged (``:today``; ``published.plausible``). It is
+# checked here, against the report, because a document of no year was dated with no such check.
+PLAUSIBLE = "d.published >= (r.year || '-12-01') AND substr(d.published, 1, 10) <= :today"
+
 # One report as coverage reads it: (id, agency, agency_key, year, first crawled or imported, hosts met on,
 # earliest printed date, where it was read)
 Met = tuple[int, str | None, str | None, int, str | None, str | None, str | None, str | None]
@@ -120,20 +125,16 @@ def _reports(archive, today: date, key: str | None = None, hosts: bool = True) -
     Tuples from the connection itself: a dict per row costs more than the queries at 10,000 reports, which
     read covering indexes only (migration 16)."""
     c = archive.catalog
+    mine = "AND r.agency_key = :key" if key else ""
     printed: dict[int, tuple[str, str]] = {}
     # A catalog older than migration 7, opened read-only, has no printed dates: first-seen days only.
     if "published_dates" in c.db["documents"].columns_dict:  # both came with migration 7
-        # SQLite gives a bare column the values of the row that min() chose: the earliest date's source. A date
-        # is only evidence for the report's own year (a report on Y cannot appear before Y's December, nor
-        # after the day judged: ``plausible``); a document of no year was dated with no such check.
-        mine = "AND r.agency_key = :key" if key else ""
+        # SQLite gives a bare column the values of the row that min() chose: the earliest date's source
         printed = {rid: (day, source) for rid, day, source in c.conn.execute(
             f"SELECT d.report_id, min(d.published), d.published_source FROM documents d "
-            f"JOIN reports r ON r.id = d.report_id WHERE d.published IS NOT NULL "
-            f"AND d.published >= (r.year || '-12-01') AND substr(d.published, 1, 10) <= :today {mine} "
+            f"JOIN reports r ON r.id = d.report_id WHERE d.published IS NOT NULL AND {PLAUSIBLE} {mine} "
             f"GROUP BY d.report_id", {"key": key, "today": today.isoformat()})}
     none = (None, None)
-    mine = "AND r.agency_key = :key" if key else ""
     return [(i, name, k, y, first, met, *printed.get(i, none)) for i, name, k, y, first, met in c.conn.execute(f"""
         SELECT r.id, r.agency, r.agency_key, r.year, min(k.fetched_at),
                {"group_concat(DISTINCT k.host)" if hosts else "NULL"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from archive.catalog import aliases
@@ -162,16 +163,18 @@ def cross_year(archive: Archive, rep: dict) -> list[dict]:
 
 def publication(archive: Archive, rep: dict, primary: dict) -> dict:
     """When the report was published and whether that met the law's deadline: the date its primary
-    document (else another of its documents) printed, as read at examine time, else the day it was first
-    captured, said as such (``source``); ``status`` on_time, late, or unknown when neither is known."""
-    from archive.catalog.coverage import _day, deadline
+    document (else another of its documents) printed, as read at examine time and plausible for its year
+    (coverage's test), else the day it was first captured, said as such (``source``); ``status`` on_time,
+    late, or unknown when neither is known."""
+    from archive.catalog.coverage import PLAUSIBLE, _day, deadline
 
     due = deadline(rep["agency"], rep["year"]) if rep.get("year") else None
-    day, source = primary.get("published"), primary.get("published_source")
-    if not day:
-        other = archive.catalog.one("SELECT published, published_source FROM documents WHERE report_id = ? AND "
-                                    "published IS NOT NULL ORDER BY published LIMIT 1", (rep["id"],)) or {}
-        day, source = other.get("published"), other.get("published_source")
+    printed = archive.catalog.one(
+        f"SELECT d.published, d.published_source FROM documents d JOIN reports r ON r.id = d.report_id "
+        f"WHERE d.report_id = :id AND d.published IS NOT NULL AND {PLAUSIBLE} "
+        f"ORDER BY d.id = :primary DESC, d.published LIMIT 1",
+        {"id": rep["id"], "primary": primary.get("id"), "today": datetime.now(UTC).date().isoformat()}) or {}
+    day, source = printed.get("published"), printed.get("published_source")
     if not day:
         # a file ingested from disk was captured when the user ingested it, which says nothing of publication
         first = archive.catalog.scalar("SELECT min(k.fetched_at) FROM captures k JOIN documents d ON d.sha256 = "
