@@ -124,20 +124,6 @@ def test_an_html_original_opens_with_a_banner_of_its_capture_and_the_original_sa
     assert first["id"] != other["id"]
 
 
-def test_the_banner_page_reads_no_bytes_of_the_original(client, facts, monkeypatch):
-    """Its size comes from the catalog: a 50 MB scan is read (and hashed) only when its bytes are asked for."""
-    from archive.store.blobs import BlobStore
-
-    def refuse(self, sha256):
-        raise AssertionError("the banner page read the original")
-
-    monkeypatch.setattr(BlobStore, "read", refuse)
-    r = client.get(f"/original/{facts['page']}")
-    assert r.status_code == 200 and "存档副本" in r.text
-    with pytest.raises(AssertionError, match="read the original"):
-        client.get(f"/original/{facts['page']}/content")
-
-
 def test_the_shown_html_points_held_links_at_archived_copies_and_the_rest_at_the_live_web(client, facts):
     rows = facts["rows"]
     r = client.get(f"/original/{facts['page']}/content")

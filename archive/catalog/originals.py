@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import TYPE_CHECKING
 
-from archive.errors import BlobMissing, NotFound
+from archive.errors import NotFound
 
 if TYPE_CHECKING:
     from archive.archive import Archive
@@ -31,19 +30,13 @@ class Original:
     sha256: str
     kind: str | None  # html, pdf, docx, …: what the content is, told by the bytes
     content_type: str | None  # as a server sent it (any capture's), for the charset
-    size: int
-    read: Callable[[], bytes] = field(repr=False, compare=False)  # the bytes, checked against the SHA-256
+    data: bytes
     # the captures that fetched these bytes (id, url, final_url, fetched_at, status), oldest first
     captures: tuple[dict, ...] = field(default=(), repr=False)
     report_id: int | None = None
     agency: str | None = None  # the report's agency and year, else the document's own
     year: int | None = None
     title: str | None = None
-
-    @cached_property
-    def data(self) -> bytes:
-        """The bytes, read and checked when first asked: the banner page needs only their size."""
-        return self.read()
 
     @property
     def charset(self) -> str | None:
@@ -80,15 +73,12 @@ def safe_name(text: str | None, limit: int = 80) -> str:
 
 
 def original(archive: Archive, sha256: str) -> Original:
-    """The original with this digest, its bytes read (and checked against it) when first asked; :class:`NotFound`
-    when the archive holds none, :class:`~archive.errors.BlobMissing` when the store lost it,
-    :class:`~archive.errors.BlobCorrupt` when its bytes are read and do not match."""
+    """The original with this digest, its bytes checked against it; :class:`NotFound` when the archive holds
+    none, :class:`~archive.errors.BlobMissing` or :class:`~archive.errors.BlobCorrupt` when the store lost it."""
     c = archive.catalog
-    row = c.one("SELECT kind, size FROM blobs WHERE sha256 = ?", (sha256,))
+    row = c.one("SELECT kind FROM blobs WHERE sha256 = ?", (sha256,))
     if row is None:
         raise NotFound(f"no original with SHA-256 {sha256}")
-    if not archive.store.exists(sha256):
-        raise BlobMissing(f"the original {sha256} is missing from the blob store")
     content_type = c.scalar("SELECT content_type FROM captures WHERE sha256 = ? AND content_type IS NOT NULL",
                             (sha256,))
     captures = tuple(c.rows("""SELECT id, url, final_url, fetched_at, status, source FROM captures
@@ -96,8 +86,7 @@ def original(archive: Archive, sha256: str) -> Original:
     doc = c.one("""SELECT d.agency, d.year, d.title, r.id AS report_id, r.agency AS report_agency,
                           r.year AS report_year, r.title AS report_title
                    FROM documents d LEFT JOIN reports r ON r.id = d.report_id WHERE d.sha256 = ?""", (sha256,)) or {}
-    return Original(sha256, row["kind"], content_type, row["size"], lambda: archive.store.read_verified(sha256),
-                    captures,
+    return Original(sha256, row["kind"], content_type, archive.store.read_verified(sha256), captures,
                     report_id=doc.get("report_id"), agency=doc.get("report_agency") or doc.get("agency"),
                     year=doc.get("report_year") or doc.get("year"),
                     title=doc.get("report_title") or doc.get("title"))

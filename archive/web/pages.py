@@ -168,7 +168,7 @@ def original(request: Request, a: ArchiveDep, sha256: SHA256, capture: CaptureId
     others = [c for c in orig.captures if cap is None or c["id"] != cap["id"]]
     query = f"?capture={cap['id']}" if cap and capture else ""
     return render(request, "original.html", orig=orig, cap=cap, others=others, query=query,
-                  inline=(orig.kind or "") in INLINE, size=orig.size)
+                  inline=(orig.kind or "") in INLINE, size=len(orig.data))
 
 
 @router.get("/original/{sha256}/content")
