@@ -11,34 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from archive import Archive
+from helpers.scheduling import Recorder, wait_for
 from scheduler import JOBSTORE_FILE, FileClock, ScheduleConfig, Service, backoff, job_id, result_of, schedule_list
 from spiders import cron
 from spiders.profiles import PortalProfile, save
 
 CST = ZoneInfo("Asia/Shanghai")
-
-
-class Recorder:
-    """Stands in for the harvest: records what the scheduler asked for; fails while ``fail`` is set."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.calls: list[tuple[str, str, str | None]] = []
-        self.fail = fail
-
-    def __call__(self, archive_dir, portals, **kw) -> list[dict]:
-        self.calls.append((portals[0].name, kw["trigger"], kw["scheduled_for"]))
-        if self.fail:
-            raise OSError("portal unreachable")
-        return []
-
-
-def wait_for(cond, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
 
 
 def settled(svc: Service, rec: Recorder, n: int) -> bool:
@@ -107,7 +85,7 @@ def test_a_failing_portal_backs_off_is_listed_and_recovers(tmp_path, clock, monk
     archive = tmp_path / "a"
     profile(archive, "p1", "0 3 * * *")
     profile(archive, "p2", "0 3 * * *")
-    rec = Recorder(fail=True)
+    rec = Recorder(fail=True, failure="portal unreachable")
     svc = Service(archive, clock=clock, runner=rec).start()
     try:
         clock.set("2027-01-10T03:00:00+08:00")  # failure 1: back off a day, which is the next regular run anyway

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from archive import Archive
+from helpers.scheduling import Recorder, wait_for
 from scheduler import FileClock, ScheduleConfig, ScheduleConfigError, SchedulerRunning, Service, schedule_list
 from spiders import cron
 from spiders.profiles import PortalProfile, ProfileError, save
@@ -51,30 +52,6 @@ def test_bad_schedules_are_refused_in_words(tmp_path):
     (tmp_path / "schedule.toml").write_text('default = ["0 25 * * *"]\n')
     with pytest.raises(ScheduleConfigError, match="0 25"):
         ScheduleConfig.load(tmp_path)
-
-
-class Recorder:
-    """Stands in for the harvest: records what the scheduler asked for."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.calls: list[tuple[str, str, str | None]] = []
-        self.fail = fail
-
-    def __call__(self, archive_dir, portals, **kw) -> list[dict]:
-        self.calls.append((portals[0].name, kw["trigger"], kw["scheduled_for"]))
-        self.remote = kw.get("remote")
-        if self.fail:
-            raise OSError("disk full")
-        return []
-
-
-def wait_for(cond, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
 
 
 @pytest.fixture
