@@ -451,10 +451,7 @@ class Service:
             for group in (rows[i:i + batch] for i in range(0, len(rows), batch)):
                 self.in_flight.update(r["portal"] for r in group)
                 try:
-                    if len(group) == 1:
-                        self._pool.submit(self._harvest, group[0])
-                    else:
-                        self._pool.submit(self._harvest_batch, group)
+                    self._pool.submit(self._harvest, group)
                 except RuntimeError:  # the pool is shutting down
                     self.in_flight.difference_update(r["portal"] for r in group)
                     break
@@ -475,60 +472,36 @@ class Service:
         for d in done:
             self.in_flight.discard(d["portal"])
 
-    def _harvest(self, row: dict) -> None:
-        """One due harvest, then its outcome to the frontier and the next pick. Never raises: a failure is on
-        record and the scheduler goes on."""
-        name, sig = row["portal"], row["signature"]
-        outcome = "ok"
-        try:
-            now = self.now()
-            due = datetime.fromisoformat(row["next_due"])
-            latest = self.calendar.latest(sig, now) if self.calendar.knows(sig) else None
-            when = max(due, latest) if latest is not None else due  # runs missed while down coalesce into one
-            when = when.astimezone(self.tz)
-            if name in self.resume:
-                self.resume.discard(name)
-                trigger = "resume"
-            else:
-                trigger = "catch-up" if now - when > CATCH_UP_AFTER else "schedule"
-            profile = self.portals().get(name)
-            if profile is None:
-                log.warning("portal %s has no profile any more; not harvested", name)
-                outcome = "skipped"
-                return
-            outcome = self._run(profile, trigger, when)
-        except Exception:
-            log.exception("could not dispatch the harvest of %s", name)
-            outcome = "crashed"
-        finally:
-            self._done.append(self._outcome(row, outcome))
-            self.dispatch()
-
-    def _harvest_batch(self, rows: list[dict]) -> None:
-        """Several due portals in one harvest (``batch`` in schedule.toml: one crawl process, or one task on
-        the workers, for a few small portals), each with its own outcome in the frontier."""
+    def _harvest(self, rows: list[dict]) -> None:
+        """Due portals harvested together (one, or a ``batch``: one crawl process here, or one task on the
+        workers), then each one's outcome to the frontier and the next pick. Never raises: a failure is on record
+        and the scheduler goes on."""
         outcomes = {r["portal"]: "crashed" for r in rows}
         try:
             now = self.now()
-            when = min(datetime.fromisoformat(r["next_due"]) for r in rows).astimezone(self.tz)
-            resumed = [r["portal"] for r in rows if r["portal"] in self.resume]
+            whens = []
+            for r in rows:
+                due, sig = datetime.fromisoformat(r["next_due"]), r["signature"]
+                latest = self.calendar.latest(sig, now) if self.calendar.knows(sig) else None
+                whens.append(max(due, latest) if latest is not None else due)  # runs missed while down: one
+            when = min(whens).astimezone(self.tz)
+            resumed = self.resume.intersection(outcomes)
             self.resume.difference_update(resumed)
             trigger = "resume" if resumed else "catch-up" if now - when > CATCH_UP_AFTER else "schedule"
             known = self.portals()
-            profiles = [known[r["portal"]] for r in rows if r["portal"] in known]
-            for r in rows:
-                if r["portal"] not in known:
-                    log.warning("portal %s has no profile any more; not harvested", r["portal"])
-                    outcomes[r["portal"]] = "skipped"
-            if profiles:
-                outcomes.update(self._run_many(profiles, trigger, when))
+            for name in outcomes.keys() - known.keys():
+                log.warning("portal %s has no profile any more; not harvested", name)
+                outcomes[name] = "skipped"
+            if profiles := [known[r["portal"]] for r in rows if r["portal"] in known]:
+                outcomes.update(self._run(profiles, trigger, when))
         except Exception:
             log.exception("could not dispatch the harvest of %s", ", ".join(outcomes))
         finally:
             self._done.extend(self._outcome(r, outcomes[r["portal"]]) for r in rows)
             self.dispatch()
 
-    def _run_many(self, profiles: list[PortalProfile], trigger: str, when: datetime) -> dict[str, str]:
+    def _run(self, profiles: list[PortalProfile], trigger: str, when: datetime) -> dict[str, str]:
+        """The harvest itself; each portal's outcome (``crashed``, and so recorded, if the machinery failed)."""
         names = [p.name for p in profiles]
         self.running.update(names)
         try:
@@ -536,40 +509,24 @@ class Service:
                                timeout=self.config.timeout_minutes * 60, stop=self.stopping,
                                lock_wait=self.config.lock_wait_minutes * 60,
                                crawl_kwargs={"browser": self.config.browser}, remote=self.config.remote)
-            got = {r["portal"]: r["outcome"] for r in rows}
-            log.info("%s harvest of %d portals: %s", trigger, len(names),
-                     ", ".join(f"{o} {sum(v == o for v in got.values())}" for o in sorted(set(got.values()))))
-            return {n: got.get(n, "ok") for n in names}
-        except Exception:  # the harvest machinery itself failed: record it and keep scheduling
-            log.exception("harvest of %s failed", ", ".join(names))
-            return dict.fromkeys(names, "crashed")
-        finally:
-            self.running.difference_update(names)
-
-    def _run(self, profile: PortalProfile, trigger: str, when: datetime) -> str:
-        name = profile.name
-        self.running.add(name)
-        try:
-            rows = self.runner(self.archive_dir, [profile], trigger=trigger, scheduled_for=when.isoformat(),
-                               timeout=self.config.timeout_minutes * 60, stop=self.stopping,
-                               lock_wait=self.config.lock_wait_minutes * 60,
-                               crawl_kwargs={"browser": self.config.browser}, remote=self.config.remote)
             for r in rows:
                 log.info("%s harvest of %s: %s, %s pages, %s new documents, %s new reports%s", r["trigger"],
                          r["portal"], r["outcome"], r["pages"], r["new_documents"], r["new_reports"],
                          f" — {r['reason']}" if r["reason"] else "")
-            return rows[-1]["outcome"] if rows else "ok"
+            got = {r["portal"]: r["outcome"] for r in rows}
+            return {n: got.get(n, "ok") for n in names}
         except Exception as e:  # the harvest machinery itself failed: record it and keep scheduling
-            log.exception("harvest of %s failed", name)
+            log.exception("harvest of %s failed", ", ".join(names))
             try:
                 with Archive.open(self.archive_dir) as a:
-                    hid = a.harvest_log.begin(name, trigger, when.isoformat())
-                    a.harvest_log.finish(hid, "crashed", f"{type(e).__name__}: {e}")
+                    for name in names:
+                        hid = a.harvest_log.begin(name, trigger, when.isoformat())
+                        a.harvest_log.finish(hid, "crashed", f"{type(e).__name__}: {e}")
             except Exception:
-                log.exception("could not record the failed harvest of %s", name)
-            return "crashed"
+                log.exception("could not record the failed harvest of %s", ", ".join(names))
+            return dict.fromkeys(names, "crashed")
         finally:
-            self.running.discard(name)
+            self.running.difference_update(names)
 
     def _outcome(self, row: dict, outcome: str) -> dict:
         """What the frontier keeps of a harvest: done or skipped, due at the next regular time; failed, at the
