@@ -129,8 +129,7 @@ def compare(result: Compared) -> dict[str, Any]:
 def compare_csv(result: Compared) -> Response:
     from archive.web.compare_view import csv_text
 
-    return Response(csv_text(result), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="nianbao-compare.csv"'})
+    return _csv(csv_text(result), "nianbao-compare.csv")
 
 
 @router.get("/compare.xlsx", summary="The comparison as an Excel workbook (agencies × years, numbers as numbers)",
