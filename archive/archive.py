@@ -71,7 +71,15 @@ class Archive:
         return cls(path, readonly=readonly)
 
     def close(self) -> None:
+        self.save_vouched_aliases()
         self.catalog.close()
+
+    def save_vouched_aliases(self) -> None:
+        """Write ``agency-aliases.json`` again when the registry merged names in a placement (for a recovery)."""
+        from archive.catalog import aliases
+
+        if not self.readonly and aliases.unsaved(self.catalog) and not self.catalog.conn.in_transaction:
+            aliases.save(self.catalog, self.path / aliases.FILE)
 
     def __enter__(self) -> Archive:
         return self
@@ -251,6 +259,12 @@ class Archive:
         from archive.catalog import aliases
 
         return aliases.listing(self.catalog)
+
+    def agency_ids(self, names) -> dict[str, str | None]:
+        """The agency id of each name, through the aliases (one read for a registry's worth of names)."""
+        from archive.catalog import aliases
+
+        return aliases.ids(self.catalog, names)
 
     def agency_id(self, name: str) -> str | None:
         """The stable id of the agency a name belongs to (its normalised name, resolved through the aliases)."""

@@ -5,7 +5,11 @@ first wave harvested through local Celery workers, and a projection to 100,000 p
 
 1. ``--portals`` county-agency portals (a front page, the disclosure column, a list of two years' reports,
    a page per report; :mod:`spiders.demo.many`) are served many to a thread, each on its own loopback host
-   127.0.x.y from 127.0.60.1 on (:class:`~spiders.demo.server.ManyPortalServers`).
+   127.0.x.y from 127.0.60.1 on (:class:`~spiders.demo.server.ManyPortalServers`). ``--platforms`` percent
+   of them are built as the real platforms publish instead (:mod:`spiders.demo.platforms`, from
+   shared/reference/real-publishing.md): a TRS 集约化 column paged by its search API, a Hanweb column drawn
+   from a script array, a gkmlpt app addressed by URL fragment, with news items around the reports, report
+   pages naming no agency, and PDF attachments.
 2. They are written to a registry CSV and registered with ``nianbao portals import``.
 3. ``schedule.toml`` names a local Redis as the broker, tasks of ``--batch`` portals; ``--workers``
    ``nianbao worker`` processes (one crawl at a time each) take them. The scheduler's service starts on a
@@ -43,6 +47,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from archive import Archive  # noqa: E402
 from helpers.redis_server import RedisServer  # noqa: E402
 from spiders.demo.many import small_portal  # noqa: E402
+from spiders.demo.platforms import BUILDERS  # noqa: E402
 from spiders.demo.server import ManyPortalServers, loopback_hosts  # noqa: E402
 
 YEARS = [2022, 2023]
@@ -75,6 +80,29 @@ def tree(pid: int) -> list[int]:
     return out
 
 
+class Built:
+    """A portal of the bench, whichever way it was built: its site, agency, region and the reports it holds."""
+
+    def __init__(self, site, agency: str, region: str, reports: set[tuple[str, int]], style: str) -> None:
+        self.site, self.agency, self.region, self.reports, self.style = site, agency, region, reports, style
+
+
+def build(n: int, platforms: float) -> list[Built]:
+    """``n`` portals, every ``100 / platforms``-th one built like a real platform (cycling through them)."""
+    every = round(100 / platforms) if platforms > 0 else 0
+    styles = sorted(BUILDERS)
+    out = []
+    for i in range(n):
+        if every and i % every == every - 1:
+            style = styles[(i // every) % len(styles)]
+            p = BUILDERS[style](80_000 + i, YEARS)
+            out.append(Built(p.site, p.agency, "", p.expected, style))
+        else:
+            p = small_portal(i, YEARS)
+            out.append(Built(p.site, p.agency, p.region, p.reports, "small"))
+    return out
+
+
 def write_registry(path: Path, portals, urls: list[str], delay: float) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -96,6 +124,8 @@ def main() -> None:
     ap.add_argument("--portals", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--batch", type=int, default=20, help="portals per task")
+    ap.add_argument("--platforms", type=float, default=10.0,
+                    help="percent of portals built like the real platforms (script-paged lists, PDF reports)")
     ap.add_argument("--delay", type=float, default=0.5, help="per-host delay, seconds (the bench's floor)")
     ap.add_argument("--machines", default="1,10,50", help="K values for the projection")
     ap.add_argument("--cores", type=int, default=8, help="cores of each projected machine")
@@ -106,9 +136,11 @@ def main() -> None:
     import scheduler as sched_mod
 
     t0 = time.monotonic()
-    portals = [small_portal(i, YEARS) for i in range(args.portals)]
+    portals = build(args.portals, args.platforms)
     sites = [p.site for p in portals]
-    print(f"{len(portals)} portals built in {time.monotonic() - t0:.1f} s", flush=True)
+    styles = {s: sum(p.style == s for p in portals) for s in dict.fromkeys(p.style for p in portals)}
+    print(f"{len(portals)} portals built in {time.monotonic() - t0:.1f} s: "
+          f"{', '.join(f'{n} {s}' for s, n in styles.items())}", flush=True)
     server = ManyPortalServers(sites, loopback_hosts(len(sites), 60)).start()
     with tempfile.TemporaryDirectory(prefix="nianbao-national-") as tmp:
         root = Path(tmp)
@@ -194,6 +226,9 @@ def main() -> None:
                           "delay": args.delay, "wall_seconds": round(wall, 1), "harvest_outcomes": outcomes},
                          ensure_ascii=False))
         print(f"\nreports found {len(got & want)} of {len(want)} ({len(got - want)} unexpected)")
+        for style in styles:
+            mine = set().union(*(p.reports for p in portals if p.style == style))
+            print(f"  {style}: {len(got & mine)} of {len(mine)}")
         print(f"pages/s {pages / wall:.1f}   reports/s {len(got) / wall:.2f}   ({pages} requests in {wall:.0f} s)")
         print(f"owner's import: {imported['handovers']} hand-overs, {imported['bytes'] / 1e6:.1f} MB in "
               f"{imported['seconds']:.1f} s = {rate / 1e6:.1f} MB/s")

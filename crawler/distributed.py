@@ -191,8 +191,9 @@ def _take(archive_dir: Path | str, store: SharedStore, t: TaskState, keep: bool)
         t.extra.update(parsed_here=result.parsed_here, parse_results_used=result.parse_results_used)
 
 
-def import_pending(archive_dir: Path | str, shared: str, *, keep: bool = False) -> list[dict]:
-    """Import every complete hand-over in the shared location not imported yet."""
+def import_pending(archive_dir: Path | str, shared: str, *, keep: bool = False,
+                   on_import: Callable[[dict], None] | None = None) -> list[dict]:
+    """Import every complete hand-over in the shared location not imported yet; ``on_import`` hears of each."""
     store = SharedStore(shared)
     done = []
     with Archive.open(archive_dir) as a:
@@ -205,6 +206,8 @@ def import_pending(archive_dir: Path | str, shared: str, *, keep: bool = False) 
             manifest, result = import_handover(a, store, task_id, remove=not keep)
             done.append({"task_id": task_id, "portal": manifest["portal"], "run_id": manifest.get("run_id"),
                          "new_reports": result.new_reports if result else 0})
+            if on_import:
+                on_import(done[-1])
         if done:
             a.reindex(only_pending=True)
     return done

@@ -422,15 +422,28 @@ def listing(archive_dir: Path | str) -> list[dict]:
     registry = {r["name"]: (to_profile(r), {"source": r["source"], "imported_at": r["imported_at"]})
                 for r in stored(where)}
     tiers = [("own", _toml(where / "portals")), ("bundled", _toml(BUNDLED)), ("registry", registry)]
+    ids = _agency_ids(where, {p.agency for _, tier in tiers for p, _ in tier.values()})
     out = []
     for name in sorted({n for _, tier in tiers for n in tier}):
         winner = next(origin for origin, tier in tiers if name in tier)
         for origin, tier in tiers:
             if name in tier:
                 profile, where_from = tier[name]
-                out.append({**asdict(profile), "origin": origin, **where_from, "in_use": origin == winner,
+                out.append({**asdict(profile), "agency_id": ids.get(profile.agency), "origin": origin, **where_from,
+                             "in_use": origin == winner,
                             "shadowed_by": None if origin == winner else winner})
     return out
+
+
+def _agency_ids(archive_dir: Path, names: set[str | None]) -> dict[str, str | None]:
+    """Each agency's stable id: its normalised name, through the archive's aliases (merges, the registry's word)."""
+    from archive import Archive
+    from archive.parser import agency_key
+
+    if not (archive_dir / "catalog.db").exists():
+        return {n: agency_key(n) for n in names if n}
+    with Archive.open(archive_dir, readonly=True) as a:
+        return a.agency_ids(n for n in names if n)
 
 
 def _toml(directory: Path) -> dict[str, tuple[PortalProfile, dict]]:

@@ -16,6 +16,11 @@ step behind until the next), and a recovery files reports by it from the start.
 
 A year both names hold a report on is refused, with the years and both reports named: the archive holds one
 report per agency and year, and which of two reports is the agency's is for a person to say, not a merge.
+
+The portal registry vouches too (:func:`vouch`, from placement): a report found on the portal registered for
+淮安市洪泽区人民政府 (or on a site whose SiteIDCode a registry row holds) that calls itself 洪泽区人民政府 is that
+agency, so the agency id comes from the registry row, else the SiteIDCode's row, else the normalised name. Such
+an alias says ``merged_by = registry`` and why; a person's unmerge of it is final (``agency_apart``).
 """
 
 from __future__ import annotations
@@ -37,8 +42,18 @@ from archive.store.durability import fsync_path
 TABLE = "agency_aliases"
 FILE = "agency-aliases.json"  # the aliases beside the catalog, for a recovery (the WARC files hold none)
 COLUMNS = ("alias_key", "canonical_key", "alias_name", "canonical_name", "merged_at", "merged_by", "reason")
+APART = "agency_apart"  # pairs a person unmerged: two agencies, whatever the registry's rows say (migration 21)
+REGISTRY = "registry"  # merged_by of the aliases the portal registry vouched for (see vouch)
 MAX_CHAIN = 64  # a longer chain is a damaged table, not a user's merges
 UNIT_END = "省市区县州盟旗"  # the place cut off the longer name of a suggested pair ends with one of these
+
+
+def place_variant(longer: str, shorter: str, shorter_name: str | None) -> bool:
+    """Whether the key ``longer`` is the key ``shorter`` with a place before it (淮安市 + 洪泽区人民政府), and the
+    shorter name names a place itself (洪泽区…; a bare 财政局 is every county's)."""
+    i = len(longer) - len(shorter)
+    return (i >= 2 and len(shorter) > 3 and longer.endswith(shorter) and longer[i - 1] in UNIT_END
+            and bool(region_of(shorter_name or shorter)))
 
 
 def present(catalog: Catalog) -> bool:
@@ -173,6 +188,9 @@ def merge(catalog: Catalog, canonical: str, alias: str, *, reason: str | None = 
         row = {"alias_key": kb, "canonical_key": ka, "alias_name": alias.strip(), "canonical_name": canonical.strip(),
                "merged_at": iso(utcnow()), "merged_by": by or _who(), "reason": reason}
         catalog.db[TABLE].insert(row)
+        if apart_present(catalog):  # a person's merge overrides their earlier unmerge of the pair
+            catalog.conn.execute(f"DELETE FROM {APART} WHERE (key_a, key_b) IN (VALUES (?, ?), (?, ?))",
+                                 (ka, kb, kb, ka))
         moved = catalog.conn.execute("UPDATE reports SET agency_key = ? WHERE agency_key = ?", (top, kb)).rowcount
         _requeue(catalog, [top])
     return {**row, "agency_id": top, "reports_moved": moved, "years": sorted({*mine, *theirs})}
@@ -194,6 +212,11 @@ def unmerge(catalog: Catalog, alias: str) -> dict:
         was = rows.pop(kb)
         top = root({**rows, kb: was}, kb)
         catalog.conn.execute(f"DELETE FROM {TABLE} WHERE alias_key = ?", (kb,))
+        if apart_present(catalog):  # never merged again by the registry's word, nor proposed (see vouch, suggest)
+            catalog.conn.execute(f"INSERT OR REPLACE INTO {APART} (key_a, key_b, name_a, name_b, at, by, was) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 (was["canonical_key"], kb, was["canonical_name"], was["alias_name"], iso(utcnow()),
+                                  _who(), was.get("merged_by")))
         moved, kept = [], []
         before = {**rows, kb: was}
         for r in list(catalog.rows("SELECT id, agency, year FROM reports WHERE agency_key = ?", (top,))):
@@ -210,6 +233,55 @@ def unmerge(catalog: Catalog, alias: str) -> dict:
             moved.append(r["id"])
         _requeue(catalog, [top, kb])
     return {**was, "agency_id": top, "reports_moved": moved, "reports_kept": kept}
+
+
+def apart_present(catalog: Catalog) -> bool:
+    """Whether the catalog has the kept-apart table (migration 21)."""
+    found = getattr(catalog, "_apart_present", None)
+    if found is None:
+        found = catalog.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (APART,)) is not None
+        if found or catalog.readonly:
+            catalog._apart_present = found
+    return found
+
+
+def apart(catalog: Catalog) -> set[frozenset[str]]:
+    """The pairs of names a person unmerged: two agencies, whatever their names or the registry suggest."""
+    if not apart_present(catalog):
+        return set()
+    return {frozenset((r[0], r[1])) for r in catalog.conn.execute(f"SELECT key_a, key_b FROM {APART}")}
+
+
+def vouch(catalog: Catalog, registered: str, named: str, evidence: str) -> dict | None:
+    """The registry's word that a report's own name is its portal's agency: ``named`` (洪泽区人民政府, as the
+    report writes itself) merged into ``registered`` (淮安市洪泽区人民政府, the registry row's agency, which stays
+    the agency id), when one is the other with a place before it. Nothing when the names are one agency already,
+    are not such a pair (a department's report on its government's portal), were unmerged by a person, or both
+    hold a report of one year (:func:`merge` refuses: `nianbao agencies suggest` still lists the pair)."""
+    kr, kn = agency_key(registered), agency_key(named)
+    if not kr or not kn or kr == kn or not present(catalog):
+        return None
+    if not (place_variant(kr, kn, named) or place_variant(kn, kr, registered)):
+        return None
+    if resolve(catalog, kr) == resolve(catalog, kn) or frozenset((kr, kn)) in apart(catalog):
+        return None
+    try:
+        done = merge(catalog, registered, named, reason=evidence, by=REGISTRY)
+    except AliasError:
+        return None
+    catalog._aliases_unsaved = True
+    return done
+
+
+def ids(catalog: Catalog, names: Iterable[str | None]) -> dict[str, str | None]:
+    """The agency id of each name (one read of the aliases for all: a registry of 100,000 portals)."""
+    rows = edges(catalog)
+    out: dict[str, str | None] = {}
+    for name in names:
+        if name is not None and name not in out:
+            key = agency_key(name)
+            out[name] = root(rows, key) if key else None
+    return out
 
 
 def listing(catalog: Catalog) -> list[dict]:
@@ -232,10 +304,11 @@ def suggest(catalog: Catalog) -> list[dict]:
     for key, a in agencies.items():
         a["name"] = names.get(key, a["name"])
     found: dict[tuple[str, str], set[str]] = {}
+    apart_pairs = apart(catalog)
     for key in agencies:
         for i in range(2, len(key) - 3):
             tail = key[i:]
-            if tail in agencies and key[i - 1] in UNIT_END and region_of(agencies[tail]["name"]):
+            if tail in agencies and place_variant(key, tail, agencies[tail]["name"]):
                 found.setdefault((key, tail), set()).add("name")
     sites: dict[str, set[str]] = {}
     for r in catalog.rows("""SELECT DISTINCT k.site_id, r.agency_key FROM captures k
@@ -253,6 +326,8 @@ def suggest(catalog: Catalog) -> list[dict]:
                 found.setdefault(pair, set()).add(f"SiteIDCode {site}")
     out = []
     for (keep, other), why in sorted(found.items()):
+        if frozenset((keep, other)) in apart_pairs:  # a person unmerged them: not proposed again
+            continue
         a, b = agencies[keep], agencies[other]
         out.append({"canonical": a["name"], "alias": b["name"], "canonical_years": sorted(a["years"]),
                     "alias_years": sorted(b["years"]), "clash_years": sorted(a["years"] & b["years"]),
@@ -261,15 +336,25 @@ def suggest(catalog: Catalog) -> list[dict]:
 
 
 def save(catalog: Catalog, where: Path) -> None:
-    """Write every alias to ``where`` (a file beside the catalog), whole: a temporary file fsynced, then renamed."""
+    """Write every alias and kept-apart pair to ``where`` (a file beside the catalog), whole: a temporary file
+    fsynced, then renamed."""
     rows = [{c: r[c] for c in COLUMNS} for r in edges(catalog).values()]
+    kept = [dict(r) for r in catalog.rows(f"SELECT * FROM {APART} ORDER BY at")] if apart_present(catalog) else []
     tmp = where.with_name(f".{where.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"schema": "nianbao.agency-aliases/1", "aliases": rows}, f, ensure_ascii=False, indent=1)
+        json.dump({"schema": "nianbao.agency-aliases/1", "aliases": rows, "apart": kept}, f, ensure_ascii=False,
+                  indent=1)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, where)
     fsync_path(where.parent)
+    catalog._aliases_unsaved = False
+
+
+def unsaved(catalog: Catalog) -> bool:
+    """Whether the registry merged names since the file was last written (:func:`vouch` inside a writer's
+    transaction cannot write it: the caller saves once its transaction is committed)."""
+    return bool(getattr(catalog, "_aliases_unsaved", False))
 
 
 def restore(catalog: Catalog, where: Path) -> int:
@@ -278,11 +363,15 @@ def restore(catalog: Catalog, where: Path) -> int:
     if not where.exists():
         return 0
     try:
-        rows = json.loads(where.read_text(encoding="utf-8"))["aliases"]
-        rows = [{c: r.get(c) for c in COLUMNS} for r in rows if r.get("alias_key") and r.get("canonical_key")]
+        held = json.loads(where.read_text(encoding="utf-8"))
+        rows = [{c: r.get(c) for c in COLUMNS} for r in held["aliases"]
+                if r.get("alias_key") and r.get("canonical_key")]
+        kept = [r for r in held.get("apart") or [] if r.get("key_a") and r.get("key_b")]
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise AliasError(f"{where} cannot be read ({e}): move it aside to recover without the agency aliases, "
                          f"and merge them again with `nianbao agencies merge`") from e
     with catalog.transaction():
         catalog.db[TABLE].insert_all(rows, ignore=True)
+        if kept and apart_present(catalog):
+            catalog.db[APART].insert_all(kept, ignore=True)
     return len(rows)

@@ -350,6 +350,22 @@ def m019_agency_aliases(db: sqlite_utils.Database) -> None:
     db["agency_aliases"].create_index(["canonical_key"], if_not_exists=True)
 
 
+def m020_placement_lookups(db: sqlite_utils.Database) -> None:
+    """Placing a document reads its revision's documents and the reports of its year by name: without
+    ``documents(revision_id)`` the first read every document, and ``reports(year, agency_key)`` lets the second
+    read the index alone, so placing a report does not slow as a national archive grows (bench/handovers.py)."""
+    db["documents"].create_index(["revision_id"], if_not_exists=True)
+    db["reports"].create_index(["year", "agency_key"], if_not_exists=True)
+
+
+def m021_agency_apart(db: sqlite_utils.Database) -> None:
+    """``agency_apart``: two names a person unmerged (``nianbao agencies unmerge``) are two agencies: the portal
+    registry's word does not merge them again and ``agencies suggest`` no longer proposes them; a person's
+    ``agencies merge`` of the pair deletes the row (archive/catalog/aliases.py)."""
+    db["agency_apart"].create({"key_a": str, "key_b": str, "name_a": str, "name_b": str, "at": str, "by": str,
+                               "was": str}, pk=("key_a", "key_b"), if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial", m001_initial),
     (2, "capture host and SiteIDCode", m002_capture_host_and_site),
@@ -370,5 +386,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (17, "the portal registry", m017_portal_registry),
     (18, "the scheduler's frontier: per-portal due times", m018_frontier),
     (19, "one agency under several names", m019_agency_aliases),
+    (20, "indexes for placing documents at national scale", m020_placement_lookups),
+    (21, "agencies a person unmerged are kept apart", m021_agency_apart),
 ]
 LATEST = MIGRATIONS[-1][0]
