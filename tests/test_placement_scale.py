@@ -4,7 +4,11 @@ reports of its year by name, so a national archive's millionth report is placed 
 
 from __future__ import annotations
 
+import difflib
 import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive import Archive
 
@@ -32,3 +36,15 @@ def test_set_updates_one_row_and_stores_lists_and_mappings_as_json(tmp_path):
         a.catalog.set("t", "id", 2, {"a": "z", "b": {"年": [2023]}})
         rows = a.catalog.conn.execute("SELECT id, a, b FROM t ORDER BY id").fetchall()
     assert rows[0] == (1, "x", None) and rows[1][:2] == (2, "z") and json.loads(rows[1][2]) == {"年": [2023]}
+
+
+NAMES = st.text(alphabet="安康市汉中县财政民局审计人民政府办公室区", min_size=1, max_size=14)
+
+
+@settings(max_examples=400, deadline=None)
+@given(NAMES, NAMES)
+def test_the_cheap_bound_on_agency_names_decides_as_difflib_does(a, b):
+    from archive.examine.identity import AGENCY_RATIO, agencies_compatible
+
+    assert agencies_compatible(a, b) == (a in b or b in a or
+                                         difflib.SequenceMatcher(None, a, b).ratio() >= AGENCY_RATIO)

@@ -193,9 +193,14 @@ class Placer:
         mine = None if doc.agency_weak else doc.agency_key
         unsure = [i for i in ids if i not in links and not agencies_compatible(mine, reps[i]["agency_key"])]
         if unsure:
+            # only a report with a document named by its site alone can be weak: those few are read whole
+            weak_marks = ",".join("?" * len(WEAK_SOURCES))
+            maybe = {r[0] for r in self.catalog.conn.execute(self._ids(
+                f"SELECT DISTINCT report_id FROM documents WHERE id != {int(doc.id or -1)} AND report_id IN ({{}}) "
+                f"AND agency IS NOT NULL AND agency_from IN ({weak_marks})", unsure), sorted(WEAK_SOURCES))}
             names: dict[int, list[DocPrint]] = {}
             for d in self._in(f"SELECT report_id, agency, agency_from FROM documents WHERE id != {int(doc.id or -1)} "
-                              "AND report_id IN ({})", unsure):
+                              "AND report_id IN ({})", sorted(maybe)):
                 names.setdefault(d["report_id"], []).append(DocPrint(
                     kind="", agency_key=agency_key(d["agency"]), year=None, numbers=[],
                     agency_weak=d["agency_from"] in WEAK_SOURCES))
@@ -212,14 +217,23 @@ class Placer:
                                        agency_weak=_weak(mine_docs)))
         return out
 
+    @staticmethod
+    def _ids(sql: str, ids) -> str:
+        """``sql`` with its ``{}`` filled by ``ids`` (integers, placed inline: no bound-variable limit)."""
+        return sql.format(",".join(str(int(i)) for i in ids))
+
     def _in(self, sql: str, ids: list[int]):
-        """``sql`` with its ``{}`` filled by a list of ``ids`` (integers, placed inline: no bound-variable limit)."""
+        """The rows of ``sql`` for these ids (see :meth:`_ids`), as dicts."""
         if not ids:
             return iter(())
-        return self.catalog.rows(sql.format(",".join(str(int(i)) for i in ids)))
+        return self.catalog.rows(self._ids(sql, ids))
 
     def _by_id(self, sql: str, ids: list[int]) -> dict[int, dict]:
-        return {r["id"]: r for r in self._in(sql, ids)}
+        if not ids:
+            return {}
+        cur = self.catalog.conn.execute(self._ids(sql, ids))
+        cols = [c[0] for c in cur.description]
+        return {r[0]: dict(zip(cols, r, strict=True)) for r in cur}
 
     def _revision_candidates(self, report_id: int, doc_id: int) -> list[RevisionCandidate]:
         revs = []
