@@ -71,15 +71,7 @@ class Archive:
         return cls(path, readonly=readonly)
 
     def close(self) -> None:
-        self.save_vouched_aliases()
         self.catalog.close()
-
-    def save_vouched_aliases(self) -> None:
-        """Write ``agency-aliases.json`` again when the registry merged names in a placement (for a recovery)."""
-        from archive.catalog import aliases
-
-        if not self.readonly and aliases.unsaved(self.catalog) and not self.catalog.conn.in_transaction:
-            aliases.save(self.catalog, self.path / aliases.FILE)
 
     def __enter__(self) -> Archive:
         return self

@@ -20,7 +20,9 @@ first wave harvested through local Celery workers, and a projection to 100,000 p
 
 The model: a portal's harvest costs ``c`` core-seconds on a worker (crawl process share, parsing,
 packing: measured here as the workers' CPU time over the portals) and ``b`` bytes to import on the
-owner (measured: hand-over bytes, at the owner's measured import rate ``r``); a portal of ``p`` pages
+owner, at the rate ``r`` its one core imports them (measured: hand-over bytes over the CPU time of the
+owner's imports; they run in the scheduler's harvest threads side by side, so their wall times overlap and
+the CPU time, not their sum, is the cost; SQLite takes one writer at a time); a portal of ``p`` pages
 takes at least ``p × d`` seconds by politeness (``d`` the per-host delay). With K machines of ``n``
 cores, N portals take about ``max(N·c / (K·n), N·b / r, p·d)``: CPU bound on the workers, the owner's
 import, or one portal's own politeness, whichever is largest. Everything here shares two cores, so the
@@ -37,6 +39,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -160,7 +163,8 @@ def main() -> None:
             f'remote_concurrent = {max(4, 2 * args.workers)}\nbrowser = "never"\n', "utf-8")
         workers = [start_worker(redis.url, f"w{i}", root / f"w{i}", root / f"w{i}.log")
                    for i in range(args.workers)]
-        imported = {"bytes": 0, "seconds": 0.0, "handovers": 0}
+        imported = {"bytes": 0, "cpu": 0.0, "handovers": 0, "spans": []}
+        lock = threading.Lock()
         take = dist._take
 
         import cProfile
@@ -168,14 +172,18 @@ def main() -> None:
         profiler = cProfile.Profile() if args.profile_import else None
 
         def timed_take(archive_dir, store, task, keep):  # the owner's import, timed where it happens
-            started = time.perf_counter()
+            # the scheduler's harvest threads import side by side: their wall times overlap and do not add
+            # up, so each import's thread CPU time is summed and the busy spans are merged
+            started, cpu = time.perf_counter(), time.thread_time()
             if profiler:
                 profiler.runcall(take, archive_dir, store, task, keep)
             else:
                 take(archive_dir, store, task, keep)
-            imported["seconds"] += time.perf_counter() - started
-            imported["bytes"] += sum(f.get("size") or 0 for f in (task.manifest or {}).get("files") or [])
-            imported["handovers"] += 1
+            with lock:
+                imported["cpu"] += time.thread_time() - cpu
+                imported["spans"].append((started, time.perf_counter()))
+                imported["bytes"] += sum(f.get("size") or 0 for f in (task.manifest or {}).get("files") or [])
+                imported["handovers"] += 1
 
         dist._take = timed_take
         try:
@@ -218,7 +226,11 @@ def main() -> None:
                 "SELECT outcome, count(*) AS n FROM harvests GROUP BY outcome")}
         want = set().union(*(p.reports for p in portals))
         pages = sum(len(s.hits) for s in sites)
-        rate = imported["bytes"] / imported["seconds"] if imported["seconds"] else float("nan")
+        busy, end = 0.0, float("-inf")  # the wall time at least one import was running
+        for a, z in sorted(imported["spans"]):
+            busy += max(0.0, z - max(a, end))
+            end = max(end, z)
+        rate = imported["bytes"] / imported["cpu"] if imported["cpu"] else float("nan")
         c = worker_cpu / len(portals)
         b = imported["bytes"] / len(portals)
         p = pages / len(portals)
@@ -230,8 +242,9 @@ def main() -> None:
             mine = set().union(*(p.reports for p in portals if p.style == style))
             print(f"  {style}: {len(got & mine)} of {len(mine)}")
         print(f"pages/s {pages / wall:.1f}   reports/s {len(got) / wall:.2f}   ({pages} requests in {wall:.0f} s)")
-        print(f"owner's import: {imported['handovers']} hand-overs, {imported['bytes'] / 1e6:.1f} MB in "
-              f"{imported['seconds']:.1f} s = {rate / 1e6:.1f} MB/s")
+        print(f"owner's import: {imported['handovers']} hand-overs, {imported['bytes'] / 1e6:.1f} MB; busy "
+              f"{busy:.0f} s of the {wall:.0f} s, {imported['cpu']:.1f} CPU-s = {rate / 1e6:.2f} MB/s, "
+              f"{len(portals) / imported['cpu']:.1f} portals/s on a core of its own")
         print(f"per portal: {c:.2f} worker CPU-s, {b / 1e3:.1f} kB to import, {p:.1f} pages")
         print(f"\nprojection for 100,000 portals (model in the docstring; machines of {args.cores} cores):")
         for k in (int(x) for x in args.machines.split(",")):

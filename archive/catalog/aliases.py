@@ -17,10 +17,12 @@ step behind until the next), and a recovery files reports by it from the start.
 A year both names hold a report on is refused, with the years and both reports named: the archive holds one
 report per agency and year, and which of two reports is the agency's is for a person to say, not a merge.
 
-The portal registry vouches too (:func:`vouch`, from placement): a report found on the portal registered for
-淮安市洪泽区人民政府 (or on a site whose SiteIDCode a registry row holds) that calls itself 洪泽区人民政府 is that
-agency, so the agency id comes from the registry row, else the SiteIDCode's row, else the normalised name. Such
-an alias says ``merged_by = registry`` and why; a person's unmerge of it is final (``agency_apart``).
+The portal registry gives the agency id of one document, not of a name (:func:`registry_id`, from placement): a
+report found on the portal registered for 淮安市洪泽区人民政府 (or on a site whose SiteIDCode a registry row holds)
+that calls itself 洪泽区人民政府 is filed under 淮安市洪泽区人民政府, so the agency id comes from the registry row,
+else the SiteIDCode's row, else the normalised name. No alias is recorded: 鼓楼区人民政府 is a district of 福州市 on
+one portal and of 南京市 on another. A pair a person unmerged is kept apart (``agency_apart``): neither the
+registry's word nor ``suggest`` joins it again.
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ TABLE = "agency_aliases"
 FILE = "agency-aliases.json"  # the aliases beside the catalog, for a recovery (the WARC files hold none)
 COLUMNS = ("alias_key", "canonical_key", "alias_name", "canonical_name", "merged_at", "merged_by", "reason")
 APART = "agency_apart"  # pairs a person unmerged: two agencies, whatever the registry's rows say (migration 21)
-REGISTRY = "registry"  # merged_by of the aliases the portal registry vouched for (see vouch)
 MAX_CHAIN = 64  # a longer chain is a damaged table, not a user's merges
 UNIT_END = "省市区县州盟旗"  # the place cut off the longer name of a suggested pair ends with one of these
 
@@ -212,7 +213,7 @@ def unmerge(catalog: Catalog, alias: str) -> dict:
         was = rows.pop(kb)
         top = root({**rows, kb: was}, kb)
         catalog.conn.execute(f"DELETE FROM {TABLE} WHERE alias_key = ?", (kb,))
-        if apart_present(catalog):  # never merged again by the registry's word, nor proposed (see vouch, suggest)
+        if apart_present(catalog):  # never joined again by the registry's word, nor proposed (registry_id, suggest)
             catalog.conn.execute(f"INSERT OR REPLACE INTO {APART} (key_a, key_b, name_a, name_b, at, by, was) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  (was["canonical_key"], kb, was["canonical_name"], was["alias_name"], iso(utcnow()),
@@ -252,25 +253,21 @@ def apart(catalog: Catalog) -> set[frozenset[str]]:
     return {frozenset((r[0], r[1])) for r in catalog.conn.execute(f"SELECT key_a, key_b FROM {APART}")}
 
 
-def vouch(catalog: Catalog, registered: str, named: str, evidence: str) -> dict | None:
-    """The registry's word that a report's own name is its portal's agency: ``named`` (洪泽区人民政府, as the
-    report writes itself) merged into ``registered`` (淮安市洪泽区人民政府, the registry row's agency, which stays
-    the agency id), when one is the other with a place before it. Nothing when the names are one agency already,
-    are not such a pair (a department's report on its government's portal), were unmerged by a person, or both
-    hold a report of one year (:func:`merge` refuses: `nianbao agencies suggest` still lists the pair)."""
+def registry_id(catalog: Catalog, registered: str, named: str) -> str | None:
+    """The agency id the registry gives a document: that of ``registered`` (淮安市洪泽区人民政府, the agency of the
+    registry row of the portal it was crawled for, or of its site's SiteIDCode) when the document's own name
+    ``named`` is that name with or without its place (洪泽区人民政府); None otherwise (a department's report on
+    its government's portal keeps its own), and None for a pair a person unmerged."""
     kr, kn = agency_key(registered), agency_key(named)
-    if not kr or not kn or kr == kn or not present(catalog):
+    if not kr or not kn or kr == kn:
         return None
     if not (place_variant(kr, kn, named) or place_variant(kn, kr, registered)):
         return None
-    if resolve(catalog, kr) == resolve(catalog, kn) or frozenset((kr, kn)) in apart(catalog):
+    rr, rn = resolve(catalog, kr), resolve(catalog, kn)
+    kept = apart(catalog)
+    if frozenset((kr, kn)) in kept or frozenset((rr, rn)) in kept:
         return None
-    try:
-        done = merge(catalog, registered, named, reason=evidence, by=REGISTRY)
-    except AliasError:
-        return None
-    catalog._aliases_unsaved = True
-    return done
+    return rr
 
 
 def ids(catalog: Catalog, names: Iterable[str | None]) -> dict[str, str | None]:
@@ -348,13 +345,6 @@ def save(catalog: Catalog, where: Path) -> None:
         os.fsync(f.fileno())
     os.replace(tmp, where)
     fsync_path(where.parent)
-    catalog._aliases_unsaved = False
-
-
-def unsaved(catalog: Catalog) -> bool:
-    """Whether the registry merged names since the file was last written (:func:`vouch` inside a writer's
-    transaction cannot write it: the caller saves once its transaction is committed)."""
-    return bool(getattr(catalog, "_aliases_unsaved", False))
 
 
 def restore(catalog: Catalog, where: Path) -> int:

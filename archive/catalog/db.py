@@ -131,7 +131,8 @@ class Catalog:
         """``UPDATE table SET fields WHERE key = value``: a list or mapping stored as JSON, as sqlite-utils does.
 
         sqlite-utils' ``update`` reads the table's columns and the row back on every call; placing a national
-        harvest's reports updates a few rows per report, where those reads were a tenth of the owner's import."""
+        harvest's reports updates a few rows per report, where those reads were a tenth of the owner's import.
+        So it neither checks that the row exists nor converts dates: give it plain values (the callers do)."""
         if not fields:
             return
         cols = list(fields)

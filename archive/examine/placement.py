@@ -281,9 +281,7 @@ class Placer:
         row = self.catalog.one("SELECT * FROM documents WHERE id = ?", (doc_id,))
         out = out or Placed(row["sha256"], document_id=doc_id)
         doc = _docprint(row)
-        if doc.agency_key and not doc.agency_weak and not doc.agency_assumed:
-            self._vouch(row)
-        doc.agency_key = aliases.resolve(self.catalog, doc.agency_key)  # filed under its agency id (merged names)
+        doc.agency_key, from_registry = self._agency_id(row)  # filed under its agency id (merged names, registry)
         old_report, old_revision = row["report_id"], row["revision_id"]
         decision = decide_report(doc, self._report_candidates(doc, row["sha256"]))
         report_id = decision.target
@@ -302,7 +300,7 @@ class Placer:
                 out.new_revision = True
         self.catalog.set("documents", "id", doc_id, {
             "report_id": report_id, "revision_id": revision_id,
-            "identity": json.dumps(_explain(decision, rev_decision), ensure_ascii=False)})
+            "identity": json.dumps(_explain(decision, rev_decision, from_registry), ensure_ascii=False)})
         out.report_id, out.revision_id = report_id, revision_id
         self._refresh_revision(revision_id)
         self._refresh_report(report_id)
@@ -312,26 +310,32 @@ class Placer:
             self._refresh_report(old_report)
         return out
 
-    def _vouch(self, row: dict) -> None:
-        """The registry's word on the document's own agency name: the portal it was crawled for names its
-        agency (the profile or registry row), else a registry row has the SiteIDCode of its page; a report
-        calling itself by that agency's name with or without its place (洪泽区人民政府 on the portal of
-        淮安市洪泽区人民政府) is filed under the registry's agency id (:func:`archive.catalog.aliases.vouch`)."""
+    def _agency_id(self, row: dict) -> tuple[str | None, str | None]:
+        """The agency id a document is filed under, and how the registry gave it if it did: its own name's
+        (through the aliases), unless the portal it was crawled for, else the registry row holding its page's
+        SiteIDCode, names that agency with or without its place (洪泽区人民政府 on the portal of
+        淮安市洪泽区人民政府: :func:`archive.catalog.aliases.registry_id`). A name only the site or the profile
+        gives is the document's own."""
+        own = aliases.resolve(self.catalog, agency_key(row.get("agency")))
+        if not own or row.get("agency_from") in WEAK_SOURCES or row.get("agency_from") == "portal":
+            return own, None
         ctx = json.loads(row.get("context") or "{}")
-        if portal := ctx.get("portal_agency"):
-            aliases.vouch(self.catalog, portal, row["agency"], f"registry: crawled for the portal of {portal}")
-            return
-        site = self.catalog.scalar("SELECT site_id FROM captures WHERE sha256 = ? AND site_id IS NOT NULL LIMIT 1",
-                                   (row["sha256"],)) or (ctx.get("referrer_meta") or {}).get("SiteIDCode")
-        if site and self.catalog.db["portals"].exists():
-            found = [r[0] for r in self.catalog.conn.execute(
-                "SELECT DISTINCT agency FROM portals WHERE site_id = ? AND agency IS NOT NULL LIMIT 2", (site,))]
-            if len(found) == 1:
-                aliases.vouch(self.catalog, found[0], row["agency"],
-                              f"registry: on a site of SiteIDCode {site}, registered for {found[0]}")
+        registered, how = ctx.get("portal_agency"), "the portal it was crawled for"
+        if not registered:
+            site = self.catalog.scalar(
+                "SELECT site_id FROM captures WHERE sha256 = ? AND site_id IS NOT NULL LIMIT 1",
+                (row["sha256"],)) or (ctx.get("referrer_meta") or {}).get("SiteIDCode")
+            if site and self.catalog.db["portals"].exists():
+                found = [r[0] for r in self.catalog.conn.execute(
+                    "SELECT DISTINCT agency FROM portals WHERE site_id = ? AND agency IS NOT NULL LIMIT 2", (site,))]
+                if len(found) == 1:
+                    registered, how = found[0], f"the registry row of SiteIDCode {site}"
+        if registered and (given := aliases.registry_id(self.catalog, registered, row["agency"])):
+            return given, f"{how} is {registered}'s: filed under it"
+        return own, None
 
     def _create_report(self, row: dict) -> int:
-        key = aliases.resolve(self.catalog, agency_key(row["agency"]))
+        key = self._agency_id(row)[0]
         found = self.catalog.scalar("SELECT id FROM reports WHERE agency_key = ? AND year = ?", (key, row["year"]))
         if found:
             return found
@@ -395,12 +399,12 @@ class Placer:
         primary = self.catalog.one("SELECT agency, title, template FROM documents WHERE id = ?",
                                    (current["primary_document_id"],))
         # the name a document gives itself wins over one only its site gives (SiteName, 主办单位)
-        strong = self.catalog.scalar(
-            f"""SELECT agency FROM documents WHERE report_id = ? AND agency IS NOT NULL
+        strong = self.catalog.one(
+            f"""SELECT agency, agency_from, context, sha256 FROM documents WHERE report_id = ? AND agency IS NOT NULL
                 AND coalesce(agency_from, '') NOT IN ({",".join("?" * len(WEAK_SOURCES))})
                 ORDER BY id = ? DESC, first_seen LIMIT 1""",
             (report_id, *sorted(WEAK_SOURCES), current["primary_document_id"]))
-        named = strong or primary["agency"] or self.catalog.scalar(
+        named = (strong or {}).get("agency") or primary["agency"] or self.catalog.scalar(
             "SELECT agency FROM documents WHERE report_id = ? AND agency IS NOT NULL ORDER BY first_seen LIMIT 1",
             (report_id,))
         first = self.catalog.scalar("SELECT min(first_seen) FROM documents WHERE report_id = ?", (report_id,))
@@ -408,7 +412,7 @@ class Placer:
                   "first_seen": first, "updated_at": iso(utcnow())}
         if named:
             fields["agency"] = named
-            key = aliases.resolve(self.catalog, agency_key(named))
+            key = self._agency_id(strong)[0] if strong else aliases.resolve(self.catalog, agency_key(named))
             taken = self.catalog.scalar("SELECT 1 FROM reports WHERE agency_key = ? AND year = (SELECT year FROM "
                                         "reports WHERE id = ?) AND id != ?", (key, report_id, report_id))
             if not taken:  # found under the name it is shown under, unless another report of the year has it
@@ -416,8 +420,10 @@ class Placer:
         self.catalog.set("reports", "id", report_id, fields)
 
 
-def _explain(report: Decision, revision: Decision | None) -> dict:
+def _explain(report: Decision, revision: Decision | None, agency_id: str | None = None) -> dict:
     out = {"report": report.reason}
+    if agency_id:
+        out["agency_id"] = agency_id
     if revision is not None:
         out["revision"] = revision.reason
     return out

@@ -308,7 +308,6 @@ class ArchiveWriter:
                 db["warc_files"].upsert({"name": st.name, "created_at": st.created_at, "size": st.size,
                                          "records": st.records, "closed": int(st.closed)}, pk="name")
             self._write_run(db, status=status, ended_at=iso(utcnow()), error=error)
-        self.archive.save_vouched_aliases()
         self.closed = True
         self._lock.release()
         return self.stats
