@@ -57,14 +57,21 @@ def place_variant(longer: str, shorter: str, shorter_name: str | None) -> bool:
             and bool(region_of(shorter_name or shorter)))
 
 
+def _has(catalog: Catalog, table: str) -> bool:
+    """Whether the catalog has ``table`` (an older one opened read-only has not); asked once per connection,
+    except on a writable catalog that lacks it (it is being migrated: asked again)."""
+    known = catalog.__dict__.setdefault("_alias_tables", {})
+    if table not in known:
+        found = catalog.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) is not None
+        if not (found or catalog.readonly):
+            return False
+        known[table] = found
+    return known[table]
+
+
 def present(catalog: Catalog) -> bool:
-    """Whether the catalog has the table (one older than migration 19, opened read-only, has none)."""
-    found = getattr(catalog, "_aliases_present", None)
-    if found is None:
-        found = catalog.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)) is not None
-        if found or catalog.readonly:  # a writable catalog without it is being migrated: ask again
-            catalog._aliases_present = found
-    return found
+    """Whether the catalog has the alias table (one older than migration 19, opened read-only, has none)."""
+    return _has(catalog, TABLE)
 
 
 def resolve(catalog: Catalog, key: str | None) -> str | None:
@@ -238,12 +245,7 @@ def unmerge(catalog: Catalog, alias: str) -> dict:
 
 def apart_present(catalog: Catalog) -> bool:
     """Whether the catalog has the kept-apart table (migration 21)."""
-    found = getattr(catalog, "_apart_present", None)
-    if found is None:
-        found = catalog.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (APART,)) is not None
-        if found or catalog.readonly:
-            catalog._apart_present = found
-    return found
+    return _has(catalog, APART)
 
 
 def apart(catalog: Catalog) -> set[frozenset[str]]:

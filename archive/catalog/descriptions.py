@@ -382,14 +382,15 @@ TABLES: dict[str, dict] = {
             "alias_name": "别名（原文）— the alias as written",
             "canonical_name": "所指机关名称（原文）— the agency's name as written",
             "merged_at": "合并时间（UTC）— when they were merged (UTC)",
-            "merged_by": "合并者（registry 为门户登记表所证）— who merged them (registry: the portal registry's word)",
+            "merged_by": "合并者 — who merged them",
             "reason": "合并理由 — why",
         },
     },
     "agency_apart": {
         "title": "分开的机关 — agencies kept apart",
-        "description": "有人拆分过的两个名称（nianbao agencies unmerge）：门户登记表不再合并，也不再建议 — two names a "
-                       "person unmerged: the portal registry does not merge them again, nor are they proposed",
+        "description": "有人拆分过的两个名称（nianbao agencies unmerge）：门户登记表不再将其归为一个机关，"
+                       "也不再建议合并 — two names a person unmerged: the portal registry does not file them as one "
+                       "agency again, nor are they proposed",
         "columns": {
             "key_a": "所指机关（归一化）— the agency it had been merged into, normalised",
             "key_b": "拆出的名称（归一化）— the name unmerged, normalised",
@@ -397,7 +398,7 @@ TABLES: dict[str, dict] = {
             "name_b": "拆出的名称（原文）— the name unmerged, as written",
             "at": "拆分时间（UTC）— when it was unmerged (UTC)",
             "by": "拆分者 — who unmerged it",
-            "was": "原先的合并者（registry 为门户登记表）— who had merged them (registry: the portal registry)",
+            "was": "原先的合并者 — who had merged them",
         },
     },
 }

@@ -286,7 +286,7 @@ class Placer:
         decision = decide_report(doc, self._report_candidates(doc, row["sha256"]))
         report_id = decision.target
         if decision.create:
-            report_id = self._create_report(row)
+            report_id = self._create_report(row, doc.agency_key)
             out.new_report = True
         revision_id, rev_decision = None, None
         if report_id is not None:
@@ -334,8 +334,8 @@ class Placer:
             return given, f"{how} is {registered}'s: filed under it"
         return own, None
 
-    def _create_report(self, row: dict) -> int:
-        key = self._agency_id(row)[0]
+    def _create_report(self, row: dict, key: str | None) -> int:
+        """A report for the document's agency id (``key``, from :meth:`_agency_id`) and year, unless one exists."""
         found = self.catalog.scalar("SELECT id FROM reports WHERE agency_key = ? AND year = ?", (key, row["year"]))
         if found:
             return found
